@@ -1,0 +1,151 @@
+import { badRequest } from './errors.js';
+
+/** One environment variable as the provisioner stores it (mattermost-cloud model/env.go). */
+export interface EnvVar {
+  value?: string;
+  /** A Kubernetes EnvVarSource, e.g. `{ secretKeyRef: { name, key } }`. Compared as JSON. */
+  valueFrom?: unknown;
+}
+
+export type EnvVarMap = Record<string, EnvVar>;
+
+const NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
+
+/**
+ * Parse one `--env-variable` flag. Splits on the FIRST `:` so values may contain `:`;
+ * `NAME:` (empty value) means "delete NAME from the group".
+ *
+ * @example parseEnvVariableFlag('MM_URL:https://x:8065') // ['MM_URL', { value: 'https://x:8065' }]
+ */
+export function parseEnvVariableFlag(flag: string): [string, EnvVar] {
+  const at = flag.indexOf(':');
+  if (at <= 0) {
+    throw badRequest(
+      `environment variable "${flag}" must look like NAME:VALUE (or NAME: to delete NAME), e.g. --env-variable MM_FEATUREFLAGS_X:true`,
+    );
+  }
+  const name = flag.slice(0, at);
+  if (!NAME_PATTERN.test(name)) {
+    throw badRequest(`environment variable name "${name}" is not valid: use letters, digits and underscores, not starting with a digit`);
+  }
+  return [name, { value: flag.slice(at + 1) }];
+}
+
+export function parseEnvVariableFlags(flags: readonly string[]): EnvVarMap | null {
+  if (flags.length === 0) return null;
+  const map: EnvVarMap = {};
+  for (const flag of flags) {
+    const [name, value] = parseEnvVariableFlag(flag);
+    map[name] = value;
+  }
+  return map;
+}
+
+/** An entry that deletes its key when patched onto a group (provisioner ClearOrPatch rules). */
+export function isDeletion(entry: EnvVar): boolean {
+  return (entry.value === undefined || entry.value === '') && entry.valueFrom === undefined;
+}
+
+function sameEntry(a: EnvVar | undefined, b: EnvVar | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  return (a.value ?? '') === (b.value ?? '') && JSON.stringify(a.valueFrom ?? null) === JSON.stringify(b.valueFrom ?? null);
+}
+
+/**
+ * The group's env after a release's env changes are merged into it: entries with a value or valueFrom add or
+ * replace, deletions remove, names not mentioned are kept. `changes === null` means "no env change".
+ */
+export function mergeEnv(current: EnvVarMap | null, changes: EnvVarMap | null): EnvVarMap {
+  const merged: EnvVarMap = { ...(current ?? {}) };
+  for (const [name, entry] of Object.entries(changes ?? {})) {
+    if (isDeletion(entry)) delete merged[name];
+    else merged[name] = entry;
+  }
+  return merged;
+}
+
+/** Full comparison of two env maps, `valueFrom` included; `null` equals `{}`. */
+export function envEqual(a: EnvVarMap | null, b: EnvVarMap | null): boolean {
+  const left = a ?? {};
+  const right = b ?? {};
+  const keys = new Set([...Object.keys(left), ...Object.keys(right)]);
+  for (const key of keys) if (!sameEntry(left[key], right[key])) return false;
+  return true;
+}
+
+/** True when applying `changes` to a group whose env is `current` would change it. */
+export function envChangesApply(current: EnvVarMap | null, changes: EnvVarMap | null): boolean {
+  return !envEqual(current, mergeEnv(current, changes));
+}
+
+/** Stable JSON (sorted keys) so equal env maps give equal strings; `null` for no change. */
+export function canonicalEnv(env: EnvVarMap | null): string | null {
+  if (env === null || Object.keys(env).length === 0) return null;
+  const sorted: EnvVarMap = {};
+  for (const key of Object.keys(env).sort()) {
+    const entry = env[key] as EnvVar;
+    sorted[key] = entry.valueFrom === undefined ? { value: entry.value ?? '' } : { ...entry };
+  }
+  return JSON.stringify(sorted);
+}
+
+export interface EnvDiff {
+  added: Record<string, EnvVar>;
+  changed: Record<string, { from: EnvVar; to: EnvVar }>;
+  deleted: string[];
+}
+
+/** What applying `changes` does to `current`, for plans and cards. */
+export function diffEnv(current: EnvVarMap | null, changes: EnvVarMap | null): EnvDiff {
+  const before = current ?? {};
+  const after = mergeEnv(current, changes);
+  const diff: EnvDiff = { added: {}, changed: {}, deleted: [] };
+  for (const [name, entry] of Object.entries(after)) {
+    const old = before[name];
+    if (old === undefined) diff.added[name] = entry;
+    else if (!sameEntry(old, entry)) diff.changed[name] = { from: old, to: entry };
+  }
+  for (const name of Object.keys(before)) if (!(name in after)) diff.deleted.push(name);
+  return diff;
+}
+
+const SECRET_NAME = /SECRET|TOKEN|PASSWORD|KEY/i;
+
+export function isSecretName(name: string): boolean {
+  return SECRET_NAME.test(name);
+}
+
+/** How an env value is shown to people: secret-looking names are redacted, valueFrom is described. */
+export function displayEnvValue(name: string, entry: EnvVar): string {
+  if (entry.valueFrom !== undefined) return `(from ${JSON.stringify(entry.valueFrom)})`;
+  if (isSecretName(name)) return '••••••';
+  return entry.value ?? '';
+}
+
+/**
+ * Validate an env map that arrived over the wire (REST body). Returns the map, or throws naming the bad key.
+ */
+export function validateEnvMap(input: unknown, field = 'EnvVariables'): EnvVarMap | null {
+  if (input === null || input === undefined) return null;
+  if (typeof input !== 'object' || Array.isArray(input)) {
+    throw badRequest(`${field} must be an object like {"NAME":{"value":"v"}}`);
+  }
+  const out: EnvVarMap = {};
+  for (const [name, raw] of Object.entries(input as Record<string, unknown>)) {
+    if (!NAME_PATTERN.test(name)) throw badRequest(`${field}: "${name}" is not a valid variable name`);
+    if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+      throw badRequest(`${field}.${name} must be an object like {"value":"v"} ({"value":""} deletes it)`);
+    }
+    const entry = raw as Record<string, unknown>;
+    const value = entry.value ?? entry.Value;
+    const valueFrom = entry.valueFrom ?? entry.ValueFrom;
+    if (value !== undefined && value !== null && typeof value !== 'string') {
+      throw badRequest(`${field}.${name}.value must be a string`);
+    }
+    out[name] = {
+      ...(typeof value === 'string' ? { value } : {}),
+      ...(valueFrom !== undefined && valueFrom !== null ? { valueFrom } : {}),
+    };
+  }
+  return Object.keys(out).length === 0 ? null : out;
+}

@@ -1,0 +1,117 @@
+import type { Kysely } from 'kysely';
+import type { Database, EventRow } from './schema.js';
+import type { Actor } from '../model/ring.js';
+
+export const EVENT_KINDS = [
+  'ring.created',
+  'ring.updated',
+  'ring.state',
+  'ring.locked',
+  'ring.unlocked',
+  'group.registered',
+  'group.updated',
+  'group.removed',
+  'group.state',
+  'group.progress',
+  'group.retry',
+  'release.requested',
+  'release.paused',
+  'release.resumed',
+  'release.cancelled',
+  'release.rollback',
+  'webhook.created',
+  'webhook.deleted',
+] as const;
+export type EventKind = (typeof EVENT_KINDS)[number];
+
+export interface NewEvent {
+  kind: EventKind;
+  actor: Actor;
+  message: string;
+  ringId?: string | null;
+  installationGroupId?: string | null;
+  rolloutId?: string | null;
+  oldState?: string | null;
+  newState?: string | null;
+  data?: Record<string, unknown>;
+}
+
+export interface OutboxItem {
+  sink: string;
+  target: string;
+  orderingKey: string;
+  payload: unknown;
+  /** Deliver no earlier than this (ms); defaults to now. */
+  notBefore?: number;
+}
+
+/**
+ * Something that wants to hear about events (webhooks, Grafana, Mattermost). `plan` runs inside the
+ * transaction that records the event, so a delivery is queued if and only if the change is committed.
+ */
+export interface EventSink {
+  readonly name: string;
+  plan(db: Kysely<Database>, event: EventRow): Promise<OutboxItem[]>;
+}
+
+/** Append an event and queue its deliveries. Call inside the transaction that makes the change. */
+export async function recordEvent(
+  db: Kysely<Database>,
+  event: NewEvent,
+  context: { now: number; sinks: readonly EventSink[] },
+): Promise<EventRow> {
+  const row = await db
+    .insertInto('events')
+    .values({
+      at: context.now,
+      actor: event.actor.name,
+      source: event.actor.source,
+      kind: event.kind,
+      ring_id: event.ringId ?? null,
+      installation_group_id: event.installationGroupId ?? null,
+      rollout_id: event.rolloutId ?? null,
+      old_state: event.oldState ?? null,
+      new_state: event.newState ?? null,
+      message: event.message,
+      data: event.data ? JSON.stringify(event.data) : null,
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  for (const sink of context.sinks) {
+    const items = await sink.plan(db, row);
+    if (items.length > 0) await enqueue(db, items, context.now, row.id);
+  }
+  return row;
+}
+
+export async function enqueue(db: Kysely<Database>, items: readonly OutboxItem[], now: number, eventId: number | null = null): Promise<void> {
+  if (items.length === 0) return;
+  await db
+    .insertInto('outbox')
+    .values(
+      items.map((item) => ({
+        event_id: eventId,
+        sink: item.sink,
+        target: item.target,
+        ordering_key: item.orderingKey,
+        payload: JSON.stringify(item.payload),
+        create_at: now,
+        next_attempt_at: item.notBefore ?? now,
+      })),
+    )
+    .execute();
+}
+
+export interface EventQuery {
+  ringId?: string;
+  since?: number;
+  limit: number;
+}
+
+/** Newest first. */
+export async function listEvents(db: Kysely<Database>, query: EventQuery): Promise<EventRow[]> {
+  let q = db.selectFrom('events').selectAll().orderBy('id', 'desc').limit(query.limit);
+  if (query.ringId) q = q.where('ring_id', '=', query.ringId);
+  if (query.since !== undefined) q = q.where('at', '>=', query.since);
+  return q.execute();
+}

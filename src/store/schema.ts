@@ -1,0 +1,168 @@
+import type { Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+/** Timestamps are milliseconds since the epoch, stored as BIGINT. */
+type Millis = number;
+/** Booleans are stored as 0/1 integers so SQLite and Postgres read them the same way. */
+type Flag = number;
+
+export interface RingTable {
+  id: string;
+  name: string;
+  state: string;
+  priority: number;
+  /** Creation order, for ties on priority. */
+  create_seq: number;
+  /** Seconds, as in the original API. */
+  soak_time: number;
+  provisioner: Generated<string>;
+  active_release_id: string;
+  desired_release_id: string;
+  /** The active release before the last one completed: what a rollback puts back. */
+  previous_release_id: string | null;
+  /** The rollout (who asked, from where) the ring is currently moving for. */
+  rollout_id: string | null;
+  /** When the ring last finished rolling its groups (ms; the API shows ns). */
+  release_at: Generated<Millis>;
+  create_at: Millis;
+  delete_at: Generated<Millis>;
+  api_security_lock: Generated<Flag>;
+  /** 1 while the ring is moving back to its previous release. */
+  rolling_back: Generated<Flag>;
+  soak_until: Millis | null;
+  /** The supervisor looks at the ring again at this time (a stored deadline, never a sleep). */
+  next_check_at: Generated<Millis>;
+  /** What the ring is doing or waiting for, in words. */
+  status_message: Generated<string>;
+  failure_reason: string | null;
+  locked_by: string | null;
+  locked_at: Generated<Millis>;
+  locked_until: Generated<Millis>;
+}
+
+export interface InstallationGroupTable {
+  id: string;
+  name: string;
+  state: string;
+  soak_time: number;
+  provisioner_group_id: string;
+  release_at: Generated<Millis>;
+  create_at: Millis;
+  /** The release being applied; a group is never updated with any other. */
+  release_id: string | null;
+  phase: string | null;
+  rollout_started_at: Millis | null;
+  soak_until: Millis | null;
+  next_check_at: Generated<Millis>;
+  /** Consecutive transient failures talking to the provisioner. */
+  attempts: Generated<number>;
+  status_message: Generated<string>;
+  failure_reason: string | null;
+  /** Last GroupStatus seen, as JSON. */
+  last_status: string | null;
+  locked_by: string | null;
+  locked_at: Generated<Millis>;
+  locked_until: Generated<Millis>;
+}
+
+export interface RingInstallationGroupTable {
+  id: string;
+  ring_id: string;
+  installation_group_id: string;
+}
+
+export interface ReleaseTable {
+  id: string;
+  image: string;
+  version: string;
+  /** Canonical JSON of the env changes, or null for none. */
+  env_variables: string | null;
+  /** env_variables or '' — part of the unique release identity (NULLs never collide in a unique index). */
+  env_key: string;
+  force: Flag;
+  create_at: Millis;
+}
+
+export interface WebhookTable {
+  id: string;
+  owner_id: string;
+  url: string;
+  secret: string | null;
+  create_at: Millis;
+  delete_at: Generated<Millis>;
+}
+
+export interface RolloutTable {
+  id: string;
+  release_id: string;
+  kind: string;
+  all_rings: Generated<Flag>;
+  requested_by: string;
+  source: string;
+  channel_id: string | null;
+  post_id: string | null;
+  reason: string | null;
+  create_at: Millis;
+  end_at: Millis | null;
+}
+
+export interface EventTable {
+  id: Generated<number>;
+  at: Millis;
+  actor: string;
+  source: string;
+  kind: string;
+  ring_id: string | null;
+  installation_group_id: string | null;
+  rollout_id: string | null;
+  old_state: string | null;
+  new_state: string | null;
+  message: string;
+  data: string | null;
+}
+
+export interface OutboxTable {
+  id: Generated<number>;
+  event_id: number | null;
+  /** 'webhook' | 'grafana' | 'mattermost' */
+  sink: string;
+  /** What the sink delivers to: a webhook id, a Grafana token index, a card. */
+  target: string;
+  /** Deliveries with the same key go out in id order, one at a time. */
+  ordering_key: string;
+  payload: string;
+  create_at: Millis;
+  attempts: Generated<number>;
+  next_attempt_at: Millis;
+  delivered_at: Millis | null;
+  last_error: string | null;
+  locked_by: string | null;
+  locked_until: Generated<Millis>;
+}
+
+export interface SystemTable {
+  key: string;
+  value: string;
+}
+
+export interface Database {
+  rings: RingTable;
+  installation_groups: InstallationGroupTable;
+  ring_installation_groups: RingInstallationGroupTable;
+  releases: ReleaseTable;
+  webhooks: WebhookTable;
+  rollouts: RolloutTable;
+  events: EventTable;
+  outbox: OutboxTable;
+  system: SystemTable;
+}
+
+export type RingRow = Selectable<RingTable>;
+export type NewRingRow = Insertable<RingTable>;
+export type RingRowUpdate = Updateable<RingTable>;
+export type InstallationGroupRow = Selectable<InstallationGroupTable>;
+export type InstallationGroupRowUpdate = Updateable<InstallationGroupTable>;
+export type ReleaseRow = Selectable<ReleaseTable>;
+export type WebhookRow = Selectable<WebhookTable>;
+export type RolloutRow = Selectable<RolloutTable>;
+export type EventRow = Selectable<EventTable>;
+export type OutboxRow = Selectable<OutboxTable>;
