@@ -1,0 +1,144 @@
+import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import { timingSafeEqual } from 'node:crypto';
+import { sql } from 'kysely';
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Logger } from 'pino';
+import type { Services } from '../service/services.js';
+import type { Store } from '../store/connect.js';
+import type { Clock } from '../model/clock.js';
+import { ElrondError, isElrondError, notFound } from '../model/errors.js';
+import { isId } from '../model/ids.js';
+import { API_ROUTES, actorFromRequest, type RouteContext } from './api-routes.js';
+
+export interface HttpAppOptions {
+  services: Services;
+  store: Store;
+  clock: Clock;
+  log: Logger;
+  /** When set, every /api route needs `Authorization: Bearer <token>`. */
+  apiToken?: string;
+  /** Extra routers mounted beside /api (the Mattermost callbacks). */
+  mount?: Array<{ path: string; router: Router }>;
+  /** Shared registry, so other parts (the supervisor) can add their metrics. */
+  metrics?: Registry;
+}
+
+export const BODY_LIMIT = '1mb';
+
+/** Constant-time comparison of a presented secret with the expected one. */
+export function secretsMatch(expected: string, received: string): boolean {
+  const a = Buffer.from(expected);
+  const b = Buffer.from(received);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/** The Express app: the REST API under /api, health and metrics, and whatever else is mounted. */
+export function createHttpApp(options: HttpAppOptions) {
+  const { services, store, clock, log } = options;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+
+  const registry = options.metrics ?? new Registry();
+  if (!options.metrics) collectDefaultMetrics({ register: registry });
+  const requests = new Counter({ name: 'elrond_http_requests_total', help: 'HTTP requests by route and status', labelNames: ['method', 'route', 'status'], registers: [registry] });
+  const latency = new Histogram({
+    name: 'elrond_http_request_duration_seconds',
+    help: 'HTTP request latency by route',
+    labelNames: ['method', 'route'],
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [registry],
+  });
+
+  app.use((req, res, next) => {
+    const started = process.hrtime.bigint();
+    res.on('finish', () => {
+      const route = (req.route as { path?: string } | undefined)?.path ? `${req.baseUrl}${(req.route as { path: string }).path}` : 'unmatched';
+      requests.inc({ method: req.method, route, status: String(res.statusCode) });
+      latency.observe({ method: req.method, route }, Number(process.hrtime.bigint() - started) / 1e9);
+    });
+    next();
+  });
+
+  app.get('/healthz', async (_req, res) => {
+    try {
+      await sql`select 1`.execute(store.db);
+      res.json({ status: 'ok' });
+    } catch (error) {
+      log.warn({ err: error }, 'health check: database unreachable');
+      res.status(503).json({ status: 'unavailable', error: 'database unreachable' });
+    }
+  });
+  app.get('/metrics', async (_req, res) => {
+    res.set('Content-Type', registry.contentType).send(await registry.metrics());
+  });
+
+  for (const { path, router } of options.mount ?? []) app.use(path, router);
+
+  const api = express.Router();
+  if (options.apiToken) {
+    const token = options.apiToken;
+    api.use((req, _res, next) => {
+      const header = req.get('authorization') ?? '';
+      const presented = /^bearer\s+(.+)$/i.exec(header)?.[1] ?? '';
+      if (!secretsMatch(token, presented)) {
+        next(new ElrondError('Unauthorized', 'missing or wrong API token: send "Authorization: Bearer <token>" (elrond CLI: --api-token or ELROND_API_TOKEN)'));
+        return;
+      }
+      next();
+    });
+  }
+  api.use(express.json({ limit: BODY_LIMIT, strict: false, type: () => true }));
+  for (const route of API_ROUTES) {
+    api[route.method](route.path, async (req: Request, res: Response) => {
+      const ctx: RouteContext = {
+        req,
+        services,
+        actor: actorFromRequest(req),
+        now: clock.now(),
+        id: (param, what) => {
+          const value = String(req.params[param] ?? '');
+          if (!isId(value)) throw notFound(`${what} ${value} not found: ids are 26 letters and digits`);
+          return value;
+        },
+      };
+      const result = await route.handle(ctx);
+      if (result.body === undefined) res.status(result.status).end();
+      else res.status(result.status).json(result.body);
+    });
+  }
+  api.use((req, _res, next) => next(notFound(`no route ${req.method} /api${req.path}: see the README for the API routes`)));
+  app.use('/api', api);
+
+  app.use((req: Request, res: Response) => {
+    res.status(404).json({ error: `no route ${req.method} ${req.path}` });
+  });
+  app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
+    const known = toHttpError(error);
+    if (known.status >= 500) log.error({ err: error, method: req.method, path: req.path }, 'request failed');
+    if (!res.headersSent) res.status(known.status).json({ error: known.message });
+  });
+  return { app, registry };
+}
+
+/** Map anything thrown to a status and a message a person can act on; only real faults are 5xx. */
+function toHttpError(error: unknown): { status: number; message: string } {
+  if (isElrondError(error)) return { status: error.status, message: error.message };
+  const bodyError = error as { type?: string; status?: number; message?: string };
+  switch (bodyError?.type) {
+    case 'entity.parse.failed':
+      return { status: 400, message: `the request body is not valid JSON (${bodyError.message ?? 'parse error'}); send a JSON object` };
+    case 'entity.too.large':
+      return { status: 413, message: `the request body is larger than ${BODY_LIMIT}; send a smaller body` };
+    case 'encoding.unsupported':
+    case 'charset.unsupported':
+      return { status: 415, message: 'unsupported body encoding: send UTF-8 JSON' };
+    case 'request.aborted':
+      return { status: 400, message: 'the request was aborted' };
+  }
+  if (typeof bodyError?.status === 'number' && bodyError.status >= 400 && bodyError.status < 500) {
+    return { status: bodyError.status, message: bodyError.message ?? 'bad request' };
+  }
+  if (error instanceof URIError) return { status: 400, message: 'the URL is malformed' };
+  return { status: 500, message: 'internal error: see the Elrond server log' };
+}

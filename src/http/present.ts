@@ -1,0 +1,85 @@
+import type { EventRow } from '../store/schema.js';
+import type { InstallationGroup, Release, Ring, RingWithGroups, Webhook } from '../model/ring.js';
+
+/**
+ * The original Elrond's JSON shapes (model/*.go), so existing clients keep working: PascalCase for rings,
+ * releases and webhooks, camelCase for installation groups, `releaseAt`/`ReleaseAt` and release `CreateAt`
+ * in nanoseconds. Fields Elrond adds are camelCase.
+ */
+const ns = (ms: number): number => ms * 1_000_000;
+
+export function presentGroup(group: InstallationGroup) {
+  return {
+    id: group.id,
+    name: group.name,
+    state: group.state,
+    releaseAt: ns(group.releaseAt),
+    soakTime: group.soakTime,
+    provisionerGroupID: group.provisionerGroupId,
+    LockAcquiredBy: group.lockedBy,
+    LockAcquiredAt: group.lockedAt,
+    statusMessage: group.statusMessage,
+    failureReason: group.failureReason,
+    soakUntil: group.soakUntil,
+    progress: group.lastStatus,
+  };
+}
+
+export function presentRing(ring: Ring | RingWithGroups, now: number) {
+  const groups = 'installationGroups' in ring && ring.installationGroups.length > 0 ? ring.installationGroups.map(presentGroup) : undefined;
+  return {
+    ID: ring.id,
+    Name: ring.name,
+    Priority: ring.priority,
+    SoakTime: ring.soakTime,
+    State: ring.state,
+    Provisioner: ring.provisioner,
+    ActiveReleaseID: ring.activeReleaseId,
+    DesiredReleaseID: ring.desiredReleaseId,
+    CreateAt: ring.createAt,
+    DeleteAt: ring.deleteAt,
+    ReleaseAt: ns(ring.releaseAt),
+    ...(groups ? { installationGroups: groups } : {}),
+    APISecurityLock: ring.apiSecurityLock,
+    LockAcquiredBy: ring.lockedBy,
+    LockAcquiredAt: ring.lockedAt,
+    statusMessage: ring.statusMessage,
+    failureReason: ring.failureReason,
+    soakUntil: ring.soakUntil,
+    soakRemainingSeconds: ring.soakUntil ? Math.max(0, Math.ceil((ring.soakUntil - now) / 1000)) : 0,
+    previousReleaseID: ring.previousReleaseId,
+    rolloutID: ring.rolloutId,
+  };
+}
+
+export function presentRelease(release: Release) {
+  return {
+    ID: release.id,
+    Image: release.image,
+    Version: release.version,
+    EnvVariables: release.envVariables,
+    CreateAt: ns(release.createAt),
+    Force: release.force,
+  };
+}
+
+export function presentWebhook(webhook: Webhook) {
+  return { ID: webhook.id, OwnerID: webhook.ownerId, URL: webhook.url, CreateAt: webhook.createAt, DeleteAt: webhook.deleteAt, hasSecret: webhook.hasSecret };
+}
+
+export function presentEvent(event: EventRow) {
+  return {
+    id: event.id,
+    at: event.at,
+    actor: event.actor,
+    source: event.source,
+    kind: event.kind,
+    ringId: event.ring_id,
+    installationGroupId: event.installation_group_id,
+    rolloutId: event.rollout_id,
+    oldState: event.old_state,
+    newState: event.new_state,
+    message: event.message,
+    data: event.data ? (JSON.parse(event.data) as unknown) : null,
+  };
+}

@@ -1,0 +1,57 @@
+import type { Release, Ring } from './ring.js';
+import { RING_STATES_RELEASE_IN_PROGRESS, RING_STATES_RELEASE_PENDING, ringStateIn } from './ring-states.js';
+
+/** Anything that holds a ring back, in words a person can act on. */
+export type Gate =
+  | { kind: 'ring-in-progress'; ring: Pick<Ring, 'id' | 'name' | 'state'> }
+  | { kind: 'earlier-ring-pending'; ring: Pick<Ring, 'id' | 'name' | 'state' | 'priority'> }
+  | { kind: 'later-ring-rolling-back'; ring: Pick<Ring, 'id' | 'name' | 'priority'> }
+  | { kind: 'paused' }
+  | { kind: 'group-still-rolling'; group: string };
+
+export function describeGate(gate: Gate): string {
+  switch (gate.kind) {
+    case 'ring-in-progress':
+      return `waiting for ring ${gate.ring.name} to finish its release (${gate.ring.state})`;
+    case 'earlier-ring-pending':
+      return `waiting for ring ${gate.ring.name} (priority ${gate.ring.priority}) to release first (${gate.ring.state})`;
+    case 'later-ring-rolling-back':
+      return `waiting for ring ${gate.ring.name} (priority ${gate.ring.priority}) to roll back first`;
+    case 'paused':
+      return 'paused: resume with "elrond ring release --resume"';
+    case 'group-still-rolling':
+      return `waiting for group ${gate.group} to finish its previous rollout`;
+  }
+}
+
+const before = (a: Ring, b: Ring) => a.priority < b.priority || (a.priority === b.priority && a.createSeq < b.createSeq);
+
+/**
+ * Why a ring in release-pending may not start yet, or null when it may. A forced release skips every
+ * ring gate; otherwise a ring starts only when no other ring is mid-release and no ring ahead of it in
+ * release order (lower priority number, ties by creation) still has a release waiting, paused included.
+ */
+export function releaseGate(ring: Ring, release: Pick<Release, 'force'>, rings: readonly Ring[]): Gate | null {
+  if (ring.state === 'release-paused') return { kind: 'paused' };
+  if (release.force) return null;
+  for (const other of rings) {
+    if (other.id === ring.id) continue;
+    if (ringStateIn(other.state, RING_STATES_RELEASE_IN_PROGRESS)) return { kind: 'ring-in-progress', ring: other };
+  }
+  for (const other of rings) {
+    if (other.id !== ring.id && before(other, ring) && ringStateIn(other.state, RING_STATES_RELEASE_PENDING)) {
+      return { kind: 'earlier-ring-pending', ring: other };
+    }
+  }
+  return null;
+}
+
+/** Rollbacks go in reverse release order: a ring waits while a ring after it is still rolling back. */
+export function rollbackGate(ring: Ring, rings: readonly Ring[]): Gate | null {
+  for (const other of rings) {
+    if (other.id !== ring.id && before(ring, other) && other.state === 'release-rollback-requested') {
+      return { kind: 'later-ring-rolling-back', ring: other };
+    }
+  }
+  return null;
+}

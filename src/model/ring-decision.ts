@@ -1,0 +1,129 @@
+import type { InstallationGroup, Release, Ring } from './ring.js';
+import type { RingState } from './ring-states.js';
+import { IG_STATES_ACTIVE, IG_STATES_FAILED, igStateIn } from './installation-group-states.js';
+import { describeGate, releaseGate, rollbackGate, type Gate } from './gates.js';
+
+export interface RingView {
+  ring: Ring;
+  /** The ring's groups, in rollout order (by name). */
+  groups: readonly InstallationGroup[];
+  /** The ring's desired release. */
+  release: Release;
+  /** Every live ring, for the gates. */
+  rings: readonly Ring[];
+  now: number;
+  maxParallelGroups: number;
+}
+
+/** What the supervisor does next for a ring. Pure: the engine applies it. */
+export type RingDecision =
+  | { kind: 'wait'; until: number | null; message: string; gate?: Gate }
+  /** Move the ring's groups onto the desired release and the ring to `to`. */
+  | { kind: 'start'; to: RingState; message: string }
+  | { kind: 'start-groups'; groupIds: string[]; message: string }
+  | { kind: 'soak'; until: number; message: string }
+  /** Soaking with an SLO query configured: run it, then wait. */
+  | { kind: 'check-slo'; until: number; message: string }
+  /** The release is done on this ring: active := desired. */
+  | { kind: 'complete'; to: 'stable' | 'release-rollback-complete'; message: string }
+  | { kind: 'fail'; to: 'release-failed' | 'release-rollback-failed' | 'soaking-failed'; reason: string }
+  | { kind: 'transition'; to: RingState; message: string }
+  | { kind: 'delete'; message: string };
+
+const fmtDuration = (ms: number): string => {
+  const s = Math.max(0, Math.ceil(ms / 1000));
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m${s % 60 ? ` ${s % 60}s` : ''}`;
+  return `${Math.floor(m / 60)}h ${m % 60}m`;
+};
+
+export function describeSoak(until: number, now: number): string {
+  return `soaking until ${new Date(until).toISOString()} (${fmtDuration(until - now)} left)`;
+}
+
+/** The groups of this ring that belong to the desired release. */
+function groupsOnRelease(view: RingView) {
+  const mine = view.groups.filter((g) => g.releaseId === view.release.id);
+  return {
+    failed: mine.filter((g) => igStateIn(g.state, IG_STATES_FAILED)),
+    active: mine.filter((g) => igStateIn(g.state, IG_STATES_ACTIVE)),
+    pending: mine.filter((g) => g.state === 'release-pending'),
+    done: mine.filter((g) => g.state === 'stable'),
+    total: view.groups.length,
+  };
+}
+
+function rollGroups(view: RingView, rollback: boolean, options: { slo: boolean }): RingDecision {
+  const { failed, active, pending, done, total } = groupsOnRelease(view);
+  if (failed[0]) {
+    const reason = `group ${failed[0].name} failed: ${failed[0].failureReason ?? failed[0].state}`;
+    return { kind: 'fail', to: rollback ? 'release-rollback-failed' : 'release-failed', reason };
+  }
+  const free = Math.max(0, view.maxParallelGroups - active.length);
+  if (pending.length > 0 && free > 0) {
+    const next = pending.slice(0, free);
+    return { kind: 'start-groups', groupIds: next.map((g) => g.id), message: `rolling group ${next.map((g) => g.name).join(', ')} (${done.length + active.length + 1} of ${total})` };
+  }
+  if (done.length === total) {
+    if (rollback) return { kind: 'complete', to: 'release-rollback-complete', message: 'rollback complete' };
+    if (view.release.force || view.ring.soakTime === 0) return { kind: 'complete', to: 'stable', message: 'release complete' };
+    const until = view.now + view.ring.soakTime * 1000;
+    return { kind: 'soak', until, message: describeSoak(until, view.now) };
+  }
+  const current = active.map((g) => `${g.name}: ${g.statusMessage || g.state}`).join('; ');
+  return { kind: 'wait', until: null, message: `${done.length} of ${total} groups done${current ? `; ${current}` : ''}` };
+  void options;
+}
+
+/**
+ * The next step for a ring, from its stored state and `now`. Every wait says what it waits for.
+ *
+ * @example decideRing({ ring, groups, release, rings, now, maxParallelGroups: 1 }, { slo: false })
+ */
+export function decideRing(view: RingView, options: { slo: boolean }): RingDecision {
+  const { ring } = view;
+  switch (ring.state) {
+    case 'creation-requested':
+      return { kind: 'transition', to: 'stable', message: `ring ${ring.name} created` };
+    case 'deletion-requested':
+      return { kind: 'delete', message: `ring ${ring.name} deleted` };
+    case 'release-pending':
+    case 'release-paused': {
+      const gate = releaseGate(ring, view.release, view.rings);
+      if (gate) return { kind: 'wait', until: null, message: describeGate(gate), gate };
+      const busy = view.groups.find((g) => igStateIn(g.state, IG_STATES_ACTIVE) && g.releaseId !== view.release.id);
+      if (busy) {
+        const wait: Gate = { kind: 'group-still-rolling', group: busy.name };
+        return { kind: 'wait', until: null, message: describeGate(wait), gate: wait };
+      }
+      return { kind: 'start', to: 'release-requested', message: `release started${view.release.force ? ' (forced: no ring gating, no soak)' : ''}` };
+    }
+    case 'release-requested':
+      if (view.groups.length > 0) return { kind: 'transition', to: 'release-in-progress', message: `rolling ${view.groups.length} group(s)` };
+      return rollGroups(view, false, options);
+    case 'release-in-progress':
+      return rollGroups(view, false, options);
+    case 'soaking-requested': {
+      const until = ring.soakUntil ?? view.now;
+      if (view.now >= until) return { kind: 'complete', to: 'stable', message: 'soak finished; release complete' };
+      if (options.slo) return { kind: 'check-slo', until, message: describeSoak(until, view.now) };
+      return { kind: 'wait', until, message: describeSoak(until, view.now) };
+    }
+    case 'release-rollback-requested': {
+      if (!ring.rollingBack) {
+        const gate = rollbackGate(ring, view.rings);
+        if (gate) return { kind: 'wait', until: null, message: describeGate(gate), gate };
+        const busy = view.groups.find((g) => igStateIn(g.state, IG_STATES_ACTIVE) && g.releaseId !== view.release.id);
+        if (busy) {
+          const wait: Gate = { kind: 'group-still-rolling', group: busy.name };
+          return { kind: 'wait', until: null, message: describeGate(wait), gate: wait };
+        }
+        return { kind: 'start', to: 'release-rollback-requested', message: 'rollback started (no soak)' };
+      }
+      return rollGroups(view, true, options);
+    }
+    default:
+      return { kind: 'wait', until: null, message: ring.statusMessage };
+  }
+}

@@ -1,0 +1,183 @@
+import { z } from 'zod';
+import type { ServiceDeps, Tx } from './deps.js';
+import { inTransaction } from './deps.js';
+import { HINTS, image, lowerKeys, parseInput, reason, version } from './inputs.js';
+import { assertMutable, assertTransition, moveRing } from './rings.js';
+import type { Actor, Release, Ring, RingWithGroups } from '../model/ring.js';
+import { compareRingOrder } from '../model/ring.js';
+import { RING_STATES_RELEASE_PENDING, ringStateIn } from '../model/ring-states.js';
+import { validateEnvMap } from '../model/env-vars.js';
+import { badRequest } from '../model/errors.js';
+import { describeRelease, releaseDiffers, rollbackTargetId, type ReleaseSpec } from '../model/release-target.js';
+import { getRing, liveRingsInOrder } from '../store/rings.js';
+import { getOrCreateRelease, getRelease, releasesById } from '../store/releases.js';
+import { insertRollout } from '../store/rollouts.js';
+import { groupsOfRings } from '../store/installation-groups.js';
+
+const releaseInput = z.object({
+  image: image.optional().or(z.literal('')),
+  version: version.optional().or(z.literal('')),
+  force: z.boolean().optional(),
+  envvariables: z.unknown().optional(),
+  reason: reason.optional(),
+});
+
+const rollbackInput = z.object({ reason: reason.optional() });
+
+function parseRelease(body: unknown) {
+  const input = parseInput(releaseInput, lowerKeys(body), HINTS);
+  return { ...input, env: validateEnvMap(input.envvariables) };
+}
+
+export function releaseService(deps: ServiceDeps) {
+  /** Put `ring` on the path to `release` for `rolloutId`, replacing any release still pending on it. */
+  async function requestRelease(tx: Tx, ring: Ring, release: Release, rolloutId: string, actor: Actor): Promise<Ring> {
+    const message = `release ${describeRelease(release)}${release.force ? ' (forced)' : ''} requested by ${actor.name}`;
+    const changes = { desired_release_id: release.id, rollout_id: rolloutId, failure_reason: null, status_message: 'waiting to start', soak_until: null, rolling_back: 0 };
+    return moveRing(tx, ring, 'release-pending', actor, message, changes);
+  }
+
+  async function withGroups(rings: Ring[]): Promise<RingWithGroups[]> {
+    const groups = await groupsOfRings(deps.store.db, rings.map((r) => r.id));
+    return rings.map((ring) => ({ ...ring, installationGroups: groups.get(ring.id) ?? [] }));
+  }
+
+  /** Move every ring pending a release (and not being worked on) from one pending state to another. */
+  async function bulkPending(actor: Actor, from: Ring['state'][], to: Ring['state'] | 'cancel', verb: string): Promise<Ring[]> {
+    const changed = await inTransaction(deps, async (tx) => {
+      const rings = (await liveRingsInOrder(tx.db)).filter(
+        (ring) => from.includes(ring.state) && !(ring.lockedBy && ring.lockedUntil > tx.now),
+      );
+      const moved: Ring[] = [];
+      for (const ring of rings) {
+        if (to === 'cancel') {
+          moved.push(await moveRing(tx, ring, 'stable', actor, `pending release cancelled by ${actor.name}`, { desired_release_id: ring.activeReleaseId, rollout_id: null, status_message: '' }));
+        } else if (ring.state !== to) {
+          moved.push(await moveRing(tx, ring, to, actor, `release ${verb} by ${actor.name}`, { status_message: to === 'release-paused' ? `paused by ${actor.name}` : 'waiting to start' }));
+        }
+      }
+      return moved;
+    });
+    deps.nudge();
+    return changed;
+  }
+
+  return {
+    /** POST /api/ring/{id}/release. Missing image/version keep the ring's current ones (an env-only release). */
+    async releaseRing(id: string, body: unknown, actor: Actor): Promise<RingWithGroups> {
+      const input = parseRelease(body);
+      const ring = await inTransaction(deps, async (tx) => {
+        const ring = await getRing(tx.db, id);
+        assertMutable(ring, tx.now, 'released');
+        assertTransition(ring, 'release-pending');
+        const active = await getRelease(tx.db, ring.activeReleaseId);
+        const spec: ReleaseSpec = { image: input.image || active.image, version: input.version || active.version, envVariables: input.env, force: input.force ?? false };
+        if (!spec.image || !spec.version) {
+          throw badRequest(`ring ${ring.name} has no release yet, so both image and version are needed (${HINTS.image}, ${HINTS.version})`);
+        }
+        const release = await getOrCreateRelease(tx.db, spec, tx.now);
+        const rollout = await insertRollout(tx.db, { releaseId: release.id, kind: 'release', allRings: false, actor, reason: input.reason ?? null, now: tx.now });
+        return requestRelease(tx, ring, release, rollout.id, actor);
+      });
+      deps.nudge();
+      return (await withGroups([ring]))[0]!;
+    },
+
+    /**
+     * POST /api/rings/release: every ring whose active release differs (image, version or env) moves to
+     * release-pending with one shared release; rings already pending get the new one. All-or-nothing.
+     */
+    async releaseAllRings(body: unknown, actor: Actor): Promise<RingWithGroups[]> {
+      const input = parseRelease(body);
+      if (!input.image || !input.version) {
+        throw badRequest(`image and version are required to release all rings (${HINTS.image}, ${HINTS.version})`);
+      }
+      const spec: ReleaseSpec = { image: input.image, version: input.version, envVariables: input.env, force: input.force ?? false };
+      const rings = await inTransaction(deps, async (tx) => {
+        const rings = await liveRingsInOrder(tx.db);
+        const locked = rings.find((ring) => ring.apiSecurityLock);
+        if (locked) assertMutable(locked, tx.now, 'released');
+        const actives = await releasesById(tx.db, rings.map((r) => r.activeReleaseId));
+        const desired = await releasesById(tx.db, rings.map((r) => r.desiredReleaseId));
+        const targets = rings.filter((ring) => {
+          // A ring still waiting for an earlier release gets this one instead, unless it is the same release.
+          if (ringStateIn(ring.state, RING_STATES_RELEASE_PENDING)) {
+            const wanted = desired.get(ring.desiredReleaseId)!;
+            return releaseDiffers(wanted, spec) || wanted.force !== spec.force;
+          }
+          return releaseDiffers(actives.get(ring.activeReleaseId)!, spec);
+        });
+        for (const ring of targets) {
+          assertMutable(ring, tx.now, 'released');
+          assertTransition(ring, 'release-pending');
+        }
+        if (targets.length === 0) return rings;
+        const release = await getOrCreateRelease(tx.db, spec, tx.now);
+        const rollout = await insertRollout(tx.db, { releaseId: release.id, kind: 'release', allRings: true, actor, reason: input.reason ?? null, now: tx.now });
+        const moved = new Map<string, Ring>();
+        for (const ring of targets) moved.set(ring.id, await requestRelease(tx, ring, release, rollout.id, actor));
+        return rings.map((ring) => moved.get(ring.id) ?? ring);
+      });
+      deps.nudge();
+      return withGroups(rings.sort(compareRingOrder));
+    },
+
+    pause: (actor: Actor) => bulkPending(actor, ['release-pending'], 'release-paused', 'paused'),
+    resume: (actor: Actor) => bulkPending(actor, ['release-paused'], 'release-pending', 'resumed'),
+    cancel: (actor: Actor) => bulkPending(actor, ['release-pending', 'release-paused'], 'cancel', 'cancelled'),
+
+    /** POST /api/ring/{id}/rollback: put the previous release back on the ring's groups, skipping soak. */
+    async rollbackRing(id: string, body: unknown, actor: Actor): Promise<RingWithGroups> {
+      const input = parseInput(rollbackInput, lowerKeys(body));
+      const ring = await inTransaction(deps, async (tx) => {
+        const ring = await getRing(tx.db, id);
+        assertMutable(ring, tx.now, 'rolled back');
+        return requestRollback(tx, ring, actor, input.reason);
+      });
+      deps.nudge();
+      return (await withGroups([ring]))[0]!;
+    },
+
+    /** POST /api/rings/rollback: undo the newest release everywhere it went, highest priority number first. */
+    async rollbackAllRings(body: unknown, actor: Actor): Promise<RingWithGroups[]> {
+      const input = parseInput(rollbackInput, lowerKeys(body));
+      const rings = await inTransaction(deps, async (tx) => {
+        const rings = await liveRingsInOrder(tx.db);
+        const newest = await tx.db.selectFrom('rollouts').select('release_id').where('kind', '=', 'release').orderBy('create_at', 'desc').limit(1).executeTakeFirst();
+        const targets = rings.filter((ring) =>
+          ['release-failed', 'soaking-failed'].includes(ring.state) || (ring.state === 'stable' && ring.previousReleaseId !== null && ring.activeReleaseId === newest?.release_id),
+        );
+        if (targets.length === 0) throw badRequest('no ring has a release to roll back: rollback applies to failed rings and to rings that completed the newest release');
+        const moved = new Map<string, Ring>();
+        for (const ring of targets) {
+          assertMutable(ring, tx.now, 'rolled back');
+          moved.set(ring.id, await requestRollback(tx, ring, actor, input.reason));
+        }
+        return rings.map((ring) => moved.get(ring.id) ?? ring);
+      });
+      deps.nudge();
+      return withGroups(rings);
+    },
+
+    get: (id: string): Promise<Release> => getRelease(deps.store.db, id),
+  };
+
+  async function requestRollback(tx: Tx, ring: Ring, actor: Actor, why: string | undefined): Promise<Ring> {
+    assertTransition(ring, 'release-rollback-requested');
+    const targetId = rollbackTargetId(ring);
+    if (!targetId) throw badRequest(`ring ${ring.name} has no previous release to roll back to`);
+    const target = await getRelease(tx.db, targetId);
+    const rollout = await insertRollout(tx.db, { releaseId: target.id, kind: 'rollback', allRings: false, actor, reason: why ?? null, now: tx.now });
+    const message = `rollback to ${describeRelease(target)} requested by ${actor.name}${why ? `: ${why}` : ''}`;
+    return moveRing(tx, ring, 'release-rollback-requested', actor, message, {
+      desired_release_id: target.id,
+      rollout_id: rollout.id,
+      rolling_back: 0,
+      failure_reason: null,
+      soak_until: null,
+      status_message: 'rollback waiting to start',
+    });
+  }
+}
+
+export type ReleaseService = ReturnType<typeof releaseService>;
