@@ -1,0 +1,16 @@
+#!/usr/bin/env node
+import { runCli } from './run-cli.js';
+import { serve } from './serve.js';
+
+/** Write everything before exiting, so piped output is never cut short. */
+const write = (stream: NodeJS.WriteStream, text: string) => new Promise<void>((resolve) => (text === '' ? resolve() : stream.write(text, () => resolve())));
+
+const pending: Promise<void>[] = [];
+const code = await runCli(process.argv.slice(2), {
+  stdout: (text) => void pending.push(write(process.stdout, text)),
+  stderr: (text) => void pending.push(write(process.stderr, text)),
+  env: process.env,
+  serve,
+});
+await Promise.all(pending);
+process.exit(code);

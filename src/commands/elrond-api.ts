@@ -1,0 +1,107 @@
+import type { EnvVarMap } from '../model/env-vars.js';
+import type { presentEvent, presentGroup, presentRelease, presentRing, presentWebhook } from '../http/present.js';
+
+/** The JSON shapes `/api` returns (src/http/present.ts): PascalCase where the original had it. */
+export type RingJson = ReturnType<typeof presentRing>;
+export type GroupJson = ReturnType<typeof presentGroup>;
+export type ReleaseJson = ReturnType<typeof presentRelease>;
+export type WebhookJson = ReturnType<typeof presentWebhook>;
+export type EventJson = ReturnType<typeof presentEvent>;
+
+/** The original's CreateRingRequest: camelCase keys, empty values left out (Go `omitempty`). */
+export interface CreateRingRequest {
+  name?: string;
+  priority?: number;
+  soakTime?: number;
+  image?: string;
+  version?: string;
+  apiSecurityLock?: boolean;
+  installationGroup?: { name?: string; soakTime?: number; provisionerGroupID?: string };
+}
+
+/** The original's UpdateRingRequest; zero values mean "unchanged". */
+export interface UpdateRingRequest {
+  name?: string;
+  priority?: number;
+  soakTime?: number;
+  image?: string;
+  version?: string;
+}
+
+/** The original's RingReleaseRequest (untagged Go struct, so PascalCase); `reason` is Elrond's. */
+export interface RingReleaseRequest {
+  Image: string;
+  Version: string;
+  Force: boolean;
+  EnvVariables: EnvVarMap;
+  reason?: string;
+}
+
+export interface RollbackRequest {
+  reason?: string;
+}
+
+export interface RegisterGroupRequest {
+  name: string;
+  soakTime: number;
+  provisionerGroupID: string;
+}
+
+export interface UpdateGroupRequest {
+  name?: string;
+  soakTime?: number;
+  provisionerGroupID?: string;
+}
+
+export interface CreateWebhookRequest {
+  OwnerID: string;
+  URL: string;
+  /** Signs every delivery (X-Elrond-Signature); Elrond's addition. */
+  secret?: string;
+}
+
+export interface Paging {
+  page: number;
+  perPage: number;
+  includeDeleted: boolean;
+}
+
+export interface EventQuery {
+  ring?: string;
+  limit?: number;
+}
+
+/**
+ * Everything the commands can ask of Elrond. The CLI implements it over HTTP (src/client/elrond-api.ts);
+ * chat implements it in-process over the services. Methods take and return the `/api` JSON shapes, and
+ * fail with an Error whose message a person can act on.
+ *
+ * @example const ring = await api.createRing({ name: 'canary', priority: 1 });
+ */
+export interface ElrondApi {
+  createRing(request: CreateRingRequest): Promise<RingJson>;
+  listRings(paging: Paging): Promise<RingJson[]>;
+  getRing(ringId: string): Promise<RingJson>;
+  updateRing(ringId: string, request: UpdateRingRequest): Promise<RingJson>;
+  deleteRing(ringId: string): Promise<void>;
+  /** POST /api/ring/{id}: retry a failed creation. */
+  retryRing(ringId: string): Promise<RingJson>;
+  releaseRing(ringId: string, request: RingReleaseRequest): Promise<RingJson>;
+  releaseAllRings(request: RingReleaseRequest): Promise<RingJson[]>;
+  pauseReleases(): Promise<void>;
+  resumeReleases(): Promise<void>;
+  cancelReleases(): Promise<void>;
+  rollbackRing(ringId: string, request: RollbackRequest): Promise<RingJson>;
+  rollbackAllRings(request: RollbackRequest): Promise<RingJson[]>;
+  getRelease(releaseId: string): Promise<ReleaseJson>;
+  registerGroup(ringId: string, request: RegisterGroupRequest): Promise<RingJson>;
+  updateGroup(groupId: string, request: UpdateGroupRequest): Promise<GroupJson>;
+  deleteGroup(ringId: string, groupId: string): Promise<void>;
+  createWebhook(request: CreateWebhookRequest): Promise<WebhookJson>;
+  getWebhook(webhookId: string): Promise<WebhookJson>;
+  listWebhooks(query: Paging & { owner?: string }): Promise<WebhookJson[]>;
+  deleteWebhook(webhookId: string): Promise<void>;
+  lockRing(ringId: string): Promise<void>;
+  unlockRing(ringId: string): Promise<void>;
+  listEvents(query: EventQuery): Promise<EventJson[]>;
+}

@@ -1,0 +1,86 @@
+import type { ServerConfig } from '../config.js';
+import type { ElrondApi } from './elrond-api.js';
+
+export type OptionKind = 'string' | 'int' | 'bool' | 'list';
+export type OptionValue = string | number | boolean | string[];
+
+/** One `--flag` of a command. The commander program, the help text and the chat parser are all built from these. */
+export interface OptionSpec {
+  /** Kebab-case, without dashes: `installation-group-name`. Also the key in `CommandInput`. */
+  name: string;
+  /** Shown in usage: `--ring <id>`. Defaults to `value` (`n` for ints). */
+  valueName?: string;
+  /** `list` options are repeatable and collect every value; `bool` options take no value. */
+  kind: OptionKind;
+  description: string;
+  required?: boolean;
+  default?: OptionValue;
+  /** Environment variable read when the flag is not given (CLI only). */
+  env?: string;
+  /** Also accept `--no-<name>` (bools whose default is true, and server settings). */
+  negatable?: boolean;
+  /** Not offered in chat (e.g. `--server`, `--api-token`: chat talks to Elrond in-process). */
+  cliOnly?: boolean;
+  /** Extra validation of one value; throw an Error whose message says what is wrong. */
+  check?(value: string): void;
+}
+
+/** The parsed options of one command, keyed by option name. Missing bools are false, missing lists []. */
+export type CommandInput = Readonly<Record<string, OptionValue | undefined>>;
+
+export type CommandOutput =
+  | { kind: 'json'; value: unknown }
+  | { kind: 'table'; headers: string[]; rows: string[][]; json: unknown }
+  | { kind: 'text'; text: string };
+
+/** What a command runs with. The CLI and chat each build one. */
+export interface CommandContext {
+  api: ElrondApi;
+  now(): number;
+  /** Who is asking (chat username); the HTTP client names the OS user itself. */
+  actor?: string;
+  /** Runs the server until it is stopped; only the CLI provides it. */
+  serve?(config: ServerConfig): Promise<void>;
+}
+
+/**
+ * One command of the grammar, shared by the `elrond` CLI and the `/elrond` slash command.
+ *
+ * @example { path: ['ring', 'get'], summary: 'Get a ring.', examples: ['ring get --ring <id>'], options: [ringOption], run }
+ */
+export interface CommandSpec {
+  path: string[];
+  summary: string;
+  /** Invocations without the program name: `ring get --ring abc`. */
+  examples: string[];
+  options: OptionSpec[];
+  /** Only the CLI runs it (server, schema migrate). */
+  cliOnly?: boolean;
+  /** Checks across options after parsing; returns what is wrong, or undefined. */
+  validate?(input: CommandInput): string | undefined;
+  run(ctx: CommandContext, input: CommandInput): Promise<CommandOutput>;
+}
+
+export function inputString(input: CommandInput, name: string): string {
+  const value = input[name];
+  return typeof value === 'string' ? value : '';
+}
+
+export function inputInt(input: CommandInput, name: string): number {
+  const value = input[name];
+  return typeof value === 'number' ? value : 0;
+}
+
+export function inputBool(input: CommandInput, name: string): boolean {
+  return input[name] === true;
+}
+
+export function inputList(input: CommandInput, name: string): string[] {
+  const value = input[name];
+  return Array.isArray(value) ? value : [];
+}
+
+export const json = (value: unknown): CommandOutput => ({ kind: 'json', value });
+export const text = (value: string): CommandOutput => ({ kind: 'text', text: value });
+/** Commands whose API call answers with no body print nothing, like the original. */
+export const nothing: CommandOutput = { kind: 'text', text: '' };

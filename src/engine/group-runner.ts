@@ -1,0 +1,164 @@
+import type { EngineDeps } from './engine-deps.js';
+import type { InstallationGroupRowUpdate } from '../store/schema.js';
+import type { GroupStatusCounts, InstallationGroup, Release } from '../model/ring.js';
+import { SUPERVISOR_ACTOR } from '../model/ring.js';
+import type { InstallationGroupState } from '../model/installation-group-states.js';
+import {
+  MAX_TRANSIENT_ATTEMPTS,
+  describeProgress,
+  groupMismatch,
+  groupNeedsUpdate,
+  nextStatusPollDelay,
+  retryDelay,
+  rolloutDone,
+} from '../model/group-decision.js';
+import { describeRelease } from '../model/release-target.js';
+import { ProvisionerError } from '../integrations/provisioner-client.js';
+import { acquireLease, releaseLease } from '../store/leases.js';
+import { findInstallationGroup, ringIdOfGroup } from '../store/installation-groups.js';
+import { findRelease } from '../store/releases.js';
+import { findRing } from '../store/rings.js';
+import { recordEvent, type EventKind } from '../store/event-log.js';
+import { takeRingGate } from '../store/system.js';
+import { NO_DEADLINE, type StepResult } from './ring-runner.js';
+
+/** What one step of a group's rollout concluded. */
+type GroupOutcome =
+  | { kind: 'wait'; changes: InstallationGroupRowUpdate; event?: { kind: EventKind; message: string } }
+  | { kind: 'move'; to: InstallationGroupState; changes: InstallationGroupRowUpdate; message: string };
+
+/**
+ * One step of an installation group's rollout, under its lease: patch the provisioner group if it differs
+ * from the release, then poll its status (soon, then backing off), verify the result, soak.
+ * Waits are stored deadlines; transient provisioner failures are retried later with backoff.
+ */
+export async function runGroupStep(deps: EngineDeps, groupId: string): Promise<StepResult> {
+  const { store, clock, owner, config } = deps;
+  if (!(await acquireLease(store.db, 'installation_groups', groupId, owner, clock.now(), config.leaseMs))) return 'skipped';
+  try {
+    const group = await findInstallationGroup(store.db, groupId);
+    if (!group || !group.releaseId) return 'skipped';
+    const release = await findRelease(store.db, group.releaseId);
+    if (!release) return 'skipped';
+    const outcome = await decide(deps, group, release);
+    return await persist(deps, group, release, outcome);
+  } finally {
+    await releaseLease(store.db, 'installation_groups', groupId, owner);
+  }
+}
+
+async function decide(deps: EngineDeps, group: InstallationGroup, release: Release): Promise<GroupOutcome> {
+  const now = deps.clock.now();
+  if (group.state === 'release-soaking-requested') {
+    if (now >= (group.soakUntil ?? 0)) return { kind: 'move', to: 'stable', changes: { soak_until: null, status_message: `on ${describeRelease(release)}` }, message: `group ${group.name} finished soaking` };
+    return { kind: 'wait', changes: { next_check_at: group.soakUntil ?? now, status_message: `soaking until ${new Date(group.soakUntil ?? now).toISOString()}` } };
+  }
+  if (group.state !== 'release-requested') return { kind: 'wait', changes: { next_check_at: NO_DEADLINE } };
+  try {
+    return group.phase === 'rolling' ? await checkRollout(deps, group, release) : await applyRelease(deps, group, release);
+  } catch (error) {
+    return onFailure(deps, group, error);
+  }
+}
+
+/** GET the group; PUT only if it differs from the release (a restart or a retried step never patches twice). */
+async function applyRelease(deps: EngineDeps, group: InstallationGroup, release: Release): Promise<GroupOutcome> {
+  const current = await deps.provisioner.getGroup(group.provisionerGroupId);
+  if (current.DeleteAt !== 0) {
+    return fail(group, `provisioner group ${group.provisionerGroupId} was deleted on the provisioner`);
+  }
+  let event: { kind: EventKind; message: string } | undefined;
+  if (groupNeedsUpdate(current, release)) {
+    await deps.provisioner.updateGroup(group.provisionerGroupId, { Version: release.version, Image: release.image, MattermostEnv: release.envVariables });
+    event = { kind: 'group.progress', message: `provisioner group ${group.provisionerGroupId} updated: ${current.Image}:${current.Version} → ${describeRelease(release)}` };
+  } else {
+    event = { kind: 'group.progress', message: `provisioner group ${group.provisionerGroupId} already carries ${describeRelease(release)}; no update sent` };
+  }
+  const started = { ...group, phase: 'rolling' as const, rolloutStartedAt: deps.clock.now() };
+  const outcome = await checkRollout(deps, started, release);
+  const changes = { phase: 'rolling', rollout_started_at: started.rolloutStartedAt, ...outcome.changes };
+  return outcome.kind === 'wait' ? { ...outcome, changes, event } : { ...outcome, changes };
+}
+
+async function checkRollout(deps: EngineDeps, group: InstallationGroup, release: Release): Promise<GroupOutcome> {
+  const status = await deps.provisioner.getGroupStatus(group.provisionerGroupId);
+  const now = deps.clock.now();
+  const startedAt = group.rolloutStartedAt ?? now;
+  if (rolloutDone(status)) {
+    const fresh = await deps.provisioner.getGroup(group.provisionerGroupId);
+    const mismatch = groupMismatch(fresh, release);
+    if (mismatch) return fail(group, `provisioner group ${group.provisionerGroupId} was changed by someone else during the rollout: ${mismatch}`, status);
+    const soakMs = release.force ? 0 : group.soakTime * 1000;
+    const base = { attempts: 0, last_status: JSON.stringify(status), release_at: now, phase: null };
+    if (soakMs === 0) return { kind: 'move', to: 'stable', changes: { ...base, status_message: `on ${describeRelease(release)}` }, message: `group ${group.name} rolled out ${describeRelease(release)}` };
+    return { kind: 'move', to: 'release-soaking-requested', changes: { ...base, soak_until: now + soakMs, next_check_at: now + soakMs, status_message: `soaking until ${new Date(now + soakMs).toISOString()}` }, message: `group ${group.name} rolled out ${describeRelease(release)}; soaking ${group.soakTime}s` };
+  }
+  const elapsed = now - startedAt;
+  if (elapsed > deps.config.groupReleaseTimeoutMs) {
+    return fail(group, `rollout timed out after ${Math.round(elapsed / 1000)}s (--provisioner-group-release-timeout); last status: ${describeProgress(status)}`, status);
+  }
+  const stuck = status.InstallationsUpdating > 0 ? await stuckInstallations(deps, group) : [];
+  const message = describeProgress(status, stuck);
+  const changed = JSON.stringify(status) !== JSON.stringify(group.lastStatus);
+  return {
+    kind: 'wait',
+    changes: { attempts: 0, last_status: JSON.stringify(status), status_message: message, next_check_at: now + nextStatusPollDelay(elapsed, deps.config.statusIntervalMs) },
+    ...(changed ? { event: { kind: 'group.progress' as const, message: `group ${group.name}: ${message}` } } : {}),
+  };
+}
+
+/** Names of installations stuck in update-failed; a listing failure only loses the detail. */
+async function stuckInstallations(deps: EngineDeps, group: InstallationGroup): Promise<string[]> {
+  try {
+    const list = await deps.provisioner.installations(group.provisionerGroupId);
+    return list.filter((i) => i.State === 'update-failed').map((i) => i.Name || i.ID);
+  } catch {
+    return [];
+  }
+}
+
+function fail(group: InstallationGroup, reason: string, status?: GroupStatusCounts): GroupOutcome {
+  return { kind: 'move', to: 'release-failed', changes: { failure_reason: reason, status_message: reason, phase: null, ...(status ? { last_status: JSON.stringify(status) } : {}) }, message: `group ${group.name} failed: ${reason}` };
+}
+
+function onFailure(deps: EngineDeps, group: InstallationGroup, error: unknown): GroupOutcome {
+  const problem = error instanceof ProvisionerError ? error : new ProvisionerError(error instanceof Error ? error.message : String(error), true);
+  if (!problem.transient) return fail(group, problem.message);
+  const attempts = group.attempts + 1;
+  if (attempts > MAX_TRANSIENT_ATTEMPTS) return fail(group, `gave up after ${MAX_TRANSIENT_ATTEMPTS} attempts: ${problem.message}`);
+  const delay = retryDelay(attempts, deps.random);
+  const message = `${problem.message}; retry ${attempts} of ${MAX_TRANSIENT_ATTEMPTS} in ${Math.ceil(delay / 1000)}s`;
+  return { kind: 'wait', changes: { attempts, next_check_at: deps.clock.now() + delay, status_message: message }, event: { kind: 'group.retry', message: `group ${group.name}: ${message}` } };
+}
+
+async function persist(deps: EngineDeps, group: InstallationGroup, release: Release, outcome: GroupOutcome): Promise<StepResult> {
+  const { store, clock, owner, sinks } = deps;
+  const now = clock.now();
+  return store.db.transaction().execute(async (trx) => {
+    await takeRingGate(trx, now);
+    const changes = outcome.kind === 'move' ? { ...outcome.changes, state: outcome.to, next_check_at: outcome.changes.next_check_at ?? NO_DEADLINE } : outcome.changes;
+    const row = await trx
+      .updateTable('installation_groups')
+      .set(changes)
+      .where('id', '=', group.id)
+      .where('state', '=', group.state)
+      .where('locked_by', '=', owner)
+      .returningAll()
+      .executeTakeFirst();
+    if (!row) return 'skipped';
+    const ringId = (await ringIdOfGroup(trx, group.id)) ?? null;
+    const ring = ringId ? await findRing(trx, ringId) : undefined;
+    const data = { ringName: ring?.name, groupName: group.name, provisionerGroupId: group.provisionerGroupId, releaseId: release.id };
+    if (outcome.kind === 'move') {
+      await recordEvent(trx, { kind: 'group.state', actor: SUPERVISOR_ACTOR, ringId, installationGroupId: group.id, rolloutId: ring?.rolloutId ?? null, oldState: group.state, newState: outcome.to, message: outcome.message, data: { ...data, reason: outcome.changes.failure_reason ?? undefined } }, { now, sinks });
+      // The ring decides what happens next: wake it now.
+      if (ringId) await trx.updateTable('rings').set({ next_check_at: now }).where('id', '=', ringId).execute();
+      return 'progressed';
+    }
+    if (outcome.event) {
+      await recordEvent(trx, { kind: outcome.event.kind, actor: SUPERVISOR_ACTOR, ringId, installationGroupId: group.id, rolloutId: ring?.rolloutId ?? null, message: outcome.event.message, data }, { now, sinks });
+      if (ringId) await trx.updateTable('rings').set({ next_check_at: now }).where('id', '=', ringId).execute();
+    }
+    return 'waiting';
+  });
+}

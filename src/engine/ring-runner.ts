@@ -1,0 +1,209 @@
+import type { Kysely } from 'kysely';
+import type { EngineDeps } from './engine-deps.js';
+import type { Database, RingRowUpdate } from '../store/schema.js';
+import type { Ring } from '../model/ring.js';
+import { SUPERVISOR_ACTOR } from '../model/ring.js';
+import { RING_STATES_RELEASE_IN_PROGRESS, RING_STATES_RELEASE_PENDING, type RingState } from '../model/ring-states.js';
+import { decideRing, type RingDecision } from '../model/ring-decision.js';
+import { describeRelease } from '../model/release-target.js';
+import { acquireLease, releaseLease } from '../store/leases.js';
+import { findRing, liveRingsInOrder } from '../store/rings.js';
+import { groupsOfRing } from '../store/installation-groups.js';
+import { getRelease } from '../store/releases.js';
+import { endRollout } from '../store/rollouts.js';
+import { recordEvent } from '../store/event-log.js';
+import { ringRowToRing } from '../store/rows.js';
+import { takeRingGate } from '../store/system.js';
+
+/** Far-future deadline for waits that end on an event (another ring or a group moving), not a time. */
+export const NO_DEADLINE = 8_640_000_000_000_000;
+
+export type StepResult = 'progressed' | 'waiting' | 'skipped';
+
+/**
+ * Run one step for a ring under its lease: re-read, decide (pure), apply in one transaction with
+ * compare-and-set on the state and the lease, record the event.
+ */
+export async function runRingStep(deps: EngineDeps, ringId: string): Promise<StepResult> {
+  const { store, clock, owner, config } = deps;
+  if (!(await acquireLease(store.db, 'rings', ringId, owner, clock.now(), config.leaseMs))) return 'skipped';
+  try {
+    const ring = await findRing(store.db, ringId);
+    if (!ring) return 'skipped';
+    const [groups, release, rings] = await Promise.all([groupsOfRing(store.db, ringId), getRelease(store.db, ring.desiredReleaseId), liveRingsInOrder(store.db)]);
+    const now = clock.now();
+    const decision = decideRing({ ring, groups, release, rings, now, maxParallelGroups: config.maxParallelGroups }, { slo: deps.slo !== undefined });
+    if (decision.kind === 'check-slo') return await checkSlo(deps, ring, groups, decision.until);
+    return await applyRingDecision(deps, ring, decision);
+  } finally {
+    await releaseLease(store.db, 'rings', ringId, owner);
+  }
+}
+
+async function checkSlo(deps: EngineDeps, ring: Ring, groups: Awaited<ReturnType<typeof groupsOfRing>>, soakUntil: number): Promise<StepResult> {
+  let breach: string | null = null;
+  let error: string | null = null;
+  try {
+    breach = (await deps.slo!.check(groups)).breach;
+  } catch (cause) {
+    error = cause instanceof Error ? cause.message : String(cause);
+  }
+  const now = deps.clock.now();
+  if (breach) return applyRingDecision(deps, ring, { kind: 'fail', to: 'soaking-failed', reason: breach });
+  const next = Math.min(soakUntil, now + deps.config.sloIntervalMs);
+  const message = `soaking until ${new Date(soakUntil).toISOString()}; SLO ${error ? `check failed (${error}), retrying` : 'healthy'}`;
+  return applyRingDecision(deps, ring, { kind: 'wait', until: next, message });
+}
+
+async function applyRingDecision(deps: EngineDeps, ring: Ring, decision: RingDecision): Promise<StepResult> {
+  const { store, clock, owner, sinks } = deps;
+  const now = clock.now();
+  if (decision.kind === 'wait') {
+    await store.db
+      .updateTable('rings')
+      .set({ status_message: decision.message, next_check_at: decision.until ?? NO_DEADLINE })
+      .where('id', '=', ring.id)
+      .where('state', '=', ring.state)
+      .where('locked_by', '=', owner)
+      .execute();
+    return 'waiting';
+  }
+  return store.db.transaction().execute(async (trx) => {
+    await takeRingGate(trx, now);
+    const record = (to: RingState, message: string, extra: Record<string, unknown> = {}) =>
+      recordEvent(trx, { kind: 'ring.state', actor: SUPERVISOR_ACTOR, ringId: ring.id, rolloutId: ring.rolloutId, oldState: ring.state, newState: to, message, data: { ringName: ring.name, ...extra } }, { now, sinks });
+    const move = async (to: RingState, changes: RingRowUpdate, message: string, extra?: Record<string, unknown>): Promise<Ring | undefined> => {
+      const row = await trx
+        .updateTable('rings')
+        .set({ ...changes, state: to, status_message: changes.status_message ?? message, next_check_at: changes.next_check_at ?? now })
+        .where('id', '=', ring.id)
+        .where('state', '=', ring.state)
+        .where('locked_by', '=', owner)
+        .returningAll()
+        .executeTakeFirst();
+      if (!row) return undefined;
+      if (to !== ring.state || extra?.always) await record(to, message, extra);
+      // Another ring may have been waiting for this one.
+      await wakeWaitingRings(trx, now);
+      return ringRowToRing(row);
+    };
+
+    switch (decision.kind) {
+      case 'transition': {
+        const changes: RingRowUpdate = decision.to === 'release-in-progress' ? {} : { release_at: now };
+        return (await move(decision.to, changes, decision.message)) ? 'progressed' : 'skipped';
+      }
+      case 'start': {
+        const moved = await move(decision.to, { rolling_back: ring.state === 'release-rollback-requested' ? 1 : 0, failure_reason: null }, decision.message, { always: true });
+        if (!moved) return 'skipped';
+        const groupIds = (await groupsOfRing(trx, ring.id)).map((g) => g.id);
+        if (groupIds.length > 0) {
+          await trx
+            .updateTable('installation_groups')
+            .set({ state: 'release-pending', release_id: ring.desiredReleaseId, phase: null, attempts: 0, failure_reason: null, soak_until: null, status_message: 'waiting its turn', next_check_at: NO_DEADLINE })
+            .where('id', 'in', groupIds)
+            .execute();
+        }
+        return 'progressed';
+      }
+      case 'start-groups': {
+        const started = await trx
+          .updateTable('installation_groups')
+          .set({ state: 'release-requested', phase: 'apply', attempts: 0, rollout_started_at: null, status_message: 'updating the provisioner group', next_check_at: now })
+          .where('id', 'in', decision.groupIds)
+          .where('state', '=', 'release-pending')
+          .returningAll()
+          .execute();
+        for (const group of started) {
+          await recordEvent(trx, { kind: 'group.state', actor: SUPERVISOR_ACTOR, ringId: ring.id, installationGroupId: group.id, rolloutId: ring.rolloutId, oldState: 'release-pending', newState: 'release-requested', message: `rollout of group ${group.name} started`, data: { ringName: ring.name, groupName: group.name, provisionerGroupId: group.provisioner_group_id, releaseId: ring.desiredReleaseId } }, { now, sinks });
+        }
+        await trx.updateTable('rings').set({ status_message: decision.message, next_check_at: NO_DEADLINE }).where('id', '=', ring.id).execute();
+        return started.length > 0 ? 'progressed' : 'skipped';
+      }
+      case 'soak':
+        return (await move('soaking-requested', { release_at: now, soak_until: decision.until, next_check_at: decision.until }, decision.message)) ? 'progressed' : 'skipped';
+      case 'complete': {
+        const release = await getRelease(trx, ring.desiredReleaseId);
+        const changed = ring.activeReleaseId !== ring.desiredReleaseId;
+        const moved = await move(
+          decision.to,
+          {
+            active_release_id: ring.desiredReleaseId,
+            previous_release_id: changed ? ring.activeReleaseId : ring.previousReleaseId,
+            release_at: now,
+            soak_until: null,
+            rolling_back: 0,
+            status_message: `on ${describeRelease(release)}`,
+            next_check_at: NO_DEADLINE,
+          },
+          `${decision.message}: ring ${ring.name} is on ${describeRelease(release)}`,
+        );
+        if (moved) await maybeEndRollout(trx, ring.rolloutId, now);
+        return moved ? 'progressed' : 'skipped';
+      }
+      case 'fail': {
+        const moved = await move(decision.to, { failure_reason: decision.reason, soak_until: null, rolling_back: 0, next_check_at: NO_DEADLINE }, `ring ${ring.name} failed: ${decision.reason}`, { reason: decision.reason });
+        if (!moved) return 'skipped';
+        await cascadeFailure(deps, trx, ring, decision.reason, now);
+        return 'progressed';
+      }
+      case 'delete': {
+        const groupIds = (await groupsOfRing(trx, ring.id)).map((g) => g.id);
+        const moved = await move('deleted', { delete_at: now, next_check_at: NO_DEADLINE }, decision.message);
+        if (!moved) return 'skipped';
+        if (groupIds.length > 0) {
+          await trx.deleteFrom('ring_installation_groups').where('ring_id', '=', ring.id).execute();
+          await trx.deleteFrom('installation_groups').where('id', 'in', groupIds).execute();
+        }
+        return 'progressed';
+      }
+      default:
+        return 'skipped';
+    }
+  });
+}
+
+/** Rings waiting on a gate look again whenever any ring moves. */
+async function wakeWaitingRings(db: Kysely<Database>, now: number): Promise<void> {
+  await db
+    .updateTable('rings')
+    .set({ next_check_at: now })
+    .where('state', 'in', [...RING_STATES_RELEASE_PENDING, 'release-rollback-requested'])
+    .where('next_check_at', '>', now)
+    .execute();
+}
+
+/**
+ * A failed ring stops its release: rings of the same rollout that have not started are failed with the
+ * reason (the original failed every pending ring in the system, creations and deletions included), and its
+ * own groups that never started go back to stable untouched.
+ */
+async function cascadeFailure(deps: EngineDeps, db: Kysely<Database>, ring: Ring, reason: string, now: number): Promise<void> {
+  await db
+    .updateTable('installation_groups')
+    .set({ state: 'stable', release_id: null, phase: null, status_message: `not started: ring ${ring.name} failed`, next_check_at: NO_DEADLINE })
+    .where('state', '=', 'release-pending')
+    .where('id', 'in', (eb) => eb.selectFrom('ring_installation_groups').select('installation_group_id').where('ring_id', '=', ring.id))
+    .execute();
+  if (!ring.rolloutId) return;
+  const held = await db.selectFrom('rings').selectAll().where('rollout_id', '=', ring.rolloutId).where('id', '!=', ring.id).where('state', 'in', [...RING_STATES_RELEASE_PENDING]).execute();
+  for (const row of held) {
+    const why = `not started: ring ${ring.name} failed (${reason})`;
+    const moved = await db.updateTable('rings').set({ state: 'release-failed', failure_reason: why, status_message: why, next_check_at: NO_DEADLINE }).where('id', '=', row.id).where('state', '=', row.state).executeTakeFirst();
+    if (Number(moved.numUpdatedRows) > 0) {
+      await recordEvent(db, { kind: 'ring.state', actor: SUPERVISOR_ACTOR, ringId: row.id, rolloutId: row.rollout_id, oldState: row.state, newState: 'release-failed', message: `ring ${row.name} ${why}`, data: { ringName: row.name, reason: why } }, { now, sinks: deps.sinks });
+    }
+  }
+  await maybeEndRollout(db, ring.rolloutId, now);
+}
+
+async function maybeEndRollout(db: Kysely<Database>, rolloutId: string | null, now: number): Promise<void> {
+  if (!rolloutId) return;
+  const open = await db
+    .selectFrom('rings')
+    .select('id')
+    .where('rollout_id', '=', rolloutId)
+    .where('state', 'in', [...RING_STATES_RELEASE_PENDING, ...RING_STATES_RELEASE_IN_PROGRESS])
+    .executeTakeFirst();
+  if (!open) await endRollout(db, rolloutId, now);
+}

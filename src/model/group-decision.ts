@@ -1,0 +1,62 @@
+import { envChangesApply, envEqual, mergeEnv, type EnvVarMap } from './env-vars.js';
+import type { GroupStatusCounts, Release } from './ring.js';
+
+/** The parts of a provisioner group Elrond reads. */
+export interface ProvisionerGroupView {
+  ID: string;
+  Image: string;
+  Version: string;
+  MattermostEnv: EnvVarMap | null;
+  Sequence: number;
+  DeleteAt: number;
+}
+
+/** Does the group need a PUT to carry this release? Image, version, or env (valueFrom included). */
+export function groupNeedsUpdate(group: ProvisionerGroupView, release: Release): boolean {
+  return group.Image !== release.image || group.Version !== release.version || envChangesApply(group.MattermostEnv, release.envVariables);
+}
+
+/**
+ * Null when a fresh read of the group shows the release (image, version, and the release's env changes
+ * applied); otherwise what differs, naming both sides.
+ */
+export function groupMismatch(group: ProvisionerGroupView, release: Release): string | null {
+  const expectedEnv = mergeEnv(group.MattermostEnv, release.envVariables);
+  const problems: string[] = [];
+  if (group.Image !== release.image || group.Version !== release.version) {
+    problems.push(`expected ${release.image}:${release.version}, found ${group.Image}:${group.Version}`);
+  }
+  if (!envEqual(group.MattermostEnv, expectedEnv)) problems.push('environment variables differ from the release');
+  return problems.length ? problems.join('; ') : null;
+}
+
+/** The provisioner's own completion test: nothing awaiting update and nothing updating (failed counts as updating). */
+export function rolloutDone(status: GroupStatusCounts): boolean {
+  return status.InstallationsAwaitingUpdate === 0 && status.InstallationsUpdating === 0;
+}
+
+export function describeProgress(status: GroupStatusCounts, stuck: readonly string[] = []): string {
+  const counted = status.InstallationsTotal - status.InstallationsHibernating - status.InstallationsPendingDeletion;
+  let text = `${status.InstallationsUpdated} of ${counted} installations updated`;
+  if (status.InstallationsUpdating > 0) text += `, ${status.InstallationsUpdating} updating`;
+  if (status.InstallationsAwaitingUpdate > 0) text += `, ${status.InstallationsAwaitingUpdate} waiting`;
+  if (stuck.length > 0) text += `; stuck in update-failed: ${stuck.slice(0, 5).join(', ')}${stuck.length > 5 ? ` and ${stuck.length - 5} more` : ''}`;
+  return text;
+}
+
+/**
+ * When to look at a rolling group's status again: soon after the update (a fast rollout is noticed within
+ * a second or two), then backing off to at most `maxIntervalMs`.
+ */
+export function nextStatusPollDelay(elapsedMs: number, maxIntervalMs: number): number {
+  return Math.min(maxIntervalMs, Math.max(200, Math.floor(elapsedMs / 4)));
+}
+
+/** Transient provisioner failures are retried this many times before the group fails. */
+export const MAX_TRANSIENT_ATTEMPTS = 8;
+
+/** Exponential backoff with full jitter: 1 s, 2 s, 4 s … capped at 60 s, times a random factor in [0.5, 1]. */
+export function retryDelay(attempt: number, random: () => number): number {
+  const base = Math.min(60_000, 1000 * 2 ** Math.max(0, attempt - 1));
+  return Math.round(base * (0.5 + random() / 2));
+}

@@ -1,0 +1,158 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Registry, collectDefaultMetrics, Gauge } from 'prom-client';
+import type { ServerConfig } from './config.js';
+import { createLogger, type Logger } from './logging.js';
+import { connect, type Store } from './store/connect.js';
+import { migrateToLatest } from './store/migrate.js';
+import { systemClock, type Clock } from './model/clock.js';
+import { newId } from './model/ids.js';
+import type { EventSink } from './store/event-log.js';
+import { createServices, type Services } from './service/services.js';
+import { createHttpApp } from './http/app.js';
+import { Supervisor } from './engine/supervisor.js';
+import { OutboxWorker, type Deliverer } from './engine/outbox-worker.js';
+import type { EngineDeps } from './engine/engine-deps.js';
+import { createProvisionerClient, type ProvisionerClient } from './integrations/provisioner-client.js';
+import { webhookDeliverer, webhookSink } from './integrations/webhooks.js';
+import { grafanaDeliverer, grafanaSink } from './integrations/grafana.js';
+import { thanosSloChecker } from './integrations/thanos-slo.js';
+
+export interface RunningServer {
+  url: string;
+  store: Store;
+  services: Services;
+  supervisor: Supervisor;
+  outbox: OutboxWorker;
+  log: Logger;
+  close(): Promise<void>;
+}
+
+/** Things tests replace; production uses the defaults. */
+export interface ServerOverrides {
+  clock?: Clock;
+  log?: Logger;
+  provisioner?: ProvisionerClient;
+  /** Start the supervisor and outbox loops (default true). Tests driving time by hand pass false. */
+  startLoops?: boolean;
+  random?: () => number;
+}
+
+/** `--listen` value → host and port (":3018" listens on every interface). */
+export function parseListen(listen: string): { host: string | undefined; port: number } {
+  const at = listen.lastIndexOf(':');
+  const host = at > 0 ? listen.slice(0, at) : undefined;
+  const port = Number(at >= 0 ? listen.slice(at + 1) : listen);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--listen "${listen}" is not [host]:port, e.g. :3018 or 127.0.0.1:3018`);
+  return { host, port };
+}
+
+/**
+ * Start Elrond: open and migrate the database, then serve the API and run the supervisor and the
+ * delivery outbox.
+ */
+export async function startServer(config: ServerConfig, overrides: ServerOverrides = {}): Promise<RunningServer> {
+  const clock = overrides.clock ?? systemClock;
+  const log = overrides.log ?? createLogger({ debug: config.debug, machineReadable: config.machineReadableLogs });
+  const owner = `elrond-${newId().slice(0, 8)}`;
+  const random = overrides.random ?? Math.random;
+  const store = connect(config.database, { poolSize: config.dbPoolSize });
+  try {
+    const report = await migrateToLatest(store.db);
+    for (const name of report.applied) log.info({ migration: name }, 'applied migration');
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+
+  const grafanaTokens = config.grafanaUrl ? config.grafanaTokens.filter((t) => t !== '') : [];
+  const sinks: EventSink[] = [webhookSink, grafanaSink(grafanaTokens.length)];
+  const deliverers: Deliverer[] = [webhookDeliverer(store.db), grafanaDeliverer(store.db, { url: config.grafanaUrl, tokens: grafanaTokens })];
+  const provisioner =
+    overrides.provisioner ??
+    createProvisionerClient({
+      baseUrl: config.provisionerServer,
+      ...(config.provisionerClientId && config.provisionerClientSecret && config.provisionerTokenEndpoint
+        ? { oauth: { clientId: config.provisionerClientId, clientSecret: config.provisionerClientSecret, tokenEndpoint: config.provisionerTokenEndpoint } }
+        : {}),
+      now: () => clock.now(),
+    });
+
+  const engineDeps: EngineDeps = {
+    store,
+    clock,
+    log,
+    sinks,
+    provisioner,
+    ...(config.thanosUrl ? { slo: thanosSloChecker({ url: config.thanosUrl }) } : {}),
+    config: {
+      maxParallelGroups: Math.max(1, config.maxParallelGroups),
+      groupReleaseTimeoutMs: config.provisionerGroupReleaseTimeout * 1000,
+      statusIntervalMs: Math.max(1, config.provisionerStatusInterval) * 1000,
+      leaseMs: Math.max(5, config.leaseDuration) * 1000,
+      sloIntervalMs: 60_000,
+    },
+    owner,
+    random,
+  };
+  const supervisor = new Supervisor(engineDeps, { pollSeconds: config.poll, rings: config.ringSupervisor, groups: config.installationgroupSupervisor });
+  const outbox = new OutboxWorker({ store, clock, log, owner, leaseMs: engineDeps.config.leaseMs, random }, deliverers, config.poll > 0 ? Math.min(config.poll, 10) : 0);
+  if (!config.ringSupervisor && !config.installationgroupSupervisor) log.warn('both supervisors are off: only the API will work');
+
+  const services = createServices({
+    store,
+    clock,
+    log,
+    sinks,
+    nudge: () => {
+      supervisor.nudge();
+      outbox.nudge();
+    },
+  });
+  supervisor.loop.on('pass:done', () => outbox.nudge());
+
+  const metrics = new Registry();
+  collectDefaultMetrics({ register: metrics });
+  new Gauge({ name: 'elrond_supervisor_failures_total', help: 'failed supervisor steps since start', registers: [metrics], collect() { this.set(supervisor.loop.failures); } });
+  new Gauge({ name: 'elrond_outbox_backlog', help: 'notifications waiting to be delivered', registers: [metrics], async collect() { this.set(await outbox.backlog()); } });
+  const { app } = createHttpApp({ services, store, clock, log, metrics, ...(config.apiToken ? { apiToken: config.apiToken } : {}) });
+
+  const { host, port } = parseListen(config.listen);
+  const server: Server = await new Promise((resolve, reject) => {
+    const s = app.listen(port, host ?? '', () => resolve(s));
+    s.once('error', reject);
+  }).catch(async (error: unknown) => {
+    await store.close();
+    throw error;
+  }) as Server;
+  server.keepAliveTimeout = 65_000;
+  const address = server.address() as AddressInfo;
+  const url = `http://${host && host !== '0.0.0.0' ? host : '127.0.0.1'}:${address.port}`;
+
+  if (overrides.startLoops !== false) {
+    supervisor.start();
+    outbox.start();
+  }
+  log.info({ url, database: store.description, owner }, 'elrond is listening');
+
+  let closed = false;
+  return {
+    url,
+    store,
+    services,
+    supervisor,
+    outbox,
+    log,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      await supervisor.stop();
+      await outbox.stop();
+      await store.close();
+    },
+  };
+}
