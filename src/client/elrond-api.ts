@@ -1,4 +1,4 @@
-import axios, { AxiosError, type AxiosInstance, type Method } from 'axios';
+import type { AxiosInstance, Method } from 'axios';
 import os from 'node:os';
 import type { ElrondApi, EventJson, GroupJson, Paging, ReleaseJson, RingJson, WebhookJson } from '../commands/elrond-api.js';
 import { ApiRequestError } from './api-request-error.js';
@@ -57,9 +57,11 @@ const id = (value: string) => encodeURIComponent(value);
  */
 export function createHttpElrondApi(options: HttpElrondApiOptions): ElrondApi {
   let client: AxiosInstance | undefined;
-  const http = (): AxiosInstance => {
+  const http = async (): Promise<AxiosInstance> => {
     if (client) return client;
     const base = serverUrl(options.server);
+    // Loaded on first use: axios costs ~0.2 s to load, which --help, --dry-run and usage errors never need.
+    const { default: axios } = await import('axios');
     client = axios.create({
       baseURL: `${base.href.replace(/\/+$/, '')}/api`,
       timeout: options.timeoutMs ?? 60_000,
@@ -76,10 +78,10 @@ export function createHttpElrondApi(options: HttpElrondApiOptions): ElrondApi {
   async function call<T>(method: Method, path: string, request: { body?: unknown; params?: Record<string, unknown> } = {}): Promise<T> {
     let response;
     try {
-      response = await http().request<T>({ method, url: path, data: request.body, params: request.params });
+      response = await (await http()).request<T>({ method, url: path, data: request.body, params: request.params });
     } catch (error) {
       if (error instanceof ApiRequestError) throw error;
-      const code = error instanceof AxiosError ? (error.code ?? error.cause?.name) : undefined;
+      const code = (error as { code?: string }).code;
       throw new ApiRequestError(`cannot reach the Elrond server at ${redactUrl(options.server)} (${code ?? (error as Error).message}): is "elrond server" running? (--server)`);
     }
     if (response.status >= 400) throw new ApiRequestError(`${response.status} ${errorMessage(response.data, response.statusText)}`, response.status);

@@ -89,7 +89,7 @@ function commanderOptions(option: OptionSpec): Option[] {
 
 function usageHint(mode: ParseMode, path: readonly string[], leaf: boolean): string {
   const command = [programName(mode), ...path].join(' ');
-  return `Usage: ${command} ${leaf ? '[options]' : '[command]'}\nRun "${command} --help" for its options and examples.`;
+  return `Usage: ${command} ${leaf ? '[options]' : '[command]'}\nRun "${command} --help" for its ${leaf ? 'options and examples' : 'commands'}.`;
 }
 
 /**
@@ -106,6 +106,8 @@ export function buildProgram(options: BuildProgramOptions): Command {
     .exitOverride()
     .showHelpAfterError(usageHint(mode, [], false));
   if (options.output) program.configureOutput(options.output);
+  // Chat has no terminal width; the CLI wraps to the terminal's.
+  if (mode === 'chat') program.configureHelp({ helpWidth: 120 });
 
   const groups = new Map<string, Command>([['', program]]);
   const groupFor = (path: readonly string[]): Command => {

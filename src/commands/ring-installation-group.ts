@@ -10,7 +10,7 @@ const register: CommandSpec = {
   examples: ['ring installation-group register --ring <ring-id> --installation-group-name canary-ig --provisioner-group-id <group-id> --soak-time 600'],
   options: [
     ringOption('the id of the ring'),
-    { name: 'installation-group-name', kind: 'string', required: true, description: 'the name of the installation group' },
+    { name: 'installation-group-name', valueName: 'name', kind: 'string', required: true, description: 'the name of the installation group' },
     { name: 'provisioner-group-id', valueName: 'id', kind: 'string', required: true, description: 'the provisioner group it stands for' },
     { name: 'soak-time', valueName: 'seconds', kind: 'int', default: 0, description: 'how long the group must stay healthy after its rollout' },
     DRY_RUN,
@@ -33,7 +33,7 @@ const update: CommandSpec = {
   examples: ['ring installation-group update --installation-group <group-id> --soak-time 900'],
   options: [
     groupOption,
-    { name: 'name', kind: 'string', description: 'new name' },
+    { name: 'name', valueName: 'name', kind: 'string', description: 'new name' },
     { name: 'provisioner-group-id', valueName: 'id', kind: 'string', description: 'new provisioner group' },
     { name: 'soak-time', valueName: 'seconds', kind: 'int', default: 0, description: 'new soak time (0 leaves it unchanged)' },
     DRY_RUN,

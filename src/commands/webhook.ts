@@ -12,9 +12,9 @@ const create: CommandSpec = {
   summary: 'Register a URL that receives every ring state change.',
   examples: ['webhook create --owner release-team --url https://hooks.example.com/elrond', 'webhook create --owner me --url https://hooks.example.com/elrond --secret s3cr3t'],
   options: [
-    { name: 'owner', kind: 'string', required: true, description: 'who owns the webhook (any label)' },
-    { name: 'url', kind: 'string', required: true, description: 'the http(s) URL to POST to' },
-    { name: 'secret', kind: 'string', description: 'sign each delivery: X-Elrond-Signature: sha256=HMAC(secret, body)' },
+    { name: 'owner', valueName: 'owner', kind: 'string', required: true, description: 'who owns the webhook (any label)' },
+    { name: 'url', valueName: 'url', kind: 'string', required: true, description: 'the http(s) URL to POST to' },
+    { name: 'secret', valueName: 'secret', kind: 'string', description: 'sign each delivery: X-Elrond-Signature: sha256=HMAC(secret, body)' },
     ...REMOTE_OPTIONS,
   ],
   async run(ctx, input) {
@@ -36,7 +36,7 @@ const list: CommandSpec = {
   path: ['webhook', 'list'],
   summary: 'List webhooks.',
   examples: ['webhook list', 'webhook list --owner release-team --table'],
-  options: [{ name: 'owner', kind: 'string', description: 'only this owner\'s webhooks' }, ...PAGING_OPTIONS, TABLE, ...REMOTE_OPTIONS],
+  options: [{ name: 'owner', valueName: 'owner', kind: 'string', description: 'only this owner\'s webhooks' }, ...PAGING_OPTIONS, TABLE, ...REMOTE_OPTIONS],
   async run(ctx, input) {
     const owner = inputString(input, 'owner');
     const webhooks = await ctx.api.listWebhooks({
