@@ -17,6 +17,14 @@ import { createProvisionerClient, type ProvisionerClient } from './integrations/
 import { webhookDeliverer, webhookSink } from './integrations/webhooks.js';
 import { grafanaDeliverer, grafanaSink } from './integrations/grafana.js';
 import { thanosSloChecker } from './integrations/thanos-slo.js';
+import { randomBytes } from 'node:crypto';
+import { setSettingIfAbsent } from './store/system.js';
+import type { AccessPolicy } from './service/access-policy.js';
+import { CommandTokens } from './chat/command-tokens.js';
+import { createChatRouter } from './chat/chat-router.js';
+import { createMattermostApi, type MattermostApi } from './chat/mattermost-client.js';
+import { mattermostDeliverer, mattermostSink } from './chat/mattermost-notifier.js';
+import { registerSlashCommands } from './chat/register-slash-command.js';
 
 export interface RunningServer {
   url: string;
@@ -36,6 +44,8 @@ export interface ServerOverrides {
   /** Start the supervisor and outbox loops (default true). Tests driving time by hand pass false. */
   startLoops?: boolean;
   random?: () => number;
+  /** Wait for the /elrond registration before resolving (tests); production registers in the background. */
+  awaitRegistration?: boolean;
 }
 
 /** `--listen` value → host and port (":3018" listens on every interface). */
@@ -68,6 +78,31 @@ export async function startServer(config: ServerConfig, overrides: ServerOverrid
   const grafanaTokens = config.grafanaUrl ? config.grafanaTokens.filter((t) => t !== '') : [];
   const sinks: EventSink[] = [webhookSink, grafanaSink(grafanaTokens.length)];
   const deliverers: Deliverer[] = [webhookDeliverer(store.db), grafanaDeliverer(store.db, { url: config.grafanaUrl, tokens: grafanaTokens })];
+
+  // Chat-ops: the bot (when configured), its slash-command tokens, who may do what, the button secret.
+  const mattermost: MattermostApi | undefined = config.mattermostUrl && config.mattermostToken ? createMattermostApi({ url: config.mattermostUrl, token: config.mattermostToken }) : undefined;
+  const policy: AccessPolicy = { admins: config.admins, approvers: config.approvers, allowSelfApproval: config.allowSelfApproval };
+  const commandTokens = new CommandTokens(store.db, config.slashCommandTokens);
+  let actionSecret: Promise<string> | undefined;
+  const secret = () => (actionSecret ??= config.actionSecret ? Promise.resolve(config.actionSecret) : setSettingIfAbsent(store.db, 'action-secret', randomBytes(32).toString('hex')));
+  let botUserId: Promise<string> | undefined;
+  const botId = () => (botUserId ??= mattermost!.me().then((me) => me.id));
+  let publicUrl = config.publicUrl;
+  if (mattermost) {
+    sinks.push(mattermostSink({ notifyChannel: config.notifyChannel }));
+    deliverers.push(
+      mattermostDeliverer({
+        db: store.db,
+        api: mattermost,
+        clock,
+        log,
+        notifyChannel: config.notifyChannel,
+        botUserId: botId,
+        card: async () => ({ actionUrl: `${publicUrl.replace(/\/+$/, '')}/mattermost/action`, secret: await secret(), approvers: config.approvers, ...(config.grafanaDashboardUrl ? { grafanaDashboardUrl: config.grafanaDashboardUrl } : {}) }),
+      }),
+    );
+    if (config.admins.length === 0) log.warn('no --admins given: every Mattermost user who can run /elrond may release, force and roll back');
+  }
   const provisioner =
     overrides.provisioner ??
     createProvisionerClient({
@@ -104,6 +139,7 @@ export async function startServer(config: ServerConfig, overrides: ServerOverrid
     clock,
     log,
     sinks,
+    policy,
     nudge: () => {
       supervisor.nudge();
       outbox.nudge();
@@ -115,7 +151,19 @@ export async function startServer(config: ServerConfig, overrides: ServerOverrid
   collectDefaultMetrics({ register: metrics });
   new Gauge({ name: 'elrond_supervisor_failures_total', help: 'failed supervisor steps since start', registers: [metrics], collect() { this.set(supervisor.loop.failures); } });
   new Gauge({ name: 'elrond_outbox_backlog', help: 'notifications waiting to be delivered', registers: [metrics], async collect() { this.set(await outbox.backlog()); } });
-  const { app } = createHttpApp({ services, store, clock, log, metrics, ...(config.apiToken ? { apiToken: config.apiToken } : {}) });
+  const chatRouter = createChatRouter({
+    services,
+    clock,
+    log,
+    policy,
+    tokens: commandTokens,
+    ...(mattermost ? { api: mattermost } : {}),
+    secret,
+    get baseUrl() {
+      return `${publicUrl.replace(/\/+$/, '')}/mattermost`;
+    },
+  });
+  const { app } = createHttpApp({ services, store, clock, log, metrics, mount: [{ path: '/mattermost', router: chatRouter }], ...(config.apiToken ? { apiToken: config.apiToken } : {}) });
 
   const { host, port } = parseListen(config.listen);
   const server: Server = await new Promise((resolve, reject) => {
@@ -129,6 +177,14 @@ export async function startServer(config: ServerConfig, overrides: ServerOverrid
   const address = server.address() as AddressInfo;
   const url = `http://${host && host !== '0.0.0.0' ? host : '127.0.0.1'}:${address.port}`;
 
+  publicUrl ||= url;
+  if (mattermost) {
+    const registered = registerSlashCommands({ api: mattermost, teams: config.mattermostTeams, publicUrl, tokens: commandTokens, log }).catch((error: unknown) => {
+      log.error({ err: error }, 'Mattermost registration failed');
+      return undefined;
+    });
+    if (overrides.awaitRegistration) await registered;
+  }
   if (overrides.startLoops !== false) {
     supervisor.start();
     outbox.start();

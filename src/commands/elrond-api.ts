@@ -16,6 +16,7 @@ export interface CreateRingRequest {
   image?: string;
   version?: string;
   apiSecurityLock?: boolean;
+  approvalRequired?: boolean;
   installationGroup?: { name?: string; soakTime?: number; provisionerGroupID?: string };
 }
 
@@ -26,6 +27,7 @@ export interface UpdateRingRequest {
   soakTime?: number;
   image?: string;
   version?: string;
+  approvalRequired?: boolean;
 }
 
 /** The original's RingReleaseRequest (untagged Go struct, so PascalCase); `reason` is Elrond's. */

@@ -6,6 +6,7 @@ import { SECURITY_COMMANDS } from './security.js';
 import { SERVER_COMMANDS } from './server.js';
 import type { CommandSpec } from './spec.js';
 import { WEBHOOK_COMMANDS } from './webhook.js';
+import { STATUS_COMMANDS } from './status.js';
 
 /** Every command of `elrond` and `/elrond`, as data. A test checks the paths are unique. */
 export const COMMANDS: CommandSpec[] = [
@@ -16,6 +17,7 @@ export const COMMANDS: CommandSpec[] = [
   ...WEBHOOK_COMMANDS,
   ...SECURITY_COMMANDS,
   ...EVENT_COMMANDS,
+  ...STATUS_COMMANDS,
 ];
 
 /** Summaries of the commands that only group others (`elrond ring`, `elrond security ring`…). */

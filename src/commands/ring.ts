@@ -26,6 +26,7 @@ const create: CommandSpec = {
     { name: 'soak-time', valueName: 'seconds', kind: 'int', default: DEFAULT_RING_SOAK_SECONDS, description: 'how long the ring must stay healthy after a release' },
     { name: 'image', valueName: 'image', kind: 'string', description: 'the Mattermost image of the ring\'s first release' },
     { name: 'version', valueName: 'version', kind: 'string', description: 'the Mattermost version of the ring\'s first release' },
+    { name: 'approval-required', kind: 'bool', description: 'each release waits for an approver\'s click (Approve on the release card) before this ring starts' },
     DRY_RUN,
     ...REMOTE_OPTIONS,
   ],
@@ -37,6 +38,7 @@ const create: CommandSpec = {
         soakTime: inputInt(input, 'soak-time'),
         image: inputString(input, 'image'),
         version: inputString(input, 'version'),
+        approvalRequired: inputBool(input, 'approval-required'),
       }),
       installationGroup: compact({
         name: inputString(input, 'installation-group-name'),
@@ -60,17 +62,30 @@ const update: CommandSpec = {
     { name: 'soak-time', valueName: 'seconds', kind: 'int', default: 0, description: 'new soak time (0 leaves it unchanged)' },
     { name: 'image', valueName: 'image', kind: 'string', description: 'accepted for compatibility; this does not release (use "ring release")' },
     { name: 'version', valueName: 'version', kind: 'string', description: 'accepted for compatibility; this does not release (use "ring release")' },
+    {
+      name: 'approval-required',
+      valueName: 'true|false',
+      kind: 'string',
+      description: 'whether releases wait for an approver\'s click before this ring starts',
+      check: (value) => {
+        if (value !== 'true' && value !== 'false') throw new Error('must be true or false');
+      },
+    },
     DRY_RUN,
     ...REMOTE_OPTIONS,
   ],
   async run(ctx, input) {
-    const request: UpdateRingRequest = compact({
-      name: inputString(input, 'name'),
-      priority: inputInt(input, 'priority'),
-      soakTime: inputInt(input, 'soak-time'),
-      image: inputString(input, 'image'),
-      version: inputString(input, 'version'),
-    });
+    const approval = inputString(input, 'approval-required');
+    const request: UpdateRingRequest = {
+      ...compact({
+        name: inputString(input, 'name'),
+        priority: inputInt(input, 'priority'),
+        soakTime: inputInt(input, 'soak-time'),
+        image: inputString(input, 'image'),
+        version: inputString(input, 'version'),
+      }),
+      ...(approval ? { approvalRequired: approval === 'true' } : {}),
+    };
     if (inputBool(input, 'dry-run')) return json(request);
     return json(await ctx.api.updateRing(inputString(input, 'ring'), request));
   },

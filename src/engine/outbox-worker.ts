@@ -2,13 +2,17 @@ import type { Logger } from 'pino';
 import type { Store } from '../store/connect.js';
 import type { OutboxRow } from '../store/schema.js';
 import type { Clock } from '../model/clock.js';
-import { acquireLease, releaseLease } from '../store/leases.js';
+import type { Kysely } from 'kysely';
+import type { Database } from '../store/schema.js';
 import { WorkLoop, type PassResult } from './work-loop.js';
 
-/** Delivers one kind of outbox row. Throw to have it retried with backoff. */
+/**
+ * Delivers one kind of outbox row. Throw to have it retried with backoff; return `{ retryAt }` to have it
+ * tried again at that time without counting a failure (e.g. to space out edits of one post).
+ */
 export interface Deliverer {
   readonly sink: string;
-  deliver(row: OutboxRow): Promise<void>;
+  deliver(row: OutboxRow): Promise<void | { retryAt: number }>;
 }
 
 /** Deliveries that cannot succeed (e.g. 4xx from a webhook) are kept this long, then abandoned with the error. */
@@ -23,6 +27,24 @@ export interface OutboxDeps {
 
 const GIVE_UP_AFTER_MS = 24 * 3600_000;
 const CONCURRENCY = 8;
+
+/**
+ * Lease one outbox row (free, or its holder's lease expired). The outbox has no `locked_at` column, so the
+ * generic store lease (which writes one) cannot be used here.
+ */
+async function takeRow(db: Kysely<Database>, id: number, owner: string, now: number, ttlMs: number): Promise<boolean> {
+  const result = await db
+    .updateTable('outbox')
+    .set({ locked_by: owner, locked_until: now + ttlMs })
+    .where('id', '=', id)
+    .where((eb) => eb.or([eb('locked_by', 'is', null), eb('locked_until', '<', now)]))
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
+}
+
+async function giveBackRow(db: Kysely<Database>, id: number, owner: string): Promise<void> {
+  await db.updateTable('outbox').set({ locked_by: null, locked_until: 0 }).where('id', '=', id).where('locked_by', '=', owner).execute();
+}
 
 export function deliveryBackoff(attempts: number, random: () => number): number {
   const base = Math.min(300_000, 500 * 2 ** Math.min(attempts, 12));
@@ -87,14 +109,18 @@ export class OutboxWorker {
 
   async #deliverOne(row: OutboxRow): Promise<boolean> {
     const { store, clock, log, owner, leaseMs, random } = this.#deps;
-    if (!(await acquireLease(store.db, 'outbox', row.id, owner, clock.now(), leaseMs))) return false;
+    if (!(await takeRow(store.db, row.id, owner, clock.now(), leaseMs))) return false;
     try {
       const fresh = await store.db.selectFrom('outbox').selectAll().where('id', '=', row.id).executeTakeFirst();
       if (!fresh || fresh.delivered_at !== null) return false;
       const deliverer = this.#deliverers.get(fresh.sink);
       try {
         if (!deliverer) throw new Error(`no deliverer for sink ${fresh.sink}`);
-        await deliverer.deliver(fresh);
+        const outcome = await deliverer.deliver(fresh);
+        if (outcome && 'retryAt' in outcome) {
+          await store.db.updateTable('outbox').set({ next_attempt_at: outcome.retryAt }).where('id', '=', fresh.id).where('locked_by', '=', owner).execute();
+          return false;
+        }
         await store.db.updateTable('outbox').set({ delivered_at: clock.now(), attempts: fresh.attempts + 1, last_error: null }).where('id', '=', fresh.id).where('locked_by', '=', owner).execute();
         return true;
       } catch (error) {
@@ -112,7 +138,7 @@ export class OutboxWorker {
         return false;
       }
     } finally {
-      await releaseLease(store.db, 'outbox', row.id, owner);
+      await giveBackRow(store.db, row.id, owner);
     }
   }
 }

@@ -121,7 +121,8 @@ async function applyRingDecision(deps: EngineDeps, ring: Ring, decision: RingDec
         return started.length > 0 ? 'progressed' : 'skipped';
       }
       case 'soak':
-        return (await move('soaking-requested', { release_at: now, soak_until: decision.until, next_check_at: decision.until }, decision.message)) ? 'progressed' : 'skipped';
+        // With an SLO gate the first check is due now (then every sloIntervalMs); otherwise at the end of the soak.
+        return (await move('soaking-requested', { release_at: now, soak_until: decision.until, next_check_at: deps.slo ? now : decision.until }, decision.message)) ? 'progressed' : 'skipped';
       case 'complete': {
         const release = await getRelease(trx, ring.desiredReleaseId);
         const changed = ring.activeReleaseId !== ring.desiredReleaseId;
@@ -133,6 +134,7 @@ async function applyRingDecision(deps: EngineDeps, ring: Ring, decision: RingDec
             release_at: now,
             soak_until: null,
             rolling_back: 0,
+            force_requested_by: null,
             status_message: `on ${describeRelease(release)}`,
             next_check_at: NO_DEADLINE,
           },
@@ -142,7 +144,7 @@ async function applyRingDecision(deps: EngineDeps, ring: Ring, decision: RingDec
         return moved ? 'progressed' : 'skipped';
       }
       case 'fail': {
-        const moved = await move(decision.to, { failure_reason: decision.reason, soak_until: null, rolling_back: 0, next_check_at: NO_DEADLINE }, `ring ${ring.name} failed: ${decision.reason}`, { reason: decision.reason });
+        const moved = await move(decision.to, { failure_reason: decision.reason, soak_until: null, rolling_back: 0, force_requested_by: null, next_check_at: NO_DEADLINE }, `ring ${ring.name} failed: ${decision.reason}`, { reason: decision.reason });
         if (!moved) return 'skipped';
         await cascadeFailure(deps, trx, ring, decision.reason, now);
         return 'progressed';

@@ -7,6 +7,7 @@ export type Gate =
   | { kind: 'earlier-ring-pending'; ring: Pick<Ring, 'id' | 'name' | 'state' | 'priority'> }
   | { kind: 'later-ring-rolling-back'; ring: Pick<Ring, 'id' | 'name' | 'priority'> }
   | { kind: 'paused' }
+  | { kind: 'approval'; approvers: readonly string[] }
   | { kind: 'group-still-rolling'; group: string };
 
 export function describeGate(gate: Gate): string {
@@ -19,6 +20,8 @@ export function describeGate(gate: Gate): string {
       return `waiting for ring ${gate.ring.name} (priority ${gate.ring.priority}) to roll back first`;
     case 'paused':
       return 'paused: resume with "elrond ring release --resume"';
+    case 'approval':
+      return `waiting for approval${gate.approvers.length ? ` from ${gate.approvers.map((a) => `@${a}`).join(', ')}` : ''} (Approve on the release card)`;
     case 'group-still-rolling':
       return `waiting for group ${gate.group} to finish its previous rollout`;
   }
@@ -27,23 +30,27 @@ export function describeGate(gate: Gate): string {
 const before = (a: Ring, b: Ring) => a.priority < b.priority || (a.priority === b.priority && a.createSeq < b.createSeq);
 
 /**
- * Why a ring in release-pending may not start yet, or null when it may. A forced release skips every
- * ring gate; otherwise a ring starts only when no other ring is mid-release and no ring ahead of it in
- * release order (lower priority number, ties by creation) still has a release waiting, paused included.
+ * Everything holding a ring in release-pending back, first the one to act on; empty when it may start.
+ * A forced release skips the ordering gates (not approval); an admin's Force on the ring skips them all.
+ * Otherwise a ring starts only when no other ring is mid-release and no ring ahead of it in release order
+ * (lower priority number, ties by creation) still has a release waiting, paused included.
  */
-export function releaseGate(ring: Ring, release: Pick<Release, 'force'>, rings: readonly Ring[]): Gate | null {
-  if (ring.state === 'release-paused') return { kind: 'paused' };
-  if (release.force) return null;
-  for (const other of rings) {
-    if (other.id === ring.id) continue;
-    if (ringStateIn(other.state, RING_STATES_RELEASE_IN_PROGRESS)) return { kind: 'ring-in-progress', ring: other };
-  }
-  for (const other of rings) {
-    if (other.id !== ring.id && before(other, ring) && ringStateIn(other.state, RING_STATES_RELEASE_PENDING)) {
-      return { kind: 'earlier-ring-pending', ring: other };
-    }
-  }
-  return null;
+export function releaseGates(ring: Ring, release: Pick<Release, 'force'>, rings: readonly Ring[], approvers: readonly string[] = []): Gate[] {
+  if (ring.state === 'release-paused') return [{ kind: 'paused' }];
+  if (ring.forceRequestedBy) return [];
+  const gates: Gate[] = [];
+  if (ring.approvalRequired && !ring.approvedBy) gates.push({ kind: 'approval', approvers });
+  if (release.force) return gates;
+  const busy = rings.find((other) => other.id !== ring.id && ringStateIn(other.state, RING_STATES_RELEASE_IN_PROGRESS));
+  if (busy) gates.push({ kind: 'ring-in-progress', ring: busy });
+  const earlier = rings.find((other) => other.id !== ring.id && before(other, ring) && ringStateIn(other.state, RING_STATES_RELEASE_PENDING));
+  if (earlier) gates.push({ kind: 'earlier-ring-pending', ring: earlier });
+  return gates;
+}
+
+/** The first gate holding the ring back, or null. */
+export function releaseGate(ring: Ring, release: Pick<Release, 'force'>, rings: readonly Ring[], approvers: readonly string[] = []): Gate | null {
+  return releaseGates(ring, release, rings, approvers)[0] ?? null;
 }
 
 /** Rollbacks go in reverse release order: a ring waits while a ring after it is still rolling back. */

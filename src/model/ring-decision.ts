@@ -13,6 +13,8 @@ export interface RingView {
   rings: readonly Ring[];
   now: number;
   maxParallelGroups: number;
+  /** Who may approve, for the "waiting for approval" message. */
+  approvers?: readonly string[];
 }
 
 /** What the supervisor does next for a ring. Pure: the engine applies it. */
@@ -67,7 +69,7 @@ function rollGroups(view: RingView, rollback: boolean, options: { slo: boolean }
   }
   if (done.length === total) {
     if (rollback) return { kind: 'complete', to: 'release-rollback-complete', message: 'rollback complete' };
-    if (view.release.force || view.ring.soakTime === 0) return { kind: 'complete', to: 'stable', message: 'release complete' };
+    if (view.release.force || view.ring.forceRequestedBy || view.ring.soakTime === 0) return { kind: 'complete', to: 'stable', message: 'release complete' };
     const until = view.now + view.ring.soakTime * 1000;
     return { kind: 'soak', until, message: describeSoak(until, view.now) };
   }
@@ -90,7 +92,7 @@ export function decideRing(view: RingView, options: { slo: boolean }): RingDecis
       return { kind: 'delete', message: `ring ${ring.name} deleted` };
     case 'release-pending':
     case 'release-paused': {
-      const gate = releaseGate(ring, view.release, view.rings);
+      const gate = releaseGate(ring, view.release, view.rings, view.approvers);
       if (gate) return { kind: 'wait', until: null, message: describeGate(gate), gate };
       const busy = view.groups.find((g) => igStateIn(g.state, IG_STATES_ACTIVE) && g.releaseId !== view.release.id);
       if (busy) {
@@ -106,6 +108,7 @@ export function decideRing(view: RingView, options: { slo: boolean }): RingDecis
       return rollGroups(view, false, options);
     case 'soaking-requested': {
       const until = ring.soakUntil ?? view.now;
+      if (ring.forceRequestedBy) return { kind: 'complete', to: 'stable', message: `soak ended early by ${ring.forceRequestedBy} (Force); release complete` };
       if (view.now >= until) return { kind: 'complete', to: 'stable', message: 'soak finished; release complete' };
       if (options.slo) return { kind: 'check-slo', until, message: describeSoak(until, view.now) };
       return { kind: 'wait', until, message: describeSoak(until, view.now) };

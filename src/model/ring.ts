@@ -32,6 +32,10 @@ export interface Ring {
   lockedBy: string | null;
   lockedAt: number;
   lockedUntil: number;
+  approvalRequired: boolean;
+  approvedBy: string | null;
+  approvedAt: number | null;
+  forceRequestedBy: string | null;
 }
 
 export interface GroupStatusCounts {

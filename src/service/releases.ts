@@ -33,7 +33,7 @@ export function releaseService(deps: ServiceDeps) {
   /** Put `ring` on the path to `release` for `rolloutId`, replacing any release still pending on it. */
   async function requestRelease(tx: Tx, ring: Ring, release: Release, rolloutId: string, actor: Actor): Promise<Ring> {
     const message = `release ${describeRelease(release)}${release.force ? ' (forced)' : ''} requested by ${actor.name}`;
-    const changes = { desired_release_id: release.id, rollout_id: rolloutId, failure_reason: null, status_message: 'waiting to start', soak_until: null, rolling_back: 0 };
+    const changes = { desired_release_id: release.id, rollout_id: rolloutId, failure_reason: null, status_message: 'waiting to start', soak_until: null, rolling_back: 0, approved_by: null, approved_at: null, force_requested_by: null };
     return moveRing(tx, ring, 'release-pending', actor, message, changes);
   }
 
@@ -48,6 +48,9 @@ export function releaseService(deps: ServiceDeps) {
       const rings = (await liveRingsInOrder(tx.db)).filter(
         (ring) => from.includes(ring.state) && !(ring.lockedBy && ring.lockedUntil > tx.now),
       );
+      // All or nothing: an API-locked ring that this would change refuses the whole request (403).
+      const locked = rings.find((ring) => ring.apiSecurityLock && ring.state !== to);
+      if (locked) assertMutable(locked, tx.now, verb);
       const moved: Ring[] = [];
       for (const ring of rings) {
         if (to === 'cancel') {
@@ -147,13 +150,22 @@ export function releaseService(deps: ServiceDeps) {
         const targets = rings.filter((ring) =>
           ['release-failed', 'soaking-failed'].includes(ring.state) || (ring.state === 'stable' && ring.previousReleaseId !== null && ring.activeReleaseId === newest?.release_id),
         );
-        if (targets.length === 0) throw badRequest('no ring has a release to roll back: rollback applies to failed rings and to rings that completed the newest release');
-        const moved = new Map<string, Ring>();
-        for (const ring of targets) {
-          assertMutable(ring, tx.now, 'rolled back');
-          moved.set(ring.id, await requestRollback(tx, ring, actor, input.reason));
-        }
-        return rings.map((ring) => moved.get(ring.id) ?? ring);
+        return rollbackRings(tx, rings, targets, actor, input.reason);
+      });
+      deps.nudge();
+      return withGroups(rings);
+    },
+
+    /** Roll back the rings a rollout moved (the card's Rollback button). */
+    async rollbackRollout(rolloutId: string, body: unknown, actor: Actor): Promise<RingWithGroups[]> {
+      const input = parseInput(rollbackInput, lowerKeys(body));
+      const rings = await inTransaction(deps, async (tx) => {
+        const rings = await liveRingsInOrder(tx.db);
+        const rollout = await tx.db.selectFrom('rollouts').select('release_id').where('id', '=', rolloutId).executeTakeFirst();
+        const targets = rings.filter(
+          (ring) => ring.rolloutId === rolloutId && (['release-failed', 'soaking-failed'].includes(ring.state) || (ring.state === 'stable' && ring.previousReleaseId !== null && ring.activeReleaseId === rollout?.release_id)),
+        );
+        return rollbackRings(tx, rings, targets, actor, input.reason);
       });
       deps.nudge();
       return withGroups(rings);
@@ -162,19 +174,34 @@ export function releaseService(deps: ServiceDeps) {
     get: (id: string): Promise<Release> => getRelease(deps.store.db, id),
   };
 
-  async function requestRollback(tx: Tx, ring: Ring, actor: Actor, why: string | undefined): Promise<Ring> {
+  /** One rollback rollout for all `targets`; the engine rolls them back highest priority number first. */
+  async function rollbackRings(tx: Tx, rings: Ring[], targets: Ring[], actor: Actor, why: string | undefined): Promise<Ring[]> {
+    if (targets.length === 0) throw badRequest('no ring has a release to roll back: rollback applies to failed rings and to rings that completed the newest release');
+    const moved = new Map<string, Ring>();
+    let rolloutId: string | undefined;
+    for (const ring of targets) {
+      assertMutable(ring, tx.now, 'rolled back');
+      const next = await requestRollback(tx, ring, actor, why, rolloutId);
+      rolloutId = next.rolloutId ?? undefined;
+      moved.set(ring.id, next);
+    }
+    return rings.map((ring) => moved.get(ring.id) ?? ring);
+  }
+
+  async function requestRollback(tx: Tx, ring: Ring, actor: Actor, why: string | undefined, rolloutId?: string): Promise<Ring> {
     assertTransition(ring, 'release-rollback-requested');
     const targetId = rollbackTargetId(ring);
     if (!targetId) throw badRequest(`ring ${ring.name} has no previous release to roll back to`);
     const target = await getRelease(tx.db, targetId);
-    const rollout = await insertRollout(tx.db, { releaseId: target.id, kind: 'rollback', allRings: false, actor, reason: why ?? null, now: tx.now });
+    const rollout = rolloutId ?? (await insertRollout(tx.db, { releaseId: target.id, kind: 'rollback', allRings: false, actor, reason: why ?? null, now: tx.now })).id;
     const message = `rollback to ${describeRelease(target)} requested by ${actor.name}${why ? `: ${why}` : ''}`;
     return moveRing(tx, ring, 'release-rollback-requested', actor, message, {
       desired_release_id: target.id,
-      rollout_id: rollout.id,
+      rollout_id: rollout,
       rolling_back: 0,
       failure_reason: null,
       soak_until: null,
+      force_requested_by: null,
       status_message: 'rollback waiting to start',
     });
   }

@@ -25,6 +25,7 @@ const createRingInput = z.object({
   image: image.optional().or(z.literal('')),
   version: version.optional().or(z.literal('')),
   apisecuritylock: z.boolean().optional(),
+  approvalrequired: z.boolean().optional(),
   installationgroup: groupInput,
 });
 
@@ -35,6 +36,7 @@ const updateRingInput = z.object({
   image: z.string().optional(),
   version: z.string().optional(),
   apisecuritylock: z.boolean().optional(),
+  approvalrequired: z.boolean().optional(),
 });
 
 /** A ring the request may change: it exists, is not API-locked, and no process is mid-step on it. */
@@ -113,6 +115,7 @@ export function ringService(deps: ServiceDeps) {
           desired_release_id: release.id,
           create_at: tx.now,
           api_security_lock: input.apisecuritylock ? 1 : 0,
+          approval_required: input.approvalrequired ? 1 : 0,
           status_message: 'creation requested',
         });
         await tx.record({ kind: 'ring.state', actor, ringId: created.id, oldState: 'n/a', newState: created.state, message: `ring ${created.name} created with priority ${created.priority}`, data: { ringName: created.name } });
@@ -150,6 +153,10 @@ export function ringService(deps: ServiceDeps) {
         if (input.name && input.name !== ring.name) (changes.name = input.name), said.push(`name ${ring.name} → ${input.name}`);
         if (input.priority && input.priority !== ring.priority) (changes.priority = input.priority), said.push(`priority ${ring.priority} → ${input.priority}`);
         if (input.soaktime && input.soaktime !== ring.soakTime) (changes.soak_time = input.soaktime), said.push(`soak ${ring.soakTime}s → ${input.soaktime}s`);
+        if (input.approvalrequired !== undefined && input.approvalrequired !== ring.approvalRequired) {
+          changes.approval_required = input.approvalrequired ? 1 : 0;
+          said.push(input.approvalrequired ? 'approval now required' : 'approval no longer required');
+        }
         if (said.length === 0) return ring;
         const updated = await updateRing(tx.db, id, { ...changes, next_check_at: tx.now });
         await tx.record({ kind: 'ring.updated', actor, ringId: id, message: `ring ${updated.name} updated: ${said.join(', ')}` });
@@ -163,6 +170,7 @@ export function ringService(deps: ServiceDeps) {
     async retryCreate(id: string, actor: Actor): Promise<RingWithGroups> {
       const ring = await inTransaction(deps, async (tx) => {
         const ring = await getRing(tx.db, id);
+        assertMutable(ring, tx.now, 'retried');
         assertTransition(ring, 'creation-requested');
         if (ring.state === 'creation-requested') return ring;
         return moveRing(tx, ring, 'creation-requested', actor, `creation of ring ${ring.name} retried`);

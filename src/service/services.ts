@@ -3,6 +3,7 @@ import { ringService } from './rings.js';
 import { installationGroupService } from './installation-groups.js';
 import { releaseService } from './releases.js';
 import { webhookService } from './webhooks.js';
+import { ringInterventionService } from './ring-interventions.js';
 import { listEvents, type EventQuery } from '../store/event-log.js';
 
 /** Every operation Elrond offers. REST, the CLI (over REST) and chat all call these. */
@@ -12,6 +13,7 @@ export function createServices(deps: ServiceDeps) {
     groups: installationGroupService(deps),
     releases: releaseService(deps),
     webhooks: webhookService(deps),
+    interventions: ringInterventionService(deps),
     events: { list: (query: EventQuery) => listEvents(deps.store.db, query) },
   };
 }

@@ -8,6 +8,8 @@ export const EVENT_KINDS = [
   'ring.state',
   'ring.locked',
   'ring.unlocked',
+  'ring.approved',
+  'ring.forced',
   'group.registered',
   'group.updated',
   'group.removed',

@@ -30,6 +30,10 @@ export function ringRowToRing(row: RingRow): Ring {
     lockedBy: row.locked_by,
     lockedAt: row.locked_at,
     lockedUntil: row.locked_until,
+    approvalRequired: row.approval_required === 1,
+    approvedBy: row.approved_by,
+    approvedAt: row.approved_at,
+    forceRequestedBy: row.force_requested_by,
   };
 }
 

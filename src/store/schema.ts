@@ -37,6 +37,12 @@ export interface RingTable {
   locked_by: string | null;
   locked_at: Generated<Millis>;
   locked_until: Generated<Millis>;
+  /** 1: the ring waits for an approver's click before each release starts. */
+  approval_required: Generated<Flag>;
+  approved_by: string | null;
+  approved_at: Millis | null;
+  /** Set by an admin's Force: the ring skips its remaining gating or soak once. */
+  force_requested_by: string | null;
 }
 
 export interface InstallationGroupTable {

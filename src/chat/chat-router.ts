@@ -1,0 +1,189 @@
+import express, { type Request, type Response, type Router } from 'express';
+import axios from 'axios';
+import type { Logger } from 'pino';
+import type { Services } from '../service/services.js';
+import type { Clock } from '../model/clock.js';
+import type { Actor } from '../model/ring.js';
+import { isElrondError } from '../model/errors.js';
+import { authorize, type AccessPolicy } from '../service/access-policy.js';
+import { parseCommandLine, tokenize } from '../commands/build-program.js';
+import type { CommandTokens } from './command-tokens.js';
+import type { MattermostApi } from './mattermost-client.js';
+import { inProcessApi } from './in-process-api.js';
+import { renderForChat } from './render-for-chat.js';
+import { signAction, verifyAction } from './action-signature.js';
+
+export interface ChatDeps {
+  services: Services;
+  clock: Clock;
+  log: Logger;
+  policy: AccessPolicy;
+  tokens: CommandTokens;
+  /** Absent when Elrond has no bot token: usernames then come from the request. */
+  api?: MattermostApi;
+  secret: () => Promise<string>;
+  /** `<public-url>/mattermost`. */
+  baseUrl: string;
+  /** Answer a slash command within this long; slower work is reported through response_url. */
+  replyWithinMs?: number;
+}
+
+const ephemeral = (text: string) => ({ response_type: 'ephemeral', text });
+
+/** Mattermost only parses a reply as JSON when its Content-Type is exactly application/json. */
+function sendJson(res: Response, body: unknown): void {
+  res.status(200).set('Content-Type', 'application/json').send(JSON.stringify(body));
+}
+
+function explain(error: unknown, log: Logger): string {
+  if (isElrondError(error)) return `⚠️ ${error.message}`;
+  if (error instanceof Error && /^(--|error:|Usage)/.test(error.message)) return `⚠️ ${error.message}`;
+  log.error({ err: error }, 'chat request failed');
+  return '⚠️ Elrond hit an internal error; the server log has the details.';
+}
+
+async function usernameOf(deps: ChatDeps, userId: string, fallback: string): Promise<string> {
+  if (!deps.api || !userId) return fallback || 'unknown';
+  try {
+    return await deps.api.username(userId);
+  } catch {
+    return fallback || userId;
+  }
+}
+
+/** POST /mattermost/command, /action, /dialog: chat-ops over the same services as the REST API. */
+export function createChatRouter(deps: ChatDeps): Router {
+  const router = express.Router();
+  router.use(express.urlencoded({ extended: false, limit: '64kb' }));
+  router.use(express.json({ limit: '256kb' }));
+
+  router.post('/command', async (req: Request, res: Response) => {
+    const form = (req.body ?? {}) as Record<string, unknown>;
+    const field = (name: string) => (typeof form[name] === 'string' ? (form[name] as string) : '');
+    const header = /^token\s+(.+)$/i.exec(req.get('authorization') ?? '')?.[1] ?? '';
+    if (!(await deps.tokens.verify(field('team_id'), header || field('token')))) {
+      res.status(401).json({ error: 'unknown slash command token: register /elrond through Elrond or pass its token with --slash-command-token' });
+      return;
+    }
+    const actor: Actor = { name: await usernameOf(deps, field('user_id'), field('user_name')), source: 'chat', channelId: field('channel_id'), userId: field('user_id') };
+    const work = runSlashCommand(deps, field('text'), actor);
+    const timer = new Promise<'slow'>((resolve) => setTimeout(() => resolve('slow'), deps.replyWithinMs ?? 2500).unref());
+    const first = await Promise.race([work, timer]);
+    if (first !== 'slow') {
+      sendJson(res, ephemeral(first));
+      return;
+    }
+    sendJson(res, ephemeral('⏳ Working on it; the answer will follow here.'));
+    const responseUrl = field('response_url');
+    const text = await work;
+    if (responseUrl) await axios.post(responseUrl, ephemeral(text), { timeout: 10_000 }).catch((error: unknown) => deps.log.warn({ err: error }, 'could not deliver a delayed slash-command reply'));
+  });
+
+  router.post('/action', async (req: Request, res: Response) => {
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const text = await handleAction(deps, body).catch((error: unknown) => explain(error, deps.log));
+    sendJson(res, text ? { ephemeral_text: text } : {});
+  });
+
+  router.post('/dialog', async (req: Request, res: Response) => {
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    try {
+      const result = await handleDialog(deps, body);
+      sendJson(res, result);
+    } catch (error) {
+      sendJson(res, { error: explain(error, deps.log) });
+    }
+  });
+  return router;
+}
+
+/** Run one `/elrond …` text with the shared grammar; always resolves to the reply text. */
+export async function runSlashCommand(deps: ChatDeps, text: string, actor: Actor): Promise<string> {
+  try {
+    const words = tokenize(text.trim());
+    const argv = words.length === 0 || (words.length === 1 && words[0] === 'help') ? ['--help'] : words[0] === 'help' ? [...words.slice(1), '--help'] : words;
+    const parsed = parseCommandLine(argv, 'chat', {});
+    if ('help' in parsed) return `\`\`\`\n${parsed.help.trim()}\n\`\`\``;
+    if ('error' in parsed) return `⚠️ ${parsed.error}`;
+    const output = await parsed.spec.run({ api: inProcessApi(deps.services, actor, deps.policy, deps.clock), now: () => deps.clock.now(), actor: actor.name }, parsed.input);
+    return renderForChat(output);
+  } catch (error) {
+    return explain(error, deps.log);
+  }
+}
+
+const DIALOG_ACTIONS = new Set(['force', 'rollback']);
+
+async function handleAction(deps: ChatDeps, body: Record<string, unknown>): Promise<string | undefined> {
+  const now = deps.clock.now();
+  const secret = await deps.secret();
+  const postId = typeof body.post_id === 'string' ? body.post_id : '';
+  const verified = verifyAction(secret, body.context, { post: postId, now });
+  if (!verified.ok) return `⛔ ${verified.reason}. Nothing was changed.`;
+  const { action, ring, rollout } = verified.value;
+  const userId = typeof body.user_id === 'string' ? body.user_id : '';
+  const actor: Actor = { name: await usernameOf(deps, userId, ''), source: 'chat', userId, channelId: typeof body.channel_id === 'string' ? body.channel_id : '' };
+  const { services } = deps;
+  if (DIALOG_ACTIONS.has(action)) {
+    authorize(deps.policy, actor, action === 'force' ? 'force' : 'rollback');
+    const triggerId = typeof body.trigger_id === 'string' ? body.trigger_id : '';
+    if (!deps.api || !triggerId) return '⚠️ Elrond cannot open a dialog here (no bot token or no trigger id).';
+    const state = JSON.stringify(signAction(secret, { action, rollout, ring, post: userId, exp: now + 10 * 60_000 }));
+    await deps.api.openDialog({
+      trigger_id: triggerId,
+      url: `${deps.baseUrl}/dialog`,
+      dialog: {
+        callback_id: action,
+        title: action === 'force' ? 'Force the ring' : 'Roll back the release',
+        introduction_text: action === 'force' ? 'Skips the ring\'s remaining gating or soak. Say why: it is recorded.' : 'Puts the previous release back on every ring of this release, without soak. Say why: it is recorded.',
+        elements: [{ display_name: 'Reason', name: 'reason', type: 'textarea', min_length: 3, max_length: 500, placeholder: 'e.g. hotfix for an outage' }],
+        submit_label: action === 'force' ? 'Force' : 'Roll back',
+        state,
+      },
+    });
+    return undefined;
+  }
+  switch (action) {
+    case 'approve': {
+      const result = await services.interventions.approve(ring, actor);
+      return result.already ? `Ring ${result.ring.name} was already approved by @${result.ring.approvedBy}.` : `👍 You approved ring ${result.ring.name}.`;
+    }
+    case 'pause':
+    case 'resume':
+    case 'cancel': {
+      authorize(deps.policy, actor, action);
+      const moved = await services.releases[action](actor);
+      return moved.length ? `Done: ${action} applied to ${moved.map((r) => r.name).join(', ')}.` : `Nothing to ${action}: no ring is in a state it applies to.`;
+    }
+    case 'retry': {
+      const retried = await services.interventions.retry(ring, actor);
+      return `🔁 Ring ${retried.name} will retry its release.`;
+    }
+    default:
+      return `⛔ Unknown action ${action}. Nothing was changed.`;
+  }
+}
+
+async function handleDialog(deps: ChatDeps, body: Record<string, unknown>): Promise<Record<string, unknown>> {
+  if (body.cancelled === true) return {};
+  const userId = typeof body.user_id === 'string' ? body.user_id : '';
+  let state: unknown;
+  try {
+    state = JSON.parse(typeof body.state === 'string' ? body.state : '');
+  } catch {
+    return { error: 'This dialog\'s state is not valid. Nothing was changed.' };
+  }
+  const verified = verifyAction(await deps.secret(), state, { post: userId, now: deps.clock.now() });
+  if (!verified.ok) return { error: `${verified.reason}. Nothing was changed.` };
+  const submission = (body.submission ?? {}) as Record<string, unknown>;
+  const reason = typeof submission.reason === 'string' ? submission.reason.trim() : '';
+  if (reason.length < 3) return { errors: { reason: 'Say why, in at least 3 characters.' } };
+  const actor: Actor = { name: await usernameOf(deps, userId, ''), source: 'chat', userId, channelId: typeof body.channel_id === 'string' ? body.channel_id : '' };
+  const { action, ring, rollout } = verified.value;
+  if (action === 'force') await deps.services.interventions.force(ring, { reason }, actor);
+  else if (action === 'rollback') {
+    authorize(deps.policy, actor, 'rollback');
+    await deps.services.releases.rollbackRollout(rollout, { reason }, actor);
+  } else return { error: `Unknown action ${action}.` };
+  return {};
+}

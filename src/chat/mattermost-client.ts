@@ -1,0 +1,94 @@
+import mattermost from '@mattermost/client';
+import type { Command } from '@mattermost/types/integrations';
+import type { Post } from '@mattermost/types/posts';
+
+const { Client4, ClientError } = mattermost;
+
+export { ClientError };
+
+/** The slash-command definition Elrond registers in each team. */
+export interface CommandDefinition {
+  trigger: string;
+  url: string;
+  display_name: string;
+  description: string;
+  auto_complete: boolean;
+  auto_complete_desc: string;
+  auto_complete_hint: string;
+  username: string;
+}
+
+export interface DialogRequest {
+  trigger_id: string;
+  url: string;
+  dialog: Record<string, unknown>;
+}
+
+/** `Client4` plus the one call it lacks (opening an interactive dialog). */
+class ElrondClient4 extends Client4 {
+  openDialog(request: DialogRequest): Promise<{ status: string }> {
+    return this.doFetch<{ status: string }>(`${this.getBaseRoute()}/actions/dialogs/open`, { method: 'post', body: JSON.stringify(request) });
+  }
+}
+
+/** The bot's view of Mattermost, through the real `@mattermost/client`. */
+export interface MattermostApi {
+  me(): Promise<{ id: string; username: string }>;
+  team(nameOrId: string): Promise<{ id: string; name: string }>;
+  channel(spec: string): Promise<{ id: string; name: string }>;
+  username(userId: string): Promise<string>;
+  customCommands(teamId: string): Promise<Command[]>;
+  addCommand(teamId: string, command: CommandDefinition): Promise<Command>;
+  editCommand(existing: Command, command: CommandDefinition): Promise<Command>;
+  createPost(post: { channel_id: string; message: string; root_id?: string; props?: Record<string, unknown>; pending_post_id?: string }): Promise<Post>;
+  updatePost(post: { id: string; channel_id: string; message: string; props: Record<string, unknown> }): Promise<Post>;
+  openDialog(request: DialogRequest): Promise<void>;
+}
+
+const ID = /^[a-z0-9]{26}$/;
+
+export function createMattermostApi(options: { url: string; token: string }): MattermostApi {
+  const client = new ElrondClient4();
+  client.setUrl(options.url.replace(/\/+$/, ''));
+  client.setToken(options.token);
+  client.setIncludeCookies(false);
+  const usernames = new Map<string, string>();
+
+  async function team(nameOrId: string) {
+    const found = ID.test(nameOrId) ? await client.getTeam(nameOrId).catch(() => client.getTeamByName(nameOrId)) : await client.getTeamByName(nameOrId);
+    return { id: found.id, name: found.name };
+  }
+
+  return {
+    async me() {
+      const user = await client.getMe();
+      return { id: user.id, username: user.username };
+    },
+    team,
+    /** `team-name/channel-name`, or a channel id. */
+    async channel(spec) {
+      const at = spec.indexOf('/');
+      if (at < 0) {
+        const channel = await client.getChannel(spec);
+        return { id: channel.id, name: channel.name };
+      }
+      const channel = await client.getChannelByNameAndTeamName(spec.slice(0, at), spec.slice(at + 1));
+      return { id: channel.id, name: channel.name };
+    },
+    async username(userId) {
+      const cached = usernames.get(userId);
+      if (cached) return cached;
+      const user = await client.getUser(userId);
+      usernames.set(userId, user.username);
+      return user.username;
+    },
+    customCommands: (teamId) => client.getCustomTeamCommands(teamId),
+    addCommand: (teamId, command) => client.addCommand({ ...command, team_id: teamId, method: 'P' } as Command),
+    editCommand: (existing, command) => client.editCommand({ ...existing, ...command, method: 'P' }),
+    createPost: (post) => client.createPost(post as Post),
+    updatePost: (post) => client.updatePost(post as Post),
+    async openDialog(request) {
+      await client.openDialog(request);
+    },
+  };
+}

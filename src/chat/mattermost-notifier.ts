@@ -1,0 +1,121 @@
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import type { Database, EventRow, OutboxRow } from '../store/schema.js';
+import { enqueue, type EventSink, type OutboxItem } from '../store/event-log.js';
+import type { Deliverer } from '../engine/outbox-worker.js';
+import type { Clock } from '../model/clock.js';
+import { RING_STATES_FAILED, ringStateIn, type RingState } from '../model/ring-states.js';
+import { findRollout, setRolloutPost } from '../store/rollouts.js';
+import type { MattermostApi } from './mattermost-client.js';
+import { loadCardSnapshot } from './card-snapshot.js';
+import { buildReleaseCard, type CardOptions } from './release-card.js';
+
+/** Minimum spacing of two edits of one card. */
+export const CARD_EDIT_INTERVAL_MS = 2000;
+
+type Delivery = { op: 'create-card'; rollout: string } | { op: 'edit-card'; rollout: string } | { op: 'reply'; rollout: string; message: string };
+
+const NARRATED = new Set(['ring.state', 'group.state', 'group.retry', 'ring.approved', 'ring.forced']);
+
+function narrate(event: EventRow, requestedBy: string): string | undefined {
+  if (!NARRATED.has(event.kind)) return undefined;
+  const failed = event.new_state && (ringStateIn(event.new_state as RingState, RING_STATES_FAILED) || event.new_state === 'release-failed');
+  const icon = failed ? '❌' : event.kind === 'group.retry' ? '⚠️' : event.new_state === 'stable' ? '✅' : event.kind === 'ring.approved' ? '👍' : event.kind === 'ring.forced' ? '⏩' : '▶️';
+  const states = event.old_state && event.new_state && event.old_state !== event.new_state ? ` \`${event.old_state}\` → \`${event.new_state}\`` : '';
+  const who = event.source === 'supervisor' ? '' : ` (by @${event.actor} via ${event.source})`;
+  return `${icon}${states} ${event.message}${who}${failed ? ` — @${requestedBy}` : ''}`;
+}
+
+/**
+ * Narrates rollouts in Mattermost: the first event of a rollout queues its card, every transition queues a
+ * thread reply, and every event queues a card edit (coalesced: one pending edit per card at a time).
+ * Rollouts started from chat go to their channel; others to --notify-channel.
+ */
+export function mattermostSink(options: { notifyChannel: string }): EventSink {
+  return {
+    name: 'mattermost',
+    async plan(db: Kysely<Database>, event: EventRow): Promise<OutboxItem[]> {
+      if (!event.rollout_id) return [];
+      const rollout = await findRollout(db, event.rollout_id);
+      if (!rollout || (!rollout.channelId && !options.notifyChannel)) return [];
+      const threadKey = `mm:${rollout.id}:thread`;
+      const cardKey = `mm:${rollout.id}:card`;
+      const items: OutboxItem[] = [];
+      const queued = await db.selectFrom('outbox').select(['id', 'payload', 'delivered_at']).where('ordering_key', 'in', [threadKey, cardKey]).execute();
+      if (!rollout.postId && !queued.some((row) => row.payload.includes('"create-card"'))) {
+        items.push({ sink: 'mattermost', target: rollout.id, orderingKey: threadKey, payload: { op: 'create-card', rollout: rollout.id } satisfies Delivery });
+      }
+      const message = narrate(event, rollout.requestedBy);
+      if (message) items.push({ sink: 'mattermost', target: rollout.id, orderingKey: threadKey, payload: { op: 'reply', rollout: rollout.id, message } satisfies Delivery });
+      const editPending = queued.some((row) => row.delivered_at === null && row.payload.includes('"edit-card"'));
+      if (!editPending) items.push({ sink: 'mattermost', target: rollout.id, orderingKey: cardKey, payload: { op: 'edit-card', rollout: rollout.id } satisfies Delivery });
+      return items;
+    },
+  };
+}
+
+export interface MattermostDelivererOptions {
+  db: Kysely<Database>;
+  api: MattermostApi;
+  clock: Clock;
+  log: Logger;
+  notifyChannel: string;
+  card: () => Promise<Omit<CardOptions, 'postId'>>;
+  botUserId: () => Promise<string>;
+}
+
+/** Delivers cards, edits and thread replies. Idempotent on retry: posts carry a pending_post_id Mattermost deduplicates on. */
+export function mattermostDeliverer(options: MattermostDelivererOptions): Deliverer {
+  const { db, api, clock } = options;
+  const lastEdit = new Map<string, number>();
+  let notifyChannelId: string | undefined;
+
+  async function channelFor(channelId: string | null): Promise<string> {
+    if (channelId) return channelId;
+    notifyChannelId ??= (await api.channel(options.notifyChannel)).id;
+    return notifyChannelId;
+  }
+
+  return {
+    sink: 'mattermost',
+    async deliver(row: OutboxRow) {
+      const delivery = JSON.parse(row.payload) as Delivery;
+      const rollout = await findRollout(db, delivery.rollout);
+      if (!rollout) return;
+      const channelId = await channelFor(rollout.channelId);
+      const bot = await options.botUserId();
+      if (delivery.op === 'create-card') {
+        if (rollout.postId) return;
+        const snapshot = await loadCardSnapshot(db, rollout.id, clock.now());
+        if (!snapshot) return;
+        const card = buildReleaseCard(snapshot, await options.card());
+        const post = await api.createPost({ channel_id: channelId, message: card.message, props: card.props, pending_post_id: `${bot}:${row.id}` });
+        await setRolloutPost(db, rollout.id, post.id);
+        lastEdit.set(rollout.id, clock.now() - CARD_EDIT_INTERVAL_MS);
+        return;
+      }
+      if (!rollout.postId) return { retryAt: clock.now() + 500 };
+      if (delivery.op === 'reply') {
+        await api.createPost({ channel_id: channelId, root_id: rollout.postId, message: delivery.message, pending_post_id: `${bot}:${row.id}` });
+        return;
+      }
+      const last = lastEdit.get(rollout.id);
+      if (last !== undefined && clock.now() - last < CARD_EDIT_INTERVAL_MS) return { retryAt: last + CARD_EDIT_INTERVAL_MS };
+      const seen = await latestEventId(db, rollout.id);
+      const snapshot = await loadCardSnapshot(db, rollout.id, clock.now());
+      if (!snapshot) return;
+      const card = buildReleaseCard(snapshot, { ...(await options.card()), postId: rollout.postId });
+      await api.updatePost({ id: rollout.postId, channel_id: channelId, message: card.message, props: { ...card.props, elrond_revision: row.id } });
+      lastEdit.set(rollout.id, clock.now());
+      // Events recorded while this edit was drawn found it still pending and queued nothing: queue one more.
+      if ((await latestEventId(db, rollout.id)) > seen) {
+        await enqueue(db, [{ sink: 'mattermost', target: rollout.id, orderingKey: `mm:${rollout.id}:card`, payload: { op: 'edit-card', rollout: rollout.id } satisfies Delivery }], clock.now());
+      }
+    },
+  };
+}
+
+async function latestEventId(db: Kysely<Database>, rolloutId: string): Promise<number> {
+  const row = await db.selectFrom('events').select((eb) => eb.fn.max('id').as('id')).where('rollout_id', '=', rolloutId).executeTakeFirst();
+  return Number(row?.id ?? 0);
+}

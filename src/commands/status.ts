@@ -1,0 +1,70 @@
+import { REMOTE_OPTIONS } from './common-options.js';
+import { EVENT_TABLE_HEADERS } from './events.js';
+import type { ReleaseJson, RingJson } from './elrond-api.js';
+import { inputInt, inputString, type CommandSpec } from './spec.js';
+
+export const STATUS_TABLE_HEADERS = ['RING', 'PRIORITY', 'STATE', 'VERSION', 'GROUPS', 'SOAK LEFT', 'WAITING FOR / DOING'];
+
+const version = (release: ReleaseJson | undefined) => (release && (release.Image || release.Version) ? release.Version : '(none)');
+
+function soakLeft(ring: RingJson): string {
+  const s = ring.soakRemainingSeconds;
+  if (ring.State !== 'soaking-requested' || !s) return '';
+  return s >= 3600 ? `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m` : s >= 60 ? `${Math.floor(s / 60)}m ${s % 60}s` : `${s}s`;
+}
+
+const status: CommandSpec = {
+  path: ['status'],
+  summary: 'Every ring at a glance: state, active → desired version, groups done, soak remaining, what it waits for.',
+  examples: ['status'],
+  options: [...REMOTE_OPTIONS],
+  async run(ctx) {
+    const rings = (await ctx.api.listRings({ page: 0, perPage: -1, includeDeleted: false })).sort((a, b) => a.Priority - b.Priority);
+    const ids = [...new Set(rings.flatMap((r) => [r.ActiveReleaseID, r.DesiredReleaseID]))];
+    const releases = new Map<string, ReleaseJson>();
+    await Promise.all(ids.map(async (id) => releases.set(id, await ctx.api.getRelease(id))));
+    const rows = rings.map((ring) => {
+      const groups = ring.installationGroups ?? [];
+      const active = version(releases.get(ring.ActiveReleaseID));
+      const desired = version(releases.get(ring.DesiredReleaseID));
+      const done = groups.filter((g) => g.state === 'stable').length;
+      return [
+        ring.Name,
+        String(ring.Priority),
+        ring.State,
+        active === desired ? active : `${active} → ${desired}`,
+        groups.length ? `${done}/${groups.length}` : '0',
+        soakLeft(ring),
+        ring.failureReason ?? ring.statusMessage ?? '',
+      ];
+    });
+    return { kind: 'table', headers: STATUS_TABLE_HEADERS, rows, json: rings };
+  },
+};
+
+const history: CommandSpec = {
+  path: ['history'],
+  summary: 'Who did what, when and from where (CLI, API, chat), newest first, as a table.',
+  examples: ['history', 'history --ring <ring-id> --limit 50'],
+  options: [
+    { name: 'ring', valueName: 'id', kind: 'string', description: 'only this ring\'s history' },
+    { name: 'limit', valueName: 'n', kind: 'int', default: 20, description: 'how many entries (1 to 10000)' },
+    ...REMOTE_OPTIONS,
+  ],
+  validate: (input) => (inputInt(input, 'limit') < 1 ? '--limit must be 1 or more' : undefined),
+  async run(ctx, input) {
+    const ring = inputString(input, 'ring');
+    const list = await ctx.api.listEvents({ limit: inputInt(input, 'limit'), ...(ring ? { ring } : {}) });
+    const rows = list.map((e) => [
+      new Date(e.at).toISOString().replace('T', ' ').slice(0, 19),
+      `${e.actor} (${e.source})`,
+      e.kind,
+      e.ringId ?? '',
+      e.oldState || e.newState ? `${e.oldState ?? ''} → ${e.newState ?? ''}` : '',
+      e.message,
+    ]);
+    return { kind: 'table', headers: EVENT_TABLE_HEADERS, rows, json: list };
+  },
+};
+
+export const STATUS_COMMANDS: CommandSpec[] = [status, history];
