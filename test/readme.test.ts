@@ -1,0 +1,20 @@
+import { describe, it, expect } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { SERVER_SETTINGS } from '../src/config.js';
+import { COMMANDS } from '../src/commands/index.js';
+
+const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+
+describe('README', () => {
+  it('starts with the two quick-start commands', () => {
+    const quick = readme.slice(readme.indexOf('## Quick start'), readme.indexOf('## Words'));
+    expect(quick).toContain('npm install && npm start');
+    expect(quick).toContain('npm test');
+  });
+  it('documents every server flag', () => {
+    for (const setting of SERVER_SETTINGS) expect(readme, `--${setting.flag}`).toContain(`\`--${setting.flag}\``);
+  });
+  it('shows an example of every command', () => {
+    for (const command of COMMANDS) expect(readme, command.path.join(' ')).toContain(`elrond ${command.path.join(' ')}`);
+  });
+});
