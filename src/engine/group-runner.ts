@@ -40,14 +40,17 @@ export async function runGroupStep(deps: EngineDeps, groupId: string): Promise<S
     if (!group || !group.releaseId) return 'skipped';
     const release = await findRelease(store.db, group.releaseId);
     if (!release) return 'skipped';
-    const outcome = await decide(deps, group, release);
+    // A forced release and a rollback skip the group soak.
+    const ringId = await ringIdOfGroup(store.db, groupId);
+    const rollingBack = Boolean(ringId && (await findRing(store.db, ringId))?.rollingBack);
+    const outcome = await decide(deps, group, release, release.force || rollingBack);
     return await persist(deps, group, release, outcome);
   } finally {
     await releaseLease(store.db, 'installation_groups', groupId, owner);
   }
 }
 
-async function decide(deps: EngineDeps, group: InstallationGroup, release: Release): Promise<GroupOutcome> {
+async function decide(deps: EngineDeps, group: InstallationGroup, release: Release, skipSoak: boolean): Promise<GroupOutcome> {
   const now = deps.clock.now();
   if (group.state === 'release-soaking-requested') {
     if (now >= (group.soakUntil ?? 0)) return { kind: 'move', to: 'stable', changes: { soak_until: null, status_message: `on ${describeRelease(release)}` }, message: `group ${group.name} finished soaking` };
@@ -55,14 +58,14 @@ async function decide(deps: EngineDeps, group: InstallationGroup, release: Relea
   }
   if (group.state !== 'release-requested') return { kind: 'wait', changes: { next_check_at: NO_DEADLINE } };
   try {
-    return group.phase === 'rolling' ? await checkRollout(deps, group, release) : await applyRelease(deps, group, release);
+    return group.phase === 'rolling' ? await checkRollout(deps, group, release, skipSoak) : await applyRelease(deps, group, release, skipSoak);
   } catch (error) {
     return onFailure(deps, group, error);
   }
 }
 
 /** GET the group; PUT only if it differs from the release (a restart or a retried step never patches twice). */
-async function applyRelease(deps: EngineDeps, group: InstallationGroup, release: Release): Promise<GroupOutcome> {
+async function applyRelease(deps: EngineDeps, group: InstallationGroup, release: Release, skipSoak: boolean): Promise<GroupOutcome> {
   const current = await deps.provisioner.getGroup(group.provisionerGroupId);
   if (current.DeleteAt !== 0) {
     return fail(group, `provisioner group ${group.provisionerGroupId} was deleted on the provisioner`);
@@ -75,12 +78,13 @@ async function applyRelease(deps: EngineDeps, group: InstallationGroup, release:
     event = { kind: 'group.progress', message: `provisioner group ${group.provisionerGroupId} already carries ${describeRelease(release)}; no update sent` };
   }
   const started = { ...group, phase: 'rolling' as const, rolloutStartedAt: deps.clock.now() };
-  const outcome = await checkRollout(deps, started, release);
+  const outcome = await checkRollout(deps, started, release, skipSoak);
   const changes = { phase: 'rolling', rollout_started_at: started.rolloutStartedAt, ...outcome.changes };
-  return outcome.kind === 'wait' ? { ...outcome, changes, event } : { ...outcome, changes };
+  // A rollout that is already done moves the group at once: keep what was sent (or not) in that event.
+  return outcome.kind === 'wait' ? { ...outcome, changes, event } : { ...outcome, changes, message: `${outcome.message} (${event.message})` };
 }
 
-async function checkRollout(deps: EngineDeps, group: InstallationGroup, release: Release): Promise<GroupOutcome> {
+async function checkRollout(deps: EngineDeps, group: InstallationGroup, release: Release, skipSoak: boolean): Promise<GroupOutcome> {
   const status = await deps.provisioner.getGroupStatus(group.provisionerGroupId);
   const now = deps.clock.now();
   const startedAt = group.rolloutStartedAt ?? now;
@@ -88,17 +92,17 @@ async function checkRollout(deps: EngineDeps, group: InstallationGroup, release:
     const fresh = await deps.provisioner.getGroup(group.provisionerGroupId);
     const mismatch = groupMismatch(fresh, release);
     if (mismatch) return fail(group, `provisioner group ${group.provisionerGroupId} was changed by someone else during the rollout: ${mismatch}`, status);
-    const soakMs = release.force ? 0 : group.soakTime * 1000;
+    const soakMs = skipSoak ? 0 : group.soakTime * 1000;
     const base = { attempts: 0, last_status: JSON.stringify(status), release_at: now, phase: null };
     if (soakMs === 0) return { kind: 'move', to: 'stable', changes: { ...base, status_message: `on ${describeRelease(release)}` }, message: `group ${group.name} rolled out ${describeRelease(release)}` };
     return { kind: 'move', to: 'release-soaking-requested', changes: { ...base, soak_until: now + soakMs, next_check_at: now + soakMs, status_message: `soaking until ${new Date(now + soakMs).toISOString()}` }, message: `group ${group.name} rolled out ${describeRelease(release)}; soaking ${group.soakTime}s` };
   }
   const elapsed = now - startedAt;
-  if (elapsed > deps.config.groupReleaseTimeoutMs) {
-    return fail(group, `rollout timed out after ${Math.round(elapsed / 1000)}s (--provisioner-group-release-timeout); last status: ${describeProgress(status)}`, status);
-  }
   const stuck = status.InstallationsUpdating > 0 ? await stuckInstallations(deps, group) : [];
   const message = describeProgress(status, stuck);
+  if (elapsed > deps.config.groupReleaseTimeoutMs) {
+    return fail(group, `rollout timed out after ${Math.round(elapsed / 1000)}s (--provisioner-group-release-timeout); last status: ${message}`, status);
+  }
   const changed = JSON.stringify(status) !== JSON.stringify(group.lastStatus);
   return {
     kind: 'wait',

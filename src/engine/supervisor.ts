@@ -85,8 +85,9 @@ export class Supervisor {
       }
     }
     if (this.#options.groups) {
-      let query = store.db.selectFrom('installation_groups').select('id').where('state', 'in', ROLLING_GROUP_STATES).orderBy('next_check_at');
-      if (!full) query = query.where('next_check_at', '<=', now);
+      // Only groups that are due, even on a full pass: a group's deadline is its retry backoff, its next status
+      // poll or the end of its soak, never a wait on something else, so stepping it early would break the backoff.
+      const query = store.db.selectFrom('installation_groups').select('id').where('state', 'in', ROLLING_GROUP_STATES).where('next_check_at', '<=', now).orderBy('next_check_at');
       for (const { id } of await query.execute()) {
         if (this.#inFlight.has(id) || this.#inFlight.size >= GROUP_CONCURRENCY) continue;
         const task = runGroupStep(this.#deps, id)

@@ -37,7 +37,8 @@ export function grafanaSink(tokenCount: number): EventSink {
       if (event.kind === 'group.state' && event.installation_group_id) {
         const releaseId = String(data.releaseId ?? '');
         const release = await findRelease(db, releaseId);
-        const key = `group:${event.installation_group_id}:${releaseId}`;
+        // Per rollout too: a retried release of the same release is a new rollout with its own region.
+        const key = `group:${event.installation_group_id}:${event.rollout_id ?? ''}:${releaseId}`;
         const tags = ['elrond', `ring:${String(data.ringName ?? '')}`, `installation-group:${String(data.provisionerGroupId ?? '')}`, `image:${release?.image ?? ''}`, `version:${release?.version ?? ''}`, `release:${releaseId}`];
         if (event.new_state === 'release-requested') op = { op: 'start', key, time: event.at, tags, text: `Rollout of ${release?.image}:${release?.version} to installation group ${String(data.groupName)} (ring ${String(data.ringName)})` };
         else if (GROUP_END_STATES.includes(event.new_state ?? '')) op = { op: 'end', key, time: event.at, tags, text: `Rollout to installation group ${String(data.groupName)}: ${event.new_state}` };

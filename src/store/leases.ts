@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from './schema.js';
 
 /** Tables whose rows carry a lease (locked_by, locked_at, locked_until). */
-export type LeasedTable = 'rings' | 'installation_groups' | 'outbox';
+export type LeasedTable = 'rings' | 'installation_groups';
 
 /**
  * Take the lease on one row for `ttlMs`, if it is free or its holder's lease has expired (so a crashed

@@ -5,11 +5,21 @@ import { defaultServerConfig, type ServerConfig } from '../../src/config.js';
 import { startServer, type RunningServer } from '../../src/server.js';
 import { ManualClock } from '../../src/model/clock.js';
 import { createLogger } from '../../src/logging.js';
-import { FakeProvisioner } from '../fakes/fake-provisioner.js';
+import { FakeProvisioner, type FakeProvisionerOptions } from '../fakes/fake-provisioner.js';
+import { createProvisionerClient } from '../../src/integrations/provisioner-client.js';
+import { RING_STATES_PENDING_WORK } from '../../src/model/ring-states.js';
+import { IG_STATES_ACTIVE } from '../../src/model/installation-group-states.js';
+import { NO_DEADLINE } from '../../src/engine/ring-runner.js';
 import { TEST_POSTGRES_URL } from './temp-database.js';
 import { tempDatabase } from './temp-database.js';
 
 export const IMAGE = 'mattermost/mattermost-enterprise-edition';
+
+/**
+ * The database end-to-end tests use unless they ask for one: SQLite, or Postgres when the suite runs with
+ * ELROND_TEST_DIALECT=postgres (and ELROND_TEST_POSTGRES_URL), as CI's second pass does.
+ */
+export const DEFAULT_DIALECT: 'sqlite' | 'postgres' = process.env.ELROND_TEST_DIALECT === 'postgres' ? 'postgres' : 'sqlite';
 
 export interface Harness {
   server: RunningServer;
@@ -22,21 +32,51 @@ export interface Harness {
   /** Advance the clock by `ms` and settle. */
   advance(ms: number): Promise<void>;
   /** Create a ring with `groups` installation groups (real provisioner groups with `installations` each). */
-  ring(name: string, priority: number, options?: { soak?: number; groups?: number; groupSoak?: number; installations?: number; version?: string }): Promise<{ id: string; groups: Array<{ id: string; provisionerGroupId: string; name: string }> }>;
+  ring(name: string, priority: number, options?: RingOptions): Promise<{ id: string; groups: Array<{ id: string; provisionerGroupId: string; name: string }> }>;
+  /** Move the clock to the earliest stored deadline of a ring or group still working and settle; false when there is none. */
+  advanceToNextDeadline(): Promise<boolean>;
+  /** GET /api/ring/{id} body (throws unless 200). */
+  getRing(id: string): Promise<any>;
+  /** GET /api/events (newest first), optionally for one ring. */
+  events(ringId?: string, limit?: number): Promise<Array<{ kind: string; ringId: string | null; installationGroupId: string | null; oldState: string | null; newState: string | null; message: string; data: any }>>;
   close(): Promise<void>;
+}
+
+export interface RingOptions {
+  /** Ring soak, seconds (default 1). */
+  soak?: number;
+  groups?: number;
+  /** Each group's soak, seconds (default 0). */
+  groupSoak?: number;
+  installations?: number;
+  version?: string;
+  /** The provisioner groups' MattermostEnv. */
+  env?: Record<string, { value?: string; valueFrom?: Record<string, unknown> }>;
+}
+
+export interface HarnessOptions {
+  config?: Partial<ServerConfig>;
+  dialect?: 'sqlite' | 'postgres';
+  settleInstantly?: boolean;
+  /** Extra options of the fake provisioner (e.g. `requireToken`, `rolloutDurationMs`). */
+  provisioner?: Omit<FakeProvisionerOptions, 'now' | 'settleInstantly'>;
+  /** Per-request timeout of Elrond's provisioner client (default: the client's own, 10 s). */
+  provisionerTimeoutMs?: number;
+  /** Share a clock with other fakes (default: a new ManualClock). */
+  clock?: ManualClock;
 }
 
 /**
  * One Elrond server (in-process, real HTTP on 127.0.0.1, real SQLite file or Postgres) against a real fake
  * provisioner, with a manual clock: soaks and timeouts take milliseconds.
  */
-export async function startHarness(options: { config?: Partial<ServerConfig>; dialect?: 'sqlite' | 'postgres'; settleInstantly?: boolean } = {}): Promise<Harness> {
-  const clock = new ManualClock(Date.UTC(2026, 10, 25, 12));
-  const provisioner = new FakeProvisioner({ now: () => clock.now(), settleInstantly: options.settleInstantly ?? true });
+export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
+  const clock = options.clock ?? new ManualClock(Date.UTC(2026, 10, 25, 12));
+  const provisioner = new FakeProvisioner({ ...options.provisioner, now: () => clock.now(), settleInstantly: options.settleInstantly ?? true });
   const provisionerUrl = await provisioner.start();
   let database: string;
   let cleanupDb: () => Promise<void>;
-  if (options.dialect === 'postgres' && TEST_POSTGRES_URL) {
+  if ((options.dialect ?? DEFAULT_DIALECT) === 'postgres' && TEST_POSTGRES_URL) {
     const temp = await tempDatabase('postgres', false);
     await temp.store.close();
     database = temp.url;
@@ -46,10 +86,19 @@ export async function startHarness(options: { config?: Partial<ServerConfig>; di
     database = `sqlite://${path.join(dir, 'elrond.db')}`;
     cleanupDb = async () => rmSync(dir, { recursive: true, force: true });
   }
-  const server = await startServer(
-    { ...defaultServerConfig(), database, listen: '127.0.0.1:0', poll: 0, provisionerServer: provisionerUrl, ...options.config },
-    { clock, log: createLogger({ silent: true }), startLoops: false, random: () => 0.5 },
-  );
+  const config: ServerConfig = { ...defaultServerConfig(), database, listen: '127.0.0.1:0', poll: 0, provisionerServer: provisionerUrl, ...options.config };
+  const client =
+    options.provisionerTimeoutMs === undefined
+      ? undefined
+      : createProvisionerClient({
+          baseUrl: config.provisionerServer,
+          timeoutMs: options.provisionerTimeoutMs,
+          now: () => clock.now(),
+          ...(config.provisionerClientId && config.provisionerClientSecret && config.provisionerTokenEndpoint
+            ? { oauth: { clientId: config.provisionerClientId, clientSecret: config.provisionerClientSecret, tokenEndpoint: config.provisionerTokenEndpoint } }
+            : {}),
+        });
+  const server = await startServer(config, { clock, log: createLogger({ silent: !process.env.ELROND_TEST_LOG, debug: Boolean(process.env.ELROND_TEST_LOG) }), startLoops: false, random: () => 0.5, awaitRegistration: true, ...(client ? { provisioner: client } : {}) });
   let groupCounter = 0;
   const harness: Harness = {
     server,
@@ -80,9 +129,9 @@ export async function startHarness(options: { config?: Partial<ServerConfig>; di
       if (created.status !== 202) throw new Error(`ring create failed: ${JSON.stringify(created.body)}`);
       const groups = [];
       for (let g = 0; g < (ringOptions.groups ?? 1); g++) {
-        const group = provisioner.createGroup({ Name: `${name}-group-${g}`, Image: IMAGE, Version: ringOptions.version ?? 'v1', MaxRolling: 2 });
+        const group = provisioner.createGroup({ Name: `${name}-group-${g}`, Image: IMAGE, Version: ringOptions.version ?? 'v1', MaxRolling: 2, ...(ringOptions.env ? { MattermostEnv: ringOptions.env } : {}) });
         for (let i = 0; i < (ringOptions.installations ?? 2); i++) {
-          const inst = provisioner.addInstallation({ groupId: group.ID, state: 'stable', groupSequence: group.Sequence });
+          const inst = provisioner.addInstallation({ groupId: group.ID, state: 'stable', groupSequence: group.Sequence, name: `${name}-g${g}-inst-${i}` });
           void inst;
         }
         const igName = `${name}-ig-${g}-${++groupCounter}`;
@@ -91,6 +140,26 @@ export async function startHarness(options: { config?: Partial<ServerConfig>; di
         groups.push({ id: reg.body.installationGroups[0].id, provisionerGroupId: group.ID, name: igName });
       }
       return { id: created.body.ID, groups };
+    },
+    async advanceToNextDeadline() {
+      const db = server.store.db;
+      const ring = await db.selectFrom('rings').select((eb) => eb.fn.min('next_check_at').as('at')).where('state', 'in', [...RING_STATES_PENDING_WORK]).where('next_check_at', '<', NO_DEADLINE).executeTakeFirst();
+      const group = await db.selectFrom('installation_groups').select((eb) => eb.fn.min('next_check_at').as('at')).where('state', 'in', [...IG_STATES_ACTIVE]).where('next_check_at', '<', NO_DEADLINE).executeTakeFirst();
+      const candidates = [ring?.at, group?.at].filter((v) => v !== null && v !== undefined).map(Number);
+      if (candidates.length === 0) return false;
+      clock.set(Math.max(clock.now(), Math.min(...candidates)));
+      await harness.settle();
+      return true;
+    },
+    async getRing(id) {
+      const response = await harness.api('GET', `/ring/${id}`);
+      if (response.status !== 200) throw new Error(`GET /ring/${id} answered ${response.status}: ${JSON.stringify(response.body)}`);
+      return response.body;
+    },
+    async events(ringId, limit = 1000) {
+      const response = await harness.api('GET', `/events?limit=${limit}${ringId ? `&ring=${ringId}` : ''}`);
+      if (response.status !== 200) throw new Error(`GET /events answered ${response.status}`);
+      return response.body;
     },
     async close() {
       await server.close();

@@ -1,0 +1,296 @@
+import { describe, it, expect, afterEach } from 'vitest';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { startHarness, IMAGE, type Harness, type HarnessOptions } from './helpers/harness.js';
+
+let h: Harness | undefined;
+const servers: http.Server[] = [];
+afterEach(async () => {
+  await h?.close();
+  h = undefined;
+  for (const server of servers.splice(0)) {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+});
+
+/** A one-ring, one-group setup released to v2; returns the ring and its group. */
+async function releaseOneGroup(options: HarnessOptions & { groupSoak?: number; installations?: number; version?: string; env?: Record<string, { value?: string; valueFrom?: Record<string, unknown> }> } = {}) {
+  h = await startHarness(options);
+  const ring = await h.ring('ring', 1, { soak: 1, groupSoak: options.groupSoak ?? 0, installations: options.installations ?? 2, ...(options.version ? { version: options.version } : {}), ...(options.env ? { env: options.env } : {}) });
+  await h.settle();
+  return { ring, group: ring.groups[0]!, pgid: ring.groups[0]!.provisionerGroupId };
+}
+
+async function groupJson(harness: Harness, ringId: string) {
+  return (await harness.getRing(ringId)).installationGroups[0] as { state: string; statusMessage: string; failureReason: string | null; name: string };
+}
+
+/** Advance in steps until the group leaves release-requested (or `maxMs` passes). */
+async function untilGroupSettles(harness: Harness, ringId: string, step: number, maxMs: number): Promise<void> {
+  for (let t = 0; t <= maxMs; t += step) {
+    if ((await groupJson(harness, ringId)).state !== 'release-requested') return;
+    await harness.advance(step);
+  }
+  throw new Error(`group still release-requested after ${maxMs} ms`);
+}
+
+const routes = (harness: Harness) => harness.provisioner.requests.map((r) => r.route);
+
+describe('permanent provisioner failures fail at once, with a reason', () => {
+  it('404: the provisioner group does not exist', async () => {
+    h = await startHarness();
+    const created = await h.api('POST', '/rings', { name: 'ghost', priority: 1, soakTime: 1, image: IMAGE, version: 'v1' });
+    const missing = 'abcdefghijklmnopqrstuvwxyz';
+    await h.api('POST', `/ring/${created.body.ID}/installationgroup`, { name: 'ghost-ig', provisionerGroupID: missing });
+    await h.settle();
+    await h.api('POST', `/ring/${created.body.ID}/release`, { image: IMAGE, version: 'v2' });
+    await h.settle();
+    const ring = await h.getRing(created.body.ID);
+    expect(ring.State).toBe('release-failed');
+    expect(ring.failureReason).toMatch(new RegExp(`ghost-ig failed: provisioner group ${missing} not found \\(404\\)`));
+    expect(ring.installationGroups[0].state).toBe('release-failed');
+    expect(routes(h)).toEqual(['getGroup']);
+  });
+
+  it('403: the provisioner group is API-locked', async () => {
+    const { ring, pgid } = await releaseOneGroup();
+    expect((await fetch(`${h!.provisioner.url}/api/security/group/${pgid}/api/lock`, { method: 'POST' })).status).toBe(200);
+    h!.provisioner.clearLog();
+    await h!.api('POST', `/ring/${ring.id}/release`, { image: IMAGE, version: 'v2' });
+    await h!.settle();
+    await h!.advance(120_000);
+    const json = await h!.getRing(ring.id);
+    expect(json.State).toBe('release-failed');
+    expect(json.failureReason).toMatch(/API-locked \(403\)/);
+    expect(routes(h!)).toEqual(['getGroup', 'putGroup']);
+  });
+
+  it('400: the provisioner rejects the update as invalid', async () => {
+    const { ring, group } = await releaseOneGroup();
+    h!.provisioner.failNext('putGroup', 400);
+    await h!.api('POST', `/ring/${ring.id}/release`, { image: IMAGE, version: 'v2' });
+    await h!.settle();
+    await h!.advance(120_000);
+    const ig = await groupJson(h!, ring.id);
+    expect(ig.state).toBe('release-failed');
+    expect(ig.failureReason).toMatch(/invalid \(400\)/);
+    expect((await h!.getRing(ring.id)).failureReason).toContain(group.name);
+    expect(routes(h!)).toEqual(['getGroup', 'putGroup']);
+  });
+});
+
+describe('transient provisioner failures are retried with backoff', () => {
+  it('recovers from 5xx on every route, with a retry event each time and one effective PUT', async () => {
+    const { ring, pgid } = await releaseOneGroup();
+    h!.provisioner.failNext('getGroup', 503, 2);
+    h!.provisioner.failNext('putGroup', 502, 1);
+    h!.provisioner.failNext('getStatus', 500, 1);
+    await h!.api('POST', `/ring/${ring.id}/release`, { image: IMAGE, version: 'v2' });
+    await h!.settle();
+    const waiting = await groupJson(h!, ring.id);
+    expect(waiting.state).toBe('release-requested');
+    expect(waiting.statusMessage).toMatch(/answered 503 to read the group; retry 1 of 8 in 1s/);
+    for (let i = 0; i < 20 && (await groupJson(h!, ring.id)).state === 'release-requested'; i++) await h!.advanceToNextDeadline();
+    await h!.advance(1_000);
+    expect((await h!.getRing(ring.id)).State).toBe('stable');
+    expect(h!.provisioner.group(pgid)!.Version).toBe('v2');
+    // GET 503, GET 503, GET, PUT 502, GET, PUT, status 500, GET (already on v2: no PUT), status, fresh GET.
+    expect(routes(h!)).toEqual(['getGroup', 'getGroup', 'getGroup', 'putGroup', 'getGroup', 'putGroup', 'getStatus', 'getGroup', 'getStatus', 'getGroup']);
+    const retries = (await h!.events(ring.id)).filter((e) => e.kind === 'group.retry');
+    expect(retries).toHaveLength(4);
+    // Backoff doubles per consecutive failure: 1 s, 2 s, 4 s, 8 s (times 0.75, the harness jitter).
+    const at = h!.provisioner.requests.map((r) => r.at - h!.provisioner.requests[0]!.at);
+    expect(at).toEqual([0, 750, 2_250, 2_250, 5_250, 5_250, 5_250, 11_250, 11_250, 11_250]);
+  });
+
+  it('409 (group locked by another operation) is retried until the lock is gone', async () => {
+    const { ring, pgid } = await releaseOneGroup();
+    h!.provisioner.lockGroup(pgid);
+    await h!.api('POST', `/ring/${ring.id}/release`, { image: IMAGE, version: 'v2' });
+    await h!.settle();
+    await h!.advance(2_000);
+    const waiting = await groupJson(h!, ring.id);
+    expect(waiting.state).toBe('release-requested');
+    expect(waiting.statusMessage).toMatch(/locked by another operation \(409\); retry 2 of 8/);
+    h!.provisioner.unlockGroup(pgid);
+    await untilGroupSettles(h!, ring.id, 1_000, 30_000);
+    expect((await groupJson(h!, ring.id)).state).toBe('stable');
+    expect(h!.provisioner.puts(pgid).length).toBe(3);
+    expect(h!.provisioner.group(pgid)!.Version).toBe('v2');
+  });
+
+  it('gives up after a bounded number of attempts, naming the last error', async () => {
+    const { ring } = await releaseOneGroup();
+    h!.provisioner.setErrorRate(1, 503, ['getGroup']);
+    await h!.api('POST', `/ring/${ring.id}/release`, { image: IMAGE, version: 'v2' });
+    await h!.settle();
+    await untilGroupSettles(h!, ring.id, 10_000, 600_000);
+    const ig = await groupJson(h!, ring.id);
+    expect(ig.state).toBe('release-failed');
+    expect(ig.failureReason).toMatch(/gave up after 8 attempts: the provisioner answered 503 to read the group/);
+    expect(routes(h!).filter((r) => r === 'getGroup')).toHaveLength(9);
+    expect((await h!.getRing(ring.id)).State).toBe('release-failed');
+  });
+
+  it('a request that hangs times out and is retried', async () => {
+    const { ring } = await releaseOneGroup({ provisionerTimeoutMs: 300 });
+    h!.provisioner.hangNext('getStatus');
+    await h!.api('POST', `/ring/${ring.id}/release`, { image: IMAGE, version: 'v2' });
+    await h!.settle();
+    const waiting = await groupJson(h!, ring.id);
+    expect(waiting.statusMessage).toMatch(/cannot reach the provisioner to read the group status \(ECONNABORTED\); retry 1 of 8/);
+    await untilGroupSettles(h!, ring.id, 1_000, 10_000);
+    expect((await groupJson(h!, ring.id)).state).toBe('stable');
+    expect(h!.provisioner.puts()).toHaveLength(1);
+  });
+});
+
+describe('waiting for the rollout', () => {
+  it('polls status soon after the PUT, then backs off up to provisionerStatusInterval', async () => {
+    const { ring, pgid } = await releaseOneGroup({ settleInstantly: false, provisioner: { rolloutDurationMs: 60_000 }, config: { provisionerStatusInterval: 10 } });
+    await h!.api('POST', `/ring/${ring.id}/release`, { image: IMAGE, version: 'v2' });
+    await h!.settle();
+    expect((await groupJson(h!, ring.id)).statusMessage).toBe('0 of 2 installations updated, 2 waiting');
+    const db = h!.server.store.db;
+    for (let i = 0; i < 200 && (await groupJson(h!, ring.id)).state === 'release-requested'; i++) {
+      const row = await db.selectFrom('installation_groups').select('next_check_at').where('provisioner_group_id', '=', pgid).executeTakeFirstOrThrow();
+      h!.clock.set(Number(row.next_check_at));
+      await h!.settle();
+    }
+    const put = h!.provisioner.requests.find((r) => r.route === 'putGroup')!.at;
+    const polls = h!.provisioner.requests.filter((r) => r.route === 'getStatus').map((r) => r.at - put);
+    expect(polls[0]).toBe(0);
+    expect(polls[1]).toBe(200);
+    const gaps = polls.slice(1).map((t, i) => t - polls[i]!);
+    for (let i = 1; i < gaps.length; i++) expect(gaps[i]!).toBeGreaterThanOrEqual(gaps[i - 1]!);
+    expect(Math.max(...gaps)).toBe(10_000);
+    // The rollout finished at 60 s; it was noticed within one interval.
+    expect(polls.at(-1)!).toBeGreaterThanOrEqual(60_000);
+    expect(polls.at(-1)!).toBeLessThanOrEqual(70_000);
+    expect((await groupJson(h!, ring.id)).state).toBe('stable');
+    const progress = (await h!.events(ring.id)).filter((e) => e.kind === 'group.progress').map((e) => e.message);
+    expect(progress).toContain(`provisioner group ${pgid} updated: ${IMAGE}:v1 → ${IMAGE}:v2`);
+  });
+
+  it('times out after provisionerGroupReleaseTimeout with the last status in the reason', async () => {
+    const { ring } = await releaseOneGroup({ settleInstantly: false, config: { provisionerGroupReleaseTimeout: 120, provisionerStatusInterval: 10 } });
+    await h!.api('POST', `/ring/${ring.id}/release`, { image: IMAGE, version: 'v2' });
+    await h!.settle();
+    await h!.advance(100_000);
+    expect((await groupJson(h!, ring.id)).state).toBe('release-requested');
+    await untilGroupSettles(h!, ring.id, 10_000, 60_000);
+    const json = await h!.getRing(ring.id);
+    expect(json.State).toBe('release-failed');
+    expect(json.installationGroups[0].failureReason).toMatch(/rollout timed out after 1[23]\ds \(--provisioner-group-release-timeout\); last status: 0 of 2 installations updated, 2 waiting/);
+    expect(json.failureReason).toMatch(/timed out/);
+  });
+
+  it('names installations stuck in update-failed in the status message and the timeout reason', async () => {
+    const { ring, pgid } = await releaseOneGroup({ settleInstantly: false, provisioner: { rolloutDurationMs: 5_000 }, installations: 3, config: { provisionerGroupReleaseTimeout: 60 } });
+    await h!.api('POST', `/ring/${ring.id}/release`, { image: IMAGE, version: 'v2' });
+    await h!.settle();
+    const stuck = h!.provisioner.installations(pgid)[1]!;
+    h!.provisioner.setInstallationState(stuck.ID, 'update-failed');
+    await h!.advance(10_000);
+    const ig = await groupJson(h!, ring.id);
+    expect(ig.state).toBe('release-requested');
+    expect(ig.statusMessage).toBe(`2 of 3 installations updated, 1 updating; stuck in update-failed: ${stuck.Name}`);
+    await untilGroupSettles(h!, ring.id, 10_000, 120_000);
+    const failed = await groupJson(h!, ring.id);
+    expect(failed.state).toBe('release-failed');
+    expect(failed.failureReason).toContain(`stuck in update-failed: ${stuck.Name}`);
+  });
+
+  it('fails when someone else changed the group during the rollout, naming both versions', async () => {
+    const { ring, pgid } = await releaseOneGroup({ settleInstantly: false, provisioner: { rolloutDurationMs: 5_000 } });
+    await h!.api('POST', `/ring/${ring.id}/release`, { image: IMAGE, version: 'v2' });
+    await h!.settle();
+    const meddle = await fetch(`${h!.provisioner.url}/api/group/${pgid}`, { method: 'PUT', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ ID: pgid, Version: 'v9' }) });
+    expect(meddle.status).toBe(200);
+    await h!.advance(10_000);
+    await untilGroupSettles(h!, ring.id, 5_000, 30_000);
+    const json = await h!.getRing(ring.id);
+    expect(json.State).toBe('release-failed');
+    expect(json.installationGroups[0].failureReason).toMatch(new RegExp(`changed by someone else during the rollout: expected ${IMAGE}:v2, found ${IMAGE}:v9`));
+    expect(h!.provisioner.puts(pgid)).toHaveLength(2); // ours and theirs; Elrond did not fight back
+  });
+});
+
+describe('only what differs is sent', () => {
+  it('sends no PUT when the group already carries the release', async () => {
+    const { ring, pgid } = await releaseOneGroup({ version: 'v2', env: { A: { value: '1' } } });
+    await h!.api('POST', `/ring/${ring.id}/release`, { image: IMAGE, version: 'v2', EnvVariables: { A: { value: '1' } } });
+    await h!.settle();
+    await h!.advance(1_000);
+    expect((await h!.getRing(ring.id)).State).toBe('stable');
+    expect(routes(h!)).toEqual(['getGroup', 'getStatus', 'getGroup']);
+    expect(h!.provisioner.puts(pgid)).toEqual([]);
+  });
+
+  it('compares env fully, valueFrom included', async () => {
+    const secret = (name: string) => ({ valueFrom: { secretKeyRef: { name, key: 'k' } } });
+    const { ring, pgid } = await releaseOneGroup({ env: { S: secret('one') } });
+    // Same valueFrom: nothing to do.
+    await h!.api('POST', `/ring/${ring.id}/release`, { EnvVariables: { S: secret('one') } });
+    await h!.settle();
+    await h!.advance(1_000);
+    expect((await h!.getRing(ring.id)).State).toBe('stable');
+    expect(h!.provisioner.puts(pgid)).toEqual([]);
+    // Another secret behind the same name: a PUT.
+    await h!.api('POST', `/ring/${ring.id}/release`, { EnvVariables: { S: secret('two') } });
+    await h!.settle();
+    await h!.advance(1_000);
+    expect((await h!.getRing(ring.id)).State).toBe('stable');
+    expect(h!.provisioner.puts(pgid)).toEqual([expect.objectContaining({ MattermostEnv: { S: secret('two') } })]);
+    expect(h!.provisioner.group(pgid)!.MattermostEnv).toEqual({ S: secret('two') });
+  });
+});
+
+describe('OAuth2 client credentials', () => {
+  it('gets a token with the provisioner scope, caches it, and refreshes it when it expires', async () => {
+    const tokenRequests: URLSearchParams[] = [];
+    let failTokens = 0;
+    const tokenServer = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        tokenRequests.push(new URLSearchParams(body));
+        if (failTokens > 0) {
+          failTokens--;
+          res.writeHead(503).end();
+          return;
+        }
+        res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ access_token: 'the-token', token_type: 'Bearer', expires_in: 120 }));
+      });
+    });
+    servers.push(tokenServer);
+    await new Promise<void>((resolve) => tokenServer.listen(0, '127.0.0.1', resolve));
+    const tokenEndpoint = `http://127.0.0.1:${(tokenServer.address() as AddressInfo).port}/oauth2/token`;
+
+    const { ring, pgid } = await releaseOneGroup({
+      provisioner: { requireToken: 'the-token' },
+      config: { provisionerClientId: 'elrond-id', provisionerClientSecret: 'elrond-secret', provisionerTokenEndpoint: tokenEndpoint },
+    });
+    await h!.api('POST', `/ring/${ring.id}/release`, { image: IMAGE, version: 'v2' });
+    await h!.settle();
+    await h!.advance(1_000);
+    expect((await h!.getRing(ring.id)).State).toBe('stable');
+    expect(h!.provisioner.group(pgid)!.Version).toBe('v2');
+    expect(tokenRequests).toHaveLength(1);
+    expect(Object.fromEntries(tokenRequests[0]!)).toEqual({ grant_type: 'client_credentials', client_id: 'elrond-id', client_secret: 'elrond-secret', scope: 'offline_access api://provisioner/.default' });
+    expect(h!.provisioner.requests.length).toBe(4); // one token for all of them
+
+    // Past expiry (120 s, refreshed 30 s early) the next call fetches a new token; a 503 from the endpoint is retried.
+    failTokens = 1;
+    h!.clock.advance(100_000);
+    await h!.api('POST', `/ring/${ring.id}/release`, { image: IMAGE, version: 'v3' });
+    await h!.settle();
+    expect((await groupJson(h!, ring.id)).statusMessage).toMatch(/OAuth token.*\(503\); retry 1 of 8/);
+    await untilGroupSettles(h!, ring.id, 1_000, 10_000);
+    await h!.advance(1_000);
+    expect((await h!.getRing(ring.id)).State).toBe('stable');
+    expect(h!.provisioner.group(pgid)!.Version).toBe('v3');
+    expect(tokenRequests).toHaveLength(3);
+  });
+});
