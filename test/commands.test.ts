@@ -31,6 +31,8 @@ const EXPECTED: Record<string, string[]> = {
   'security ring api-lock': ['ring', 'server', 'api-token'],
   'security ring api-unlock': ['ring', 'server', 'api-token'],
   events: ['ring', 'limit', 'table', 'server', 'api-token'],
+  status: ['server', 'api-token'],
+  history: ['ring', 'limit', 'server', 'api-token'],
 };
 
 const DEFAULTS: Array<[string, string, unknown]> = [

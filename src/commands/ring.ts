@@ -38,8 +38,8 @@ const create: CommandSpec = {
         soakTime: inputInt(input, 'soak-time'),
         image: inputString(input, 'image'),
         version: inputString(input, 'version'),
-        approvalRequired: inputBool(input, 'approval-required'),
       }),
+      ...(inputBool(input, 'approval-required') ? { approvalRequired: true } : {}),
       installationGroup: compact({
         name: inputString(input, 'installation-group-name'),
         soakTime: inputInt(input, 'installation-group-soak-time'),

@@ -40,10 +40,10 @@ export async function runGroupStep(deps: EngineDeps, groupId: string): Promise<S
     if (!group || !group.releaseId) return 'skipped';
     const release = await findRelease(store.db, group.releaseId);
     if (!release) return 'skipped';
-    // A forced release and a rollback skip the group soak.
+    // A forced release, a rollback and an admin's Force on the ring skip the group soak.
     const ringId = await ringIdOfGroup(store.db, groupId);
-    const rollingBack = Boolean(ringId && (await findRing(store.db, ringId))?.rollingBack);
-    const outcome = await decide(deps, group, release, release.force || rollingBack);
+    const ring = ringId ? await findRing(store.db, ringId) : undefined;
+    const outcome = await decide(deps, group, release, release.force || Boolean(ring?.rollingBack) || Boolean(ring?.forceRequestedBy));
     return await persist(deps, group, release, outcome);
   } finally {
     await releaseLease(store.db, 'installation_groups', groupId, owner);
@@ -53,7 +53,7 @@ export async function runGroupStep(deps: EngineDeps, groupId: string): Promise<S
 async function decide(deps: EngineDeps, group: InstallationGroup, release: Release, skipSoak: boolean): Promise<GroupOutcome> {
   const now = deps.clock.now();
   if (group.state === 'release-soaking-requested') {
-    if (now >= (group.soakUntil ?? 0)) return { kind: 'move', to: 'stable', changes: { soak_until: null, status_message: `on ${describeRelease(release)}` }, message: `group ${group.name} finished soaking` };
+    if (skipSoak || now >= (group.soakUntil ?? 0)) return { kind: 'move', to: 'stable', changes: { soak_until: null, status_message: `on ${describeRelease(release)}` }, message: `group ${group.name} finished soaking` };
     return { kind: 'wait', changes: { next_check_at: group.soakUntil ?? now, status_message: `soaking until ${new Date(group.soakUntil ?? now).toISOString()}` } };
   }
   if (group.state !== 'release-requested') return { kind: 'wait', changes: { next_check_at: NO_DEADLINE } };

@@ -52,6 +52,13 @@ export function ringInterventionService(deps: ServiceDeps) {
         if (!forcible) throw conflict(`ring ${ring.name} is ${ring.state}: Force applies to a ring waiting to start or soaking`);
         if (ring.forceRequestedBy) return { ring, already: true };
         const updated = await updateRing(tx.db, ring.id, { force_requested_by: actor.name, next_check_at: tx.now });
+        // A group soaking right now ends its soak too: wake it.
+        await tx.db
+          .updateTable('installation_groups')
+          .set({ next_check_at: tx.now })
+          .where('state', '=', 'release-soaking-requested')
+          .where('id', 'in', (eb) => eb.selectFrom('ring_installation_groups').select('installation_group_id').where('ring_id', '=', ring.id))
+          .execute();
         await tx.record({ kind: 'ring.forced', actor, ringId: ring.id, rolloutId: ring.rolloutId, message: `ring ${ring.name} forced by ${actor.name}: ${reason}`, data: { reason, state: ring.state } });
         return { ring: updated, already: false };
       });
