@@ -4,7 +4,8 @@ import type { Actor, ActorSource } from '../model/ring.js';
 import { ACTOR_SOURCES } from '../model/ring.js';
 import { isId } from '../model/ids.js';
 import { notFound } from '../model/errors.js';
-import { presentEvent, presentGroup, presentRelease, presentRing, presentWebhook } from './present.js';
+import { presentEvent, presentFreeze, presentGroup, presentRelease, presentRing, presentWebhook } from './present.js';
+import { parseSince } from '../model/durations.js';
 import { optionalString, parseInteger, parsePaging } from './query.js';
 
 export type Method = 'get' | 'post' | 'delete';
@@ -110,10 +111,21 @@ export const API_ROUTES: readonly Route[] = [
     handle: async (c) => {
       const ringId = optionalString(c.req.query, 'ring');
       if (ringId && !isId(ringId)) throw notFound(`ring ${ringId} not found`);
-      const events = await c.services.events.list({ limit: parseInteger(c.req.query, 'limit', 100, 1, 10_000), ...(ringId ? { ringId } : {}) });
+      const sinceText = optionalString(c.req.query, 'since');
+      const since = sinceText ? parseSince(sinceText, 'since', c.now) : undefined;
+      const events = await c.services.events.list({ limit: parseInteger(c.req.query, 'limit', 100, 1, 10_000), ...(ringId ? { ringId } : {}), ...(since !== undefined ? { since } : {}) });
       return ok(events.map(presentEvent));
     },
   },
+  // Elrond's additions (camelCase): plans, freeze windows, "why".
+  { method: 'post', path: '/rings/release/plan', handle: async (c) => ok(await c.services.plans.plan(c.req.body)) },
+  { method: 'post', path: '/ring/:ring/release/plan', handle: async (c) => ok(await c.services.plans.plan(c.req.body, c.id('ring', 'ring'))) },
+  { method: 'get', path: '/freezes', handle: async (c) => ok((await c.services.freezes.list()).map(presentFreeze)) },
+  { method: 'post', path: '/freezes', handle: async (c) => ok(presentFreeze(await c.services.freezes.create(c.req.body, c.actor)), 201) },
+  { method: 'post', path: '/freezes/now', handle: async (c) => ok(presentFreeze(await c.services.freezes.now(c.req.body, c.actor)), 201) },
+  { method: 'delete', path: '/freeze/:freeze', handle: async (c) => (await c.services.freezes.delete(c.id('freeze', 'freeze'), c.actor), { status: 200 }) },
+  { method: 'get', path: '/why', handle: async (c) => ok(await c.services.why.explain()) },
+  { method: 'get', path: '/ring/:ring/why', handle: async (c) => ok(await c.services.why.explain(c.id('ring', 'ring'))) },
 ];
 
 /** Who is calling: the CLI names its user and itself in headers; anything else is "api". */

@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import type { Services } from '../service/services.js';
 import type { Store } from '../store/connect.js';
 import type { Clock } from '../model/clock.js';
-import { ElrondError, isElrondError, notFound } from '../model/errors.js';
+import { ElrondError, badRequest, isElrondError, notFound } from '../model/errors.js';
 import { isId } from '../model/ids.js';
 import { API_ROUTES, actorFromRequest, type RouteContext } from './api-routes.js';
 
@@ -53,7 +53,9 @@ export function createHttpApp(options: HttpAppOptions) {
   app.use((req, res, next) => {
     const started = process.hrtime.bigint();
     res.on('finish', () => {
-      const route = (req.route as { path?: string } | undefined)?.path ? `${req.baseUrl}${(req.route as { path: string }).path}` : 'unmatched';
+      // The template recorded when the route matched (req.baseUrl is reset once an error leaves the router).
+      const matched = (req.route as { path?: string } | undefined)?.path ? `${req.baseUrl}${(req.route as { path: string }).path}` : 'unmatched';
+      const route = typeof res.locals.route === 'string' ? res.locals.route : matched;
       requests.inc({ method: req.method, route, status: String(res.statusCode) });
       latency.observe({ method: req.method, route }, Number(process.hrtime.bigint() - started) / 1e9);
     });
@@ -89,8 +91,13 @@ export function createHttpApp(options: HttpAppOptions) {
     });
   }
   api.use(express.json({ limit: BODY_LIMIT, strict: false, type: () => true }));
+  api.use((req, _res, next) => {
+    const problem = bodyProblem(req.body);
+    next(problem ? badRequest(problem) : undefined);
+  });
   for (const route of API_ROUTES) {
     api[route.method](route.path, async (req: Request, res: Response) => {
+      res.locals.route = `/api${route.path}`;
       const ctx: RouteContext = {
         req,
         services,
@@ -107,6 +114,18 @@ export function createHttpApp(options: HttpAppOptions) {
       else res.status(result.status).json(result.body);
     });
   }
+  // A known path asked with another method: 405 naming the methods it takes (OPTIONS answers with them).
+  const methodsByPath = new Map<string, string[]>();
+  for (const route of API_ROUTES) methodsByPath.set(route.path, [...(methodsByPath.get(route.path) ?? []), route.method.toUpperCase()]);
+  for (const [path, methods] of methodsByPath) {
+    const allow = [...methods, ...(methods.includes('GET') ? ['HEAD'] : [])].join(', ');
+    api.all(path, (req: Request, res: Response) => {
+      res.locals.route = `/api${path}`;
+      res.set('Allow', allow);
+      if (req.method === 'OPTIONS') res.status(204).end();
+      else res.status(405).json({ error: `${req.method} is not allowed on /api${req.path}: use ${methods.join(' or ')}` });
+    });
+  }
   api.use((req, _res, next) => next(notFound(`no route ${req.method} /api${req.path}: see the README for the API routes`)));
   app.use('/api', api);
 
@@ -119,6 +138,32 @@ export function createHttpApp(options: HttpAppOptions) {
     if (!res.headersSent) res.status(known.status).json({ error: known.message });
   });
   return { app, registry };
+}
+
+/** Deepest nesting a request body may have (an env var's valueFrom needs about 5). */
+export const MAX_BODY_DEPTH = 32;
+
+/**
+ * What is wrong with a parsed JSON body that no field validation would catch, or undefined: nesting deep
+ * enough to exhaust the stack, and NUL characters (Postgres cannot store them in text).
+ */
+export function bodyProblem(body: unknown): string | undefined {
+  const stack: Array<{ value: unknown; depth: number; path: string }> = [{ value: body, depth: 0, path: 'body' }];
+  while (stack.length > 0) {
+    const { value, depth, path } = stack.pop()!;
+    if (typeof value === 'string') {
+      if (value.includes('\0')) return `${path} contains a NUL character (\\u0000): remove it`;
+      continue;
+    }
+    if (value === null || typeof value !== 'object') continue;
+    if (depth >= MAX_BODY_DEPTH) return `the request body is nested more than ${MAX_BODY_DEPTH} levels deep at ${path}: send a flat JSON object`;
+    for (const [key, child] of Object.entries(value as Record<string, unknown>)) {
+      const childPath = Array.isArray(value) ? `${path}[${key}]` : `${path === 'body' ? '' : `${path}.`}${key}`;
+      if (key.includes('\0')) return `a key in ${path} contains a NUL character (\\u0000): remove it`;
+      stack.push({ value: child, depth: depth + 1, path: childPath.slice(0, 200) });
+    }
+  }
+  return undefined;
 }
 
 /** Map anything thrown to a status and a message a person can act on; only real faults are 5xx. */
@@ -135,6 +180,9 @@ function toHttpError(error: unknown): { status: number; message: string } {
       return { status: 415, message: 'unsupported body encoding: send UTF-8 JSON' };
     case 'request.aborted':
       return { status: 400, message: 'the request was aborted' };
+  }
+  if (bodyError?.status === 400 && /^Failed to decode param/.test(bodyError.message ?? '')) {
+    return { status: 400, message: `the URL has a malformed %-escape (${bodyError.message}): percent-encode each path segment` };
   }
   if (typeof bodyError?.status === 'number' && bodyError.status >= 400 && bodyError.status < 500) {
     return { status: bodyError.status, message: bodyError.message ?? 'bad request' };

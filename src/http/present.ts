@@ -1,5 +1,6 @@
 import type { EventRow } from '../store/schema.js';
 import type { InstallationGroup, Release, Ring, RingWithGroups, Webhook } from '../model/ring.js';
+import type { Freeze } from '../model/freeze.js';
 
 /**
  * The original Elrond's JSON shapes (model/*.go), so existing clients keep working: PascalCase for rings,
@@ -81,5 +82,21 @@ export function presentEvent(event: EventRow) {
     newState: event.new_state,
     message: event.message,
     data: event.data ? (JSON.parse(event.data) as unknown) : null,
+  };
+}
+
+export function presentFreeze(freeze: Freeze & { activeUntil?: number | null }) {
+  return {
+    id: freeze.id,
+    rings: freeze.ringIds,
+    start: freeze.startAt,
+    end: freeze.endAt,
+    cron: freeze.cron,
+    durationMs: freeze.durationMs,
+    timezone: freeze.timezone,
+    reason: freeze.reason,
+    author: freeze.author,
+    createAt: freeze.createAt,
+    activeUntil: freeze.activeUntil ?? null,
   };
 }

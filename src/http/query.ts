@@ -6,6 +6,7 @@ function single(query: Query, key: string): string | undefined {
   const value = query[key];
   if (value === undefined) return undefined;
   if (typeof value !== 'string') throw badRequest(`query parameter ${key} must be given once, as a plain value`);
+  if (value.includes('\0')) throw badRequest(`query parameter ${key} contains a NUL character (%00): remove it`);
   return value;
 }
 

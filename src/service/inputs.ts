@@ -11,20 +11,47 @@ export function lowerKeys(input: unknown, keepNested: readonly string[] = ['envv
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(input as Record<string, unknown>)) {
     const lower = key.toLowerCase();
-    out[lower] =
-      value && typeof value === 'object' && !Array.isArray(value) && !keepNested.includes(lower) ? lowerKeys(value, keepNested) : value;
+    // defineProperty, not assignment: a "__proto__" key must stay a plain (ignored) key, never a prototype.
+    Object.defineProperty(out, lower, {
+      value: value && typeof value === 'object' && !Array.isArray(value) && !keepNested.includes(lower) ? lowerKeys(value, keepNested) : value,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
   }
   return out;
 }
+
+/** How a (lower-cased) request key is spelled in messages: as the original's JSON spells it. */
+const FIELD_NAMES: Record<string, string> = {
+  soaktime: 'soakTime',
+  apisecuritylock: 'apiSecurityLock',
+  approvalrequired: 'approvalRequired',
+  overridefreeze: 'overrideFreeze',
+  installationgroup: 'installationGroup',
+  provisionergroupid: 'provisionerGroupID',
+  envvariables: 'EnvVariables',
+  ownerid: 'OwnerID',
+  url: 'URL',
+};
 
 /** Parse with zod and turn the first problem into a 400 that names the field and the fix. */
 export function parseInput<T>(schema: z.ZodType<T>, input: unknown, hints: Record<string, string> = {}): T {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
-  const issue = result.error.issues[0]!;
-  const field = issue.path.join('.') || 'body';
-  const hint = hints[field] ? ` (${hints[field]})` : '';
-  throw badRequest(`${field}: ${issue.message}${hint}`);
+  let issue = result.error.issues[0]!;
+  // `x.optional().or(z.literal(''))` fails as "Invalid input": report why the main branch failed instead.
+  while (issue.code === 'invalid_union') {
+    const branches = issue.unionErrors.map((error) => error.issues[0]).filter((i): i is z.ZodIssue => i !== undefined);
+    const next = branches.find((i) => i.code !== 'invalid_literal') ?? branches[0];
+    if (!next) break;
+    issue = next;
+  }
+  const key = issue.path.join('.') || 'body';
+  const field = issue.path.map((part) => (Object.hasOwn(FIELD_NAMES, part) ? FIELD_NAMES[part]! : String(part))).join('.') || 'body';
+  const hint = hints[key] ? ` (${hints[key]})` : '';
+  const missing = issue.code === 'invalid_type' && issue.received === 'undefined' && issue.message === 'Required';
+  throw badRequest(`${field}: ${missing ? 'is required' : issue.message}${hint}`);
 }
 
 const text = (max: number) => z.string().trim().max(max, `must be at most ${max} characters`);

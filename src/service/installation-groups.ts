@@ -6,6 +6,7 @@ import { assertGroupIsNew, assertMutable } from './rings.js';
 import type { Actor, InstallationGroup, RingWithGroups } from '../model/ring.js';
 import { IG_STATES_ACTIVE, igStateIn } from '../model/installation-group-states.js';
 import { conflict } from '../model/errors.js';
+import { isId } from '../model/ids.js';
 import { getRing } from '../store/rings.js';
 import { deleteGroup, findInstallationGroup, getInstallationGroup, insertInstallationGroup, ringIdOfGroup, updateGroup } from '../store/installation-groups.js';
 
@@ -74,7 +75,8 @@ export function installationGroupService(deps: ServiceDeps) {
       await inTransaction(deps, async (tx) => {
         const ring = await getRing(tx.db, ringId);
         assertMutable(ring, tx.now, 'changed');
-        const group = await findInstallationGroup(tx.db, groupId);
+        // Group ids have the id shape; anything else cannot name a group (and never reaches the database).
+        const group = isId(groupId) ? await findInstallationGroup(tx.db, groupId) : undefined;
         if (!group || (await ringIdOfGroup(tx.db, groupId)) !== ringId) return;
         assertNotRolling(group, 'removed');
         await deleteGroup(tx.db, groupId);
