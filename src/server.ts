@@ -140,6 +140,9 @@ export async function startServer(config: ServerConfig, overrides: ServerOverrid
     log,
     sinks,
     policy,
+    maxParallelGroups: engineDeps.config.maxParallelGroups,
+    approvers: config.approvers,
+    sloEnabled: Boolean(config.thanosUrl),
     nudge: () => {
       supervisor.nudge();
       outbox.nudge();

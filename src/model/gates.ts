@@ -1,4 +1,5 @@
 import type { Release, Ring } from './ring.js';
+import type { ActiveFreeze } from './freeze.js';
 import { RING_STATES_RELEASE_IN_PROGRESS, RING_STATES_RELEASE_PENDING, ringStateIn } from './ring-states.js';
 
 /** Anything that holds a ring back, in words a person can act on. */
@@ -8,6 +9,7 @@ export type Gate =
   | { kind: 'later-ring-rolling-back'; ring: Pick<Ring, 'id' | 'name' | 'priority'> }
   | { kind: 'paused' }
   | { kind: 'approval'; approvers: readonly string[] }
+  | { kind: 'freeze'; until: number; reason: string; by: string }
   | { kind: 'group-still-rolling'; group: string };
 
 export function describeGate(gate: Gate): string {
@@ -22,6 +24,8 @@ export function describeGate(gate: Gate): string {
       return 'paused: resume with "elrond ring release --resume"';
     case 'approval':
       return `waiting for approval${gate.approvers.length ? ` from ${gate.approvers.map((a) => `@${a}`).join(', ')}` : ''} (Approve on the release card)`;
+    case 'freeze':
+      return `frozen until ${new Date(gate.until).toISOString()}, reason: ${gate.reason}, by ${gate.by}`;
     case 'group-still-rolling':
       return `waiting for group ${gate.group} to finish its previous rollout`;
   }
@@ -35,10 +39,17 @@ const before = (a: Ring, b: Ring) => a.priority < b.priority || (a.priority === 
  * Otherwise a ring starts only when no other ring is mid-release and no ring ahead of it in release order
  * (lower priority number, ties by creation) still has a release waiting, paused included.
  */
-export function releaseGates(ring: Ring, release: Pick<Release, 'force'>, rings: readonly Ring[], approvers: readonly string[] = []): Gate[] {
+export function releaseGates(
+  ring: Ring,
+  release: Pick<Release, 'force'>,
+  rings: readonly Ring[],
+  approvers: readonly string[] = [],
+  freeze: ActiveFreeze | null = null,
+): Gate[] {
   if (ring.state === 'release-paused') return [{ kind: 'paused' }];
-  if (ring.forceRequestedBy) return [];
-  const gates: Gate[] = [];
+  // A freeze holds even a forced ring: only an admin's --override-freeze (already applied to `freeze`) lifts it.
+  const gates: Gate[] = freeze ? [freezeGate(freeze)] : [];
+  if (ring.forceRequestedBy) return gates;
   if (ring.approvalRequired && !ring.approvedBy) gates.push({ kind: 'approval', approvers });
   if (release.force) return gates;
   const busy = rings.find((other) => other.id !== ring.id && ringStateIn(other.state, RING_STATES_RELEASE_IN_PROGRESS));
@@ -49,8 +60,12 @@ export function releaseGates(ring: Ring, release: Pick<Release, 'force'>, rings:
 }
 
 /** The first gate holding the ring back, or null. */
-export function releaseGate(ring: Ring, release: Pick<Release, 'force'>, rings: readonly Ring[], approvers: readonly string[] = []): Gate | null {
-  return releaseGates(ring, release, rings, approvers)[0] ?? null;
+export function releaseGate(ring: Ring, release: Pick<Release, 'force'>, rings: readonly Ring[], approvers: readonly string[] = [], freeze: ActiveFreeze | null = null): Gate | null {
+  return releaseGates(ring, release, rings, approvers, freeze)[0] ?? null;
+}
+
+export function freezeGate(active: ActiveFreeze): Gate {
+  return { kind: 'freeze', until: active.until, reason: active.freeze.reason, by: active.freeze.author };
 }
 
 /** Rollbacks go in reverse release order: a ring waits while a ring after it is still rolling back. */

@@ -1,7 +1,8 @@
 import type { InstallationGroup, Release, Ring } from './ring.js';
 import type { RingState } from './ring-states.js';
 import { IG_STATES_ACTIVE, IG_STATES_FAILED, igStateIn } from './installation-group-states.js';
-import { describeGate, releaseGate, rollbackGate, type Gate } from './gates.js';
+import { describeGate, freezeGate, releaseGate, rollbackGate, type Gate } from './gates.js';
+import type { ActiveFreeze } from './freeze.js';
 
 export interface RingView {
   ring: Ring;
@@ -15,6 +16,8 @@ export interface RingView {
   maxParallelGroups: number;
   /** Who may approve, for the "waiting for approval" message. */
   approvers?: readonly string[];
+  /** A freeze holding this ring now (after any override of its rollout), or null. */
+  freeze?: ActiveFreeze | null;
 }
 
 /** What the supervisor does next for a ring. Pure: the engine applies it. */
@@ -63,6 +66,11 @@ function rollGroups(view: RingView, rollback: boolean, options: { slo: boolean }
     return { kind: 'fail', to: rollback ? 'release-rollback-failed' : 'release-failed', reason };
   }
   const free = Math.max(0, view.maxParallelGroups - active.length);
+  if (pending.length > 0 && free > 0 && view.freeze && !rollback) {
+    // During a freeze no new group starts; the ones already rolling finish, then the ring holds.
+    const gate = freezeGate(view.freeze);
+    return { kind: 'wait', until: view.freeze.until, message: `${describeGate(gate)}; ${done.length} of ${total} groups done`, gate };
+  }
   if (pending.length > 0 && free > 0) {
     const next = pending.slice(0, free);
     return { kind: 'start-groups', groupIds: next.map((g) => g.id), message: `rolling group ${next.map((g) => g.name).join(', ')} (${done.length + active.length + 1} of ${total})` };
@@ -92,8 +100,8 @@ export function decideRing(view: RingView, options: { slo: boolean }): RingDecis
       return { kind: 'delete', message: `ring ${ring.name} deleted` };
     case 'release-pending':
     case 'release-paused': {
-      const gate = releaseGate(ring, view.release, view.rings, view.approvers);
-      if (gate) return { kind: 'wait', until: null, message: describeGate(gate), gate };
+      const gate = releaseGate(ring, view.release, view.rings, view.approvers, view.freeze ?? null);
+      if (gate) return { kind: 'wait', until: gate.kind === 'freeze' ? gate.until : null, message: describeGate(gate), gate };
       const busy = view.groups.find((g) => igStateIn(g.state, IG_STATES_ACTIVE) && g.releaseId !== view.release.id);
       if (busy) {
         const wait: Gate = { kind: 'group-still-rolling', group: busy.name };

@@ -12,6 +12,7 @@ import { describeRelease, releaseDiffers, rollbackTargetId, type ReleaseSpec } f
 import { getRing, liveRingsInOrder } from '../store/rings.js';
 import { getOrCreateRelease, getRelease, releasesById } from '../store/releases.js';
 import { insertRollout } from '../store/rollouts.js';
+import { authorize, OPEN_POLICY } from './access-policy.js';
 import { groupsOfRings } from '../store/installation-groups.js';
 
 const releaseInput = z.object({
@@ -20,6 +21,7 @@ const releaseInput = z.object({
   force: z.boolean().optional(),
   envvariables: z.unknown().optional(),
   reason: reason.optional(),
+  overridefreeze: z.boolean().optional(),
 });
 
 const rollbackInput = z.object({ reason: reason.optional() });
@@ -30,6 +32,18 @@ function parseRelease(body: unknown) {
 }
 
 export function releaseService(deps: ServiceDeps) {
+  /**
+   * Starting through a freeze takes an admin, an explicit overrideFreeze and a reason; it is recorded on the
+   * rollout (the engine then ignores freezes for its rings) and as an event.
+   */
+  async function overrideFreeze(tx: Tx, rolloutId: string, input: { overridefreeze?: boolean | undefined; reason?: string | undefined }, actor: Actor): Promise<void> {
+    if (!input.overridefreeze) return;
+    authorize(deps.policy ?? OPEN_POLICY, actor, 'override-freeze');
+    if (!input.reason || input.reason.trim().length < 3) throw badRequest('overriding a freeze needs a reason (--reason "…", at least 3 characters)');
+    await tx.db.updateTable('rollouts').set({ freeze_override: `${input.reason} (by ${actor.name})` }).where('id', '=', rolloutId).execute();
+    await tx.record({ kind: 'freeze.overridden', actor, rolloutId, message: `freeze overridden by ${actor.name}: ${input.reason}`, data: { reason: input.reason } });
+  }
+
   /** Put `ring` on the path to `release` for `rolloutId`, replacing any release still pending on it. */
   async function requestRelease(tx: Tx, ring: Ring, release: Release, rolloutId: string, actor: Actor): Promise<Ring> {
     const message = `release ${describeRelease(release)}${release.force ? ' (forced)' : ''} requested by ${actor.name}`;
@@ -80,6 +94,7 @@ export function releaseService(deps: ServiceDeps) {
         }
         const release = await getOrCreateRelease(tx.db, spec, tx.now);
         const rollout = await insertRollout(tx.db, { releaseId: release.id, kind: 'release', allRings: false, actor, reason: input.reason ?? null, now: tx.now });
+        await overrideFreeze(tx, rollout.id, input, actor);
         return requestRelease(tx, ring, release, rollout.id, actor);
       });
       deps.nudge();
@@ -117,6 +132,7 @@ export function releaseService(deps: ServiceDeps) {
         if (targets.length === 0) return rings;
         const release = await getOrCreateRelease(tx.db, spec, tx.now);
         const rollout = await insertRollout(tx.db, { releaseId: release.id, kind: 'release', allRings: true, actor, reason: input.reason ?? null, now: tx.now });
+        await overrideFreeze(tx, rollout.id, input, actor);
         const moved = new Map<string, Ring>();
         for (const ring of targets) moved.set(ring.id, await requestRelease(tx, ring, release, rollout.id, actor));
         return rings.map((ring) => moved.get(ring.id) ?? ring);

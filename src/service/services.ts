@@ -4,16 +4,29 @@ import { installationGroupService } from './installation-groups.js';
 import { releaseService } from './releases.js';
 import { webhookService } from './webhooks.js';
 import { ringInterventionService } from './ring-interventions.js';
+import { freezeService } from './freezes.js';
+import { releasePlanService } from './release-plan.js';
+import { whyService } from './why.js';
 import { listEvents, type EventQuery } from '../store/event-log.js';
 
 /** Every operation Elrond offers. REST, the CLI (over REST) and chat all call these. */
-export function createServices(deps: ServiceDeps) {
+/** Engine settings some read-only answers (plans, "why") need so they match what the engine does. */
+export interface EngineFacts {
+  maxParallelGroups?: number;
+  approvers?: readonly string[];
+  sloEnabled?: boolean;
+}
+
+export function createServices(deps: ServiceDeps & EngineFacts) {
   return {
     rings: ringService(deps),
     groups: installationGroupService(deps),
     releases: releaseService(deps),
     webhooks: webhookService(deps),
     interventions: ringInterventionService(deps),
+    freezes: freezeService(deps),
+    plans: releasePlanService(deps),
+    why: whyService(deps),
     events: { list: (query: EventQuery) => listEvents(deps.store.db, query) },
   };
 }

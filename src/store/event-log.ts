@@ -21,6 +21,9 @@ export const EVENT_KINDS = [
   'release.resumed',
   'release.cancelled',
   'release.rollback',
+  'freeze.created',
+  'freeze.deleted',
+  'freeze.overridden',
   'webhook.created',
   'webhook.deleted',
 ] as const;

@@ -109,6 +109,24 @@ export interface RolloutTable {
   reason: string | null;
   create_at: Millis;
   end_at: Millis | null;
+  /** Set when an admin started this rollout through a freeze: the reason given. */
+  freeze_override: string | null;
+}
+
+export interface FreezeTable {
+  id: string;
+  /** JSON array of ring ids; [] means every ring. */
+  ring_ids: Generated<string>;
+  start_at: Millis | null;
+  end_at: Millis | null;
+  cron: string | null;
+  duration_ms: Millis | null;
+  timezone: Generated<string>;
+  reason: string;
+  author: string;
+  source: string;
+  create_at: Millis;
+  delete_at: Generated<Millis>;
 }
 
 export interface EventTable {
@@ -160,6 +178,7 @@ export interface Database {
   events: EventTable;
   outbox: OutboxTable;
   system: SystemTable;
+  freezes: FreezeTable;
 }
 
 export type RingRow = Selectable<RingTable>;
@@ -172,3 +191,4 @@ export type WebhookRow = Selectable<WebhookTable>;
 export type RolloutRow = Selectable<RolloutTable>;
 export type EventRow = Selectable<EventTable>;
 export type OutboxRow = Selectable<OutboxTable>;
+export type FreezeRow = Selectable<FreezeTable>;

@@ -1,0 +1,228 @@
+import { createHash } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { ServiceDeps } from './deps.js';
+import { HINTS, image, lowerKeys, parseInput, version } from './inputs.js';
+import { z } from 'zod';
+import type { Database } from '../store/schema.js';
+import type { InstallationGroup, Release, Ring } from '../model/ring.js';
+import { diffEnv, displayEnvValue, validateEnvMap, type EnvVarMap } from '../model/env-vars.js';
+import { releaseDiffers, type ReleaseSpec } from '../model/release-target.js';
+import { canRequestRingState } from '../model/ring-states.js';
+import { freezesBetween } from '../model/freeze.js';
+import { badRequest } from '../model/errors.js';
+import { liveRingsInOrder, getRing } from '../store/rings.js';
+import { groupsOfRings } from '../store/installation-groups.js';
+import { releasesById } from '../store/releases.js';
+import { liveFreezes } from '../store/freezes.js';
+
+/** Used when a group has never rolled out before: Elrond says so in the plan. */
+export const DEFAULT_ROLLOUT_ESTIMATE_MS = 5 * 60_000;
+
+export interface PlannedGroup {
+  name: string;
+  provisionerGroupId: string;
+  soakSeconds: number;
+  rolloutEstimateMs: number;
+  estimateFrom: 'history' | 'default';
+}
+
+export interface PlannedRing {
+  id: string;
+  name: string;
+  priority: number;
+  state: string;
+  current: string;
+  target: string;
+  env: { added: Record<string, string>; changed: Record<string, { from: string; to: string }>; deleted: string[] };
+  soakSeconds: number;
+  approvalRequired: boolean;
+  freezes: Array<{ id: string; reason: string; by: string; start: number; end: number }>;
+  groups: PlannedGroup[];
+  startEta: number;
+  endEta: number;
+  /** Why this ring cannot be released now (the release request would be refused), if so. */
+  blocked?: string;
+}
+
+export interface ReleasePlan {
+  release: { image: string; version: string; force: boolean; envVariables: EnvVarMap | null };
+  rings: PlannedRing[];
+  /** Rings the release would not touch (already on it). */
+  unchanged: string[];
+  endEta: number;
+  approvers: string[];
+  defaultRolloutEstimateMs: number;
+  /** What the plan depends on; a Start that finds it changed is refused with the difference. */
+  basis: PlanBasis;
+  fingerprint: string;
+}
+
+/** The state a plan was computed from: ring set, their states and active releases, and freezes. */
+export interface PlanBasis {
+  rings: Array<{ id: string; name: string; state: string; active: string }>;
+  freezes: string[];
+}
+
+const planInput = z.object({
+  image: image.optional().or(z.literal('')),
+  version: version.optional().or(z.literal('')),
+  force: z.boolean().optional(),
+  envvariables: z.unknown().optional(),
+  reason: z.string().max(500).optional(),
+  overridefreeze: z.boolean().optional(),
+});
+
+const describe = (release: Pick<Release, 'image' | 'version'> | undefined) => (release && (release.image || release.version) ? `${release.image}:${release.version}` : '(none)');
+
+export function fingerprintOf(basis: PlanBasis): string {
+  return createHash('sha256').update(JSON.stringify(basis)).digest('hex').slice(0, 16);
+}
+
+/** Differences between the basis a plan was made on and now, in words ("ring canary: v1 → v2"). */
+export function basisChanges(before: PlanBasis, now: PlanBasis): string[] {
+  const changes: string[] = [];
+  const nowById = new Map(now.rings.map((r) => [r.id, r]));
+  const beforeIds = new Set(before.rings.map((r) => r.id));
+  for (const ring of before.rings) {
+    const current = nowById.get(ring.id);
+    if (!current) changes.push(`ring ${ring.name} is gone`);
+    else {
+      if (current.active !== ring.active) changes.push(`ring ${ring.name} is now on ${current.active} (was ${ring.active})`);
+      if (current.state !== ring.state) changes.push(`ring ${ring.name} is now ${current.state} (was ${ring.state})`);
+    }
+  }
+  for (const ring of now.rings) if (!beforeIds.has(ring.id)) changes.push(`ring ${ring.name} is new`);
+  const freezesBefore = new Set(before.freezes);
+  const freezesNow = new Set(now.freezes);
+  if ([...freezesNow].some((f) => !freezesBefore.has(f)) || [...freezesBefore].some((f) => !freezesNow.has(f))) changes.push('freeze windows changed');
+  return changes;
+}
+
+/** Average duration of the last rollouts of each group, from the events table (rolling → rolled). */
+async function rolloutHistory(db: Kysely<Database>, groupIds: readonly string[]): Promise<Map<string, number>> {
+  const estimates = new Map<string, number>();
+  if (groupIds.length === 0) return estimates;
+  const rows = await db
+    .selectFrom('events')
+    .select(['installation_group_id', 'at', 'new_state', 'old_state'])
+    .where('kind', '=', 'group.state')
+    .where('installation_group_id', 'in', [...groupIds])
+    .orderBy('id')
+    .execute();
+  const started = new Map<string, number>();
+  const durations = new Map<string, number[]>();
+  for (const row of rows) {
+    const id = row.installation_group_id!;
+    if (row.new_state === 'release-requested') started.set(id, row.at);
+    else if (row.old_state === 'release-requested' && started.has(id) && (row.new_state === 'release-soaking-requested' || row.new_state === 'stable')) {
+      durations.set(id, [...(durations.get(id) ?? []), row.at - started.get(id)!].slice(-5));
+      started.delete(id);
+    }
+  }
+  for (const [id, list] of durations) estimates.set(id, Math.round(list.reduce((a, b) => a + b, 0) / list.length));
+  return estimates;
+}
+
+export function releasePlanService(deps: ServiceDeps & { approvers?: readonly string[] }) {
+  async function basisOf(db: Kysely<Database>, rings: Ring[], releases: Map<string, Release>): Promise<PlanBasis> {
+    const freezes = await liveFreezes(db);
+    return {
+      rings: rings.map((r) => ({ id: r.id, name: r.name, state: r.state, active: describe(releases.get(r.activeReleaseId)) })),
+      freezes: freezes.map((f) => `${f.id}:${f.startAt ?? f.cron}:${f.endAt ?? f.durationMs}`),
+    };
+  }
+
+  return {
+    /**
+     * What a release would do, changing nothing: rings in release order with their groups, current → target,
+     * env diff (secret values redacted), soaks, approval points, freezes in the way, and ETAs.
+     * `ringId` plans one ring; otherwise every ring whose active release differs.
+     */
+    async plan(body: unknown, ringId?: string): Promise<ReleasePlan> {
+      const input = parseInput(planInput, lowerKeys(body), HINTS);
+      const env = validateEnvMap(input.envvariables);
+      const db = deps.store.db;
+      const now = deps.clock.now();
+      const all = await liveRingsInOrder(db);
+      const releases = await releasesById(db, all.flatMap((r) => [r.activeReleaseId, r.desiredReleaseId]));
+      let candidates: Ring[];
+      let spec: ReleaseSpec;
+      if (ringId) {
+        const ring = await getRing(db, ringId);
+        const active = releases.get(ring.activeReleaseId);
+        spec = { image: input.image || active?.image || '', version: input.version || active?.version || '', envVariables: env, force: input.force ?? false };
+        candidates = [ring];
+      } else {
+        if (!input.image || !input.version) throw badRequest(`image and version are required to plan a release of all rings (${HINTS.image}, ${HINTS.version})`);
+        spec = { image: input.image, version: input.version, envVariables: env, force: input.force ?? false };
+        candidates = all;
+      }
+      if (!spec.image || !spec.version) throw badRequest('image and version are required');
+      const targets = candidates.filter((ring) => ringId || releaseDiffers(releases.get(ring.activeReleaseId)!, spec));
+      const groups = await groupsOfRings(db, targets.map((r) => r.id));
+      const history = await rolloutHistory(db, [...groups.values()].flat().map((g) => g.id));
+      const freezes = input.overridefreeze ? [] : await liveFreezes(db);
+
+      let clock = now;
+      const planned: PlannedRing[] = [];
+      for (const ring of targets) {
+        const start0 = spec.force ? now : clock;
+        const horizon = start0 + 30 * 24 * 3600_000;
+        const inWay = freezesBetween(freezes, ring.id, start0, horizon).filter((f) => f.start <= start0 + 7 * 24 * 3600_000);
+        const blockingNow = inWay.find((f) => f.start <= start0 && f.end > start0);
+        const start = blockingNow ? blockingNow.end : start0;
+        let t = start;
+        const ringGroups: PlannedGroup[] = (groups.get(ring.id) ?? []).map((g: InstallationGroup) => {
+          const estimate = history.get(g.id);
+          const soak = spec.force ? 0 : g.soakTime;
+          t += (estimate ?? DEFAULT_ROLLOUT_ESTIMATE_MS) + soak * 1000;
+          return { name: g.name, provisionerGroupId: g.provisionerGroupId, soakSeconds: soak, rolloutEstimateMs: estimate ?? DEFAULT_ROLLOUT_ESTIMATE_MS, estimateFrom: estimate === undefined ? 'default' : 'history' };
+        });
+        const end = t + (spec.force ? 0 : ring.soakTime * 1000);
+        const active = releases.get(ring.activeReleaseId);
+        const diff = diffEnv(active?.envVariables ?? null, env);
+        const blocked = !canRequestRingState(ring.state, 'release-pending') ? `ring is ${ring.state}: a release request would be refused` : ring.apiSecurityLock ? 'ring is API-locked' : undefined;
+        planned.push({
+          id: ring.id,
+          name: ring.name,
+          priority: ring.priority,
+          state: ring.state,
+          current: describe(active),
+          target: `${spec.image}:${spec.version}`,
+          env: {
+            added: Object.fromEntries(Object.entries(diff.added).map(([k, v]) => [k, displayEnvValue(k, v)])),
+            changed: Object.fromEntries(Object.entries(diff.changed).map(([k, v]) => [k, { from: displayEnvValue(k, v.from), to: displayEnvValue(k, v.to) }])),
+            deleted: diff.deleted,
+          },
+          soakSeconds: spec.force ? 0 : ring.soakTime,
+          approvalRequired: ring.approvalRequired,
+          freezes: inWay.map((f) => ({ id: f.freeze.id, reason: f.freeze.reason, by: f.freeze.author, start: f.start, end: f.end })),
+          groups: ringGroups,
+          startEta: start,
+          endEta: end,
+          ...(blocked ? { blocked } : {}),
+        });
+        if (!spec.force) clock = end;
+      }
+      const basis = await basisOf(db, all, releases);
+      return {
+        release: { image: spec.image, version: spec.version, force: spec.force, envVariables: env },
+        rings: planned,
+        unchanged: candidates.filter((r) => !targets.includes(r)).map((r) => r.name),
+        endEta: planned.reduce((max, r) => Math.max(max, r.endEta), now),
+        approvers: [...(deps.approvers ?? [])],
+        defaultRolloutEstimateMs: DEFAULT_ROLLOUT_ESTIMATE_MS,
+        basis,
+        fingerprint: fingerprintOf(basis),
+      };
+    },
+
+    /** The basis as it is now, to compare with a plan's before starting it. */
+    async currentBasis(): Promise<PlanBasis> {
+      const all = await liveRingsInOrder(deps.store.db);
+      return basisOf(deps.store.db, all, await releasesById(deps.store.db, all.map((r) => r.activeReleaseId)));
+    },
+  };
+}
+
+export type ReleasePlanService = ReturnType<typeof releasePlanService>;

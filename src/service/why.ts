@@ -1,0 +1,91 @@
+import type { ServiceDeps } from './deps.js';
+import type { InstallationGroup, Ring } from '../model/ring.js';
+import { decideRing } from '../model/ring-decision.js';
+import { describeGate, releaseGates, rollbackGate } from '../model/gates.js';
+import { describeProgress } from '../model/group-decision.js';
+import { RING_STATES_FAILED, RING_STATES_PENDING_WORK, ringStateIn } from '../model/ring-states.js';
+import { formatDuration } from '../model/durations.js';
+import { liveRingsInOrder, getRing } from '../store/rings.js';
+import { groupsOfRings } from '../store/installation-groups.js';
+import { releasesById } from '../store/releases.js';
+import { activeFreezeForRing } from '../store/freezes.js';
+
+export interface Hold {
+  kind: string;
+  message: string;
+  until?: number;
+}
+
+export interface RingWhy {
+  id: string;
+  name: string;
+  priority: number;
+  state: string;
+  /** What the engine would do next, from the same decision function it runs. */
+  next: string;
+  holds: Hold[];
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+function groupHolds(groups: readonly InstallationGroup[], now: number): Hold[] {
+  const holds: Hold[] = [];
+  for (const group of groups) {
+    if (group.state === 'release-requested') {
+      const progress = group.lastStatus ? describeProgress(group.lastStatus) : group.statusMessage || 'updating the provisioner group';
+      holds.push({ kind: 'rollout', message: `group ${group.name}: rollout at ${progress}${group.attempts ? ` (${group.statusMessage})` : ''}` });
+    } else if (group.state === 'release-soaking-requested' && group.soakUntil) {
+      holds.push({ kind: 'group-soak', message: `group ${group.name} soaking until ${iso(group.soakUntil)} (${formatDuration(group.soakUntil - now)} left)`, until: group.soakUntil });
+    } else if (group.state === 'release-failed' || group.state === 'soaking-failed') {
+      holds.push({ kind: 'group-failed', message: `group ${group.name} failed: ${group.failureReason ?? group.state}` });
+    }
+  }
+  return holds;
+}
+
+/**
+ * "Why is it stuck": for each ring, exactly what holds it back, computed with the engine's own gate and
+ * decision functions so the answer cannot disagree with what the engine does.
+ */
+export function whyService(deps: ServiceDeps & { maxParallelGroups?: number; approvers?: readonly string[]; sloEnabled?: boolean }) {
+  return {
+    async explain(ringId?: string): Promise<RingWhy[]> {
+      const db = deps.store.db;
+      const now = deps.clock.now();
+      const rings = await liveRingsInOrder(db);
+      const targets: Ring[] = ringId ? [await getRing(db, ringId)] : rings;
+      const groups = await groupsOfRings(db, targets.map((r) => r.id));
+      const releases = await releasesById(db, targets.map((r) => r.desiredReleaseId));
+      const result: RingWhy[] = [];
+      for (const ring of targets) {
+        const ringGroups = groups.get(ring.id) ?? [];
+        const release = releases.get(ring.desiredReleaseId)!;
+        const freeze = await activeFreezeForRing(db, ring, now);
+        const decision = decideRing({ ring, groups: ringGroups, release, rings, now, maxParallelGroups: deps.maxParallelGroups ?? 1, freeze, approvers: deps.approvers ?? [] }, { slo: deps.sloEnabled ?? false });
+        const holds: Hold[] = [];
+        if (ring.lockedBy && ring.lockedUntil > now) {
+          holds.push({ kind: 'lease', message: `a step is running under ${ring.lockedBy}'s lease since ${iso(ring.lockedAt)} (it expires ${iso(ring.lockedUntil)} if that process died)`, until: ring.lockedUntil });
+        }
+        if (ring.state === 'release-pending' || ring.state === 'release-paused') {
+          for (const gate of releaseGates(ring, release, rings, deps.approvers ?? [], freeze)) holds.push({ kind: gate.kind, message: describeGate(gate), ...(gate.kind === 'freeze' ? { until: gate.until } : {}) });
+        } else if (ring.state === 'release-rollback-requested' && !ring.rollingBack) {
+          const gate = rollbackGate(ring, rings);
+          if (gate) holds.push({ kind: gate.kind, message: describeGate(gate) });
+        } else if (ring.state === 'soaking-requested' && ring.soakUntil) {
+          holds.push({ kind: 'soak', message: `soaking until ${iso(ring.soakUntil)} (${formatDuration(ring.soakUntil - now)} left)${deps.sloEnabled ? '; the SLO burn rate is checked every minute' : ''}`, until: ring.soakUntil });
+        } else if (ringStateIn(ring.state, RING_STATES_FAILED)) {
+          holds.push({ kind: 'failed', message: `failed: ${ring.failureReason ?? ring.state}; retry by releasing again, or roll back` });
+        }
+        if (ring.state === 'release-in-progress' || ring.state === 'release-rollback-requested') {
+          holds.push(...groupHolds(ringGroups, now));
+          if (decision.kind === 'wait' && decision.gate?.kind === 'freeze') holds.push({ kind: 'freeze', message: describeGate(decision.gate), until: decision.gate.until });
+        }
+        const next = decision.kind === 'wait' ? `waiting: ${decision.message}` : ringStateIn(ring.state, RING_STATES_PENDING_WORK) ? `moving now (${decision.kind})` : 'nothing to do';
+        result.push({ id: ring.id, name: ring.name, priority: ring.priority, state: ring.state, next, holds });
+      }
+      return result;
+    },
+  };
+}
+
+export type WhyService = ReturnType<typeof whyService>;
