@@ -32,7 +32,13 @@ const EXPECTED: Record<string, string[]> = {
   'security ring api-unlock': ['ring', 'server', 'api-token'],
   events: ['ring', 'limit', 'table', 'server', 'api-token'],
   status: ['server', 'api-token'],
-  history: ['ring', 'limit', 'server', 'api-token'],
+  history: ['ring', 'since', 'limit', 'output', 'server', 'api-token'],
+  'freeze create': ['start', 'end', 'cron', 'duration', 'timezone', 'ring', 'reason', 'server', 'api-token'],
+  'freeze now': ['reason', 'until', 'ring', 'server', 'api-token'],
+  'freeze list': ['server', 'api-token'],
+  'freeze delete': ['freeze', 'server', 'api-token'],
+  'ring why': ['ring', 'server', 'api-token'],
+  why: ['ring', 'server', 'api-token'],
 };
 
 const DEFAULTS: Array<[string, string, unknown]> = [

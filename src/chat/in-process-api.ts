@@ -2,8 +2,9 @@ import type { ElrondApi } from '../commands/elrond-api.js';
 import type { Services } from '../service/services.js';
 import type { Actor } from '../model/ring.js';
 import type { Clock } from '../model/clock.js';
+import { parseSince } from '../model/durations.js';
 import { authorize, type AccessPolicy, type GuardedAction } from '../service/access-policy.js';
-import { presentEvent, presentGroup, presentRelease, presentRing, presentWebhook } from '../http/present.js';
+import { presentEvent, presentFreeze, presentGroup, presentRelease, presentRing, presentWebhook } from '../http/present.js';
 
 /**
  * The command grammar's API, served in-process for a chat user: the same service operations as REST, with
@@ -90,6 +91,16 @@ export function inProcessApi(services: Services, actor: Actor, policy: AccessPol
       may('change');
       await services.rings.setApiLock(id, false, actor);
     },
-    listEvents: async (query) => (await services.events.list({ limit: query.limit ?? 20, ...(query.ring ? { ringId: query.ring } : {}) })).map(presentEvent),
+    listEvents: async (query) =>
+      (await services.events.list({ limit: query.limit ?? 20, ...(query.ring ? { ringId: query.ring } : {}), ...(query.since ? { since: parseSince(query.since, 'since', clock.now()) } : {}) })).map(presentEvent),
+    planRelease: (ringId, request) => services.plans.plan(request, ringId),
+    async createFreeze(request) {
+      may('change');
+      return presentFreeze(await services.freezes.create(request, actor));
+    },
+    freezeNow: async (request) => presentFreeze(await services.freezes.now(request, actor)),
+    listFreezes: async () => (await services.freezes.list()).map(presentFreeze),
+    deleteFreeze: (id) => services.freezes.delete(id, actor),
+    why: (ringId) => services.why.explain(ringId),
   };
 }

@@ -1,4 +1,7 @@
 import type { CommandOutput } from '../commands/spec.js';
+import { PLAN_TABLE_HEADERS, planNotes, planRows } from '../commands/format-plan.js';
+import { EVENT_TABLE_HEADERS } from '../commands/events.js';
+import { WEBHOOK_TABLE_HEADERS } from '../commands/webhook.js';
 
 /** Mattermost's message limit is 16383 runes; keep replies well inside it. */
 const MAX_MESSAGE = 15_000;
@@ -21,6 +24,27 @@ interface RingLike {
 
 const isRing = (value: unknown): value is RingLike => typeof value === 'object' && value !== null && 'ID' in value && 'State' in value && 'Priority' in value;
 
+interface EventLike {
+  at: number;
+  actor: string;
+  source: string;
+  kind: string;
+  ringId: string | null;
+  oldState: string | null;
+  newState: string | null;
+  message: string;
+}
+
+const isEvent = (value: unknown): value is EventLike => typeof value === 'object' && value !== null && 'kind' in value && 'actor' in value && 'at' in value && 'message' in value;
+
+interface WebhookLike {
+  ID: string;
+  OwnerID: string;
+  URL: string;
+}
+
+const isWebhook = (value: unknown): value is WebhookLike => typeof value === 'object' && value !== null && 'ID' in value && 'OwnerID' in value && 'URL' in value;
+
 function truncate(text: string): string {
   return text.length <= MAX_MESSAGE ? text : `${text.slice(0, MAX_MESSAGE)}\n… (truncated; use the CLI or the API for the full output)`;
 }
@@ -32,6 +56,10 @@ export function renderForChat(output: CommandOutput): string {
       return truncate(markdownTable(output.headers, output.rows));
     case 'text':
       return truncate(output.text || 'Done.');
+    case 'plan': {
+      const [head, ...rest] = planNotes(output.plan);
+      return truncate([head, '', markdownTable(PLAN_TABLE_HEADERS, planRows(output.plan)), '', ...rest].join('\n'));
+    }
     case 'json': {
       const value = output.value;
       if (value === undefined || value === null || value === '') return 'Done.';
@@ -42,6 +70,18 @@ export function renderForChat(output: CommandOutput): string {
             value.map((r) => [r.Name, r.ID, String(r.Priority), r.State, String(r.installationGroups?.length ?? 0), r.statusMessage ?? '']),
           ),
         );
+      }
+      // `events` and `webhook list` answer JSON lists (the CLI's default); chat shows every list as a table.
+      if (Array.isArray(value) && value.length > 0 && value.every(isEvent)) {
+        return truncate(
+          markdownTable(
+            EVENT_TABLE_HEADERS,
+            value.map((e) => [new Date(e.at).toISOString().replace('T', ' ').slice(0, 19), `${e.actor} (${e.source})`, e.kind, e.ringId ?? '', e.oldState || e.newState ? `${e.oldState ?? ''} → ${e.newState ?? ''}` : '', e.message]),
+          ),
+        );
+      }
+      if (Array.isArray(value) && value.length > 0 && value.every(isWebhook)) {
+        return truncate(markdownTable(WEBHOOK_TABLE_HEADERS, value.map((w) => [w.ID, w.OwnerID, w.URL])));
       }
       return truncate(`\`\`\`json\n${JSON.stringify(value, null, 2)}\n\`\`\``);
     }

@@ -1,6 +1,6 @@
 import type { AxiosInstance, Method } from 'axios';
 import os from 'node:os';
-import type { ElrondApi, EventJson, GroupJson, Paging, ReleaseJson, RingJson, WebhookJson } from '../commands/elrond-api.js';
+import type { ElrondApi, EventJson, FreezeJson, GroupJson, Paging, ReleaseJson, ReleasePlan, RingJson, RingWhy, WebhookJson } from '../commands/elrond-api.js';
 import { ApiRequestError } from './api-request-error.js';
 
 export interface HttpElrondApiOptions {
@@ -112,6 +112,14 @@ export function createHttpElrondApi(options: HttpElrondApiOptions): ElrondApi {
     deleteWebhook: (webhookId) => call<void>('delete', `/webhook/${id(webhookId)}`),
     lockRing: (ringId) => call<void>('post', `/security/ring/${id(ringId)}/api/lock`),
     unlockRing: (ringId) => call<void>('post', `/security/ring/${id(ringId)}/api/unlock`),
-    listEvents: (q) => call<EventJson[]>('get', '/events', { params: { ...(q.ring ? { ring: q.ring } : {}), ...(q.limit ? { limit: q.limit } : {}) } }),
+    listEvents: (q) => call<EventJson[]>('get', '/events', { params: { ...(q.ring ? { ring: q.ring } : {}), ...(q.limit ? { limit: q.limit } : {}), ...(q.since ? { since: q.since } : {}) } }),
+    planRelease: (ringId, request) => call<ReleasePlan>('post', ringId ? `/ring/${encodeURIComponent(ringId)}/release/plan` : '/rings/release/plan', { body: request }),
+    createFreeze: (request) => call<FreezeJson>('post', '/freezes', { body: request }),
+    freezeNow: (request) => call<FreezeJson>('post', '/freezes/now', { body: request }),
+    listFreezes: () => call<FreezeJson[]>('get', '/freezes'),
+    deleteFreeze: async (id) => {
+      await call<unknown>('delete', `/freeze/${encodeURIComponent(id)}`);
+    },
+    why: (ringId) => call<RingWhy[]>('get', ringId ? `/ring/${encodeURIComponent(ringId)}/why` : '/why'),
   };
 }

@@ -1,5 +1,9 @@
 import type { EnvVarMap } from '../model/env-vars.js';
-import type { presentEvent, presentGroup, presentRelease, presentRing, presentWebhook } from '../http/present.js';
+import type { presentEvent, presentFreeze, presentGroup, presentRelease, presentRing, presentWebhook } from '../http/present.js';
+import type { ReleasePlan } from '../service/release-plan.js';
+import type { RingWhy } from '../service/why.js';
+
+export type { ReleasePlan, RingWhy };
 
 /** The JSON shapes `/api` returns (src/http/present.ts): PascalCase where the original had it. */
 export type RingJson = ReturnType<typeof presentRing>;
@@ -7,6 +11,23 @@ export type GroupJson = ReturnType<typeof presentGroup>;
 export type ReleaseJson = ReturnType<typeof presentRelease>;
 export type WebhookJson = ReturnType<typeof presentWebhook>;
 export type EventJson = ReturnType<typeof presentEvent>;
+export type FreezeJson = ReturnType<typeof presentFreeze>;
+
+export interface CreateFreezeRequest {
+  rings?: string[];
+  start?: string;
+  end?: string;
+  cron?: string;
+  duration?: string;
+  timezone?: string;
+  reason: string;
+}
+
+export interface FreezeNowRequest {
+  reason: string;
+  until?: string;
+  rings?: string[];
+}
 
 /** The original's CreateRingRequest: camelCase keys, empty values left out (Go `omitempty`). */
 export interface CreateRingRequest {
@@ -37,6 +58,8 @@ export interface RingReleaseRequest {
   Force: boolean;
   EnvVariables: EnvVarMap;
   reason?: string;
+  /** Start through a freeze window (admins, with a reason). */
+  overrideFreeze?: boolean;
 }
 
 export interface RollbackRequest {
@@ -71,6 +94,8 @@ export interface Paging {
 export interface EventQuery {
   ring?: string;
   limit?: number;
+  /** A duration back from now ("2h", "7d") or an ISO 8601 time. */
+  since?: string;
 }
 
 /**
@@ -106,4 +131,11 @@ export interface ElrondApi {
   lockRing(ringId: string): Promise<void>;
   unlockRing(ringId: string): Promise<void>;
   listEvents(query: EventQuery): Promise<EventJson[]>;
+  /** What a release would do, changing nothing; `ringId` undefined plans an all-rings release. */
+  planRelease(ringId: string | undefined, request: RingReleaseRequest): Promise<ReleasePlan>;
+  createFreeze(request: CreateFreezeRequest): Promise<FreezeJson>;
+  freezeNow(request: FreezeNowRequest): Promise<FreezeJson>;
+  listFreezes(): Promise<FreezeJson[]>;
+  deleteFreeze(freezeId: string): Promise<void>;
+  why(ringId?: string): Promise<RingWhy[]>;
 }

@@ -7,6 +7,7 @@ import { SERVER_COMMANDS } from './server.js';
 import type { CommandSpec } from './spec.js';
 import { WEBHOOK_COMMANDS } from './webhook.js';
 import { STATUS_COMMANDS } from './status.js';
+import { GOVERNANCE_COMMANDS } from './governance.js';
 
 /** Every command of `elrond` and `/elrond`, as data. A test checks the paths are unique. */
 export const COMMANDS: CommandSpec[] = [
@@ -18,6 +19,7 @@ export const COMMANDS: CommandSpec[] = [
   ...SECURITY_COMMANDS,
   ...EVENT_COMMANDS,
   ...STATUS_COMMANDS,
+  ...GOVERNANCE_COMMANDS,
 ];
 
 /** Summaries of the commands that only group others (`elrond ring`, `elrond security ring`…). */
@@ -28,6 +30,7 @@ export const GROUP_SUMMARIES: Readonly<Record<string, string>> = {
   webhook: 'Manage webhooks that receive ring state changes.',
   security: 'Lock rings against API changes.',
   'security ring': 'Lock or unlock one ring.',
+  freeze: 'Freeze windows: times when no ring or group starts.',
 };
 
 export type { CommandSpec, CommandInput, CommandOutput, CommandContext, OptionSpec } from './spec.js';

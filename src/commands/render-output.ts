@@ -1,4 +1,5 @@
 import { formatTable } from './format-table.js';
+import { PLAN_TABLE_HEADERS, planNotes, planRows } from './format-plan.js';
 import type { CommandOutput } from './spec.js';
 
 /**
@@ -11,6 +12,8 @@ export function renderOutput(output: CommandOutput): string {
       return `${JSON.stringify(output.value ?? null, null, 2)}\n`;
     case 'table':
       return formatTable(output.headers, output.rows);
+    case 'plan':
+      return `${planNotes(output.plan)[0]}\n${formatTable(PLAN_TABLE_HEADERS, planRows(output.plan))}${planNotes(output.plan).slice(1).join('\n')}\n`;
     case 'text':
       return output.text === '' || output.text.endsWith('\n') ? output.text : `${output.text}\n`;
   }

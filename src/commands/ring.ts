@@ -100,6 +100,7 @@ function releaseRequest(input: CommandInput): RingReleaseRequest {
     // The original always sends a map, so a single-ring release proceeds even for the same version.
     EnvVariables: parseEnvVariableFlags(inputList(input, 'env-variable')) ?? {},
     ...(reason ? { reason } : {}),
+    ...(inputBool(input, 'override-freeze') ? { overrideFreeze: true } : {}),
   };
 }
 
@@ -109,8 +110,9 @@ function rollbackRequest(input: CommandInput): RollbackRequest {
 }
 
 /** The mode `ring release` runs in, by the original's precedence (plus rollback, Elrond's). */
-export function releaseMode(input: CommandInput): 'dry-run' | 'pause' | 'resume' | 'cancel' | 'rollback-all' | 'rollback' | 'all-rings' | 'ring' | 'none' {
+export function releaseMode(input: CommandInput): 'dry-run' | 'plan' | 'pause' | 'resume' | 'cancel' | 'rollback-all' | 'rollback' | 'all-rings' | 'ring' | 'none' {
   if (inputBool(input, 'dry-run')) return 'dry-run';
+  if (inputBool(input, 'plan') && (inputBool(input, 'all-rings') || inputString(input, 'ring'))) return 'plan';
   if (inputBool(input, 'pause')) return 'pause';
   if (inputBool(input, 'resume')) return 'resume';
   if (inputBool(input, 'cancel')) return 'cancel';
@@ -131,6 +133,8 @@ const release: CommandSpec = {
     'ring release --ring <ring-id> --env-variable MM_FEATUREFLAGS_X:true --env-variable MM_OLD_SETTING:',
     'ring release --pause',
     'ring release --rollback --ring <ring-id> --reason "error rate up"',
+    'ring release --all-rings --image mattermost/mattermost-enterprise-edition --version 10.5.1 --plan',
+    'ring release --all-rings --image mattermost/mattermost-enterprise-edition --version 10.5.2 --override-freeze --reason "security fix"',
   ],
   options: [
     ringOption('the id of the ring to release (or use --all-rings)', false),
@@ -143,6 +147,8 @@ const release: CommandSpec = {
     { name: 'cancel', kind: 'bool', description: 'cancel releases that have not started' },
     { name: 'rollback', kind: 'bool', description: 'roll back to the previous release: with --ring, one ring; with --all-rings, every ring the newest release reached' },
     { name: 'reason', valueName: 'text', kind: 'string', description: 'why, recorded with the release or rollback' },
+    { name: 'plan', kind: 'bool', description: 'show what the release would do (rings, versions, env diff, soaks, approvals, freezes, ETA) and change nothing' },
+    { name: 'override-freeze', kind: 'bool', description: 'start even during a freeze window (admins only; needs --reason; recorded)' },
     {
       name: 'env-variable',
       valueName: 'NAME:VALUE',
@@ -164,6 +170,11 @@ const release: CommandSpec = {
     switch (releaseMode(input)) {
       case 'dry-run':
         return json(inputBool(input, 'rollback') ? rollbackRequest(input) : releaseRequest(input));
+      case 'plan': {
+        const request = releaseRequest(input);
+        const plan = await ctx.api.planRelease(ringId || undefined, request);
+        return { kind: 'plan', plan, request, ...(ringId ? { ringId } : {}) };
+      }
       case 'pause':
         return (await ctx.api.pauseReleases(), nothing);
       case 'resume':

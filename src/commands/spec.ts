@@ -1,5 +1,5 @@
 import type { ServerConfig } from '../config.js';
-import type { ElrondApi } from './elrond-api.js';
+import type { ElrondApi, ReleasePlan, RingReleaseRequest } from './elrond-api.js';
 
 export type OptionKind = 'string' | 'int' | 'bool' | 'list';
 export type OptionValue = string | number | boolean | string[];
@@ -30,6 +30,8 @@ export type CommandInput = Readonly<Record<string, OptionValue | undefined>>;
 
 export type CommandOutput =
   | { kind: 'json'; value: unknown }
+  /** A release plan: text for the terminal, a Start button in chat. */
+  | { kind: 'plan'; plan: ReleasePlan; request: RingReleaseRequest; ringId?: string }
   | { kind: 'table'; headers: string[]; rows: string[][]; json: unknown }
   | { kind: 'text'; text: string };
 

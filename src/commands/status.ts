@@ -1,5 +1,4 @@
 import { REMOTE_OPTIONS } from './common-options.js';
-import { EVENT_TABLE_HEADERS } from './events.js';
 import type { ReleaseJson, RingJson } from './elrond-api.js';
 import { inputInt, inputString, type CommandSpec } from './spec.js';
 
@@ -42,28 +41,60 @@ const status: CommandSpec = {
   },
 };
 
+const OUTPUTS = ['table', 'json', 'csv'];
+
+function csvCell(value: string): string {
+  return /[",\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
+}
+
+export const HISTORY_HEADERS = ['AT', 'WHO', 'FROM', 'WHAT', 'RING', 'STATE', 'MESSAGE', 'REASON'];
+
 const history: CommandSpec = {
   path: ['history'],
-  summary: 'Who did what, when and from where (CLI, API, chat), newest first, as a table.',
-  examples: ['history', 'history --ring <ring-id> --limit 50'],
+  summary: 'Who did what, when and from where (CLI, API, chat), with the reasons for forces, rollbacks and freeze overrides.',
+  examples: ['history', 'history --ring <ring-id> --since 7d --limit 50', 'history --since 2026-11-01T00:00:00Z --output csv'],
   options: [
     { name: 'ring', valueName: 'id', kind: 'string', description: 'only this ring\'s history' },
+    { name: 'since', valueName: 'time', kind: 'string', description: 'only entries since: a duration back from now (2h, 7d) or an ISO 8601 time' },
     { name: 'limit', valueName: 'n', kind: 'int', default: 20, description: 'how many entries (1 to 10000)' },
+    {
+      name: 'output',
+      valueName: 'format',
+      kind: 'string',
+      default: 'table',
+      description: 'table, json or csv',
+      check: (value) => {
+        if (!OUTPUTS.includes(value)) throw new Error('must be table, json or csv');
+      },
+    },
     ...REMOTE_OPTIONS,
   ],
   validate: (input) => (inputInt(input, 'limit') < 1 ? '--limit must be 1 or more' : undefined),
   async run(ctx, input) {
     const ring = inputString(input, 'ring');
-    const list = await ctx.api.listEvents({ limit: inputInt(input, 'limit'), ...(ring ? { ring } : {}) });
-    const rows = list.map((e) => [
-      new Date(e.at).toISOString().replace('T', ' ').slice(0, 19),
-      `${e.actor} (${e.source})`,
-      e.kind,
-      e.ringId ?? '',
-      e.oldState || e.newState ? `${e.oldState ?? ''} → ${e.newState ?? ''}` : '',
-      e.message,
-    ]);
-    return { kind: 'table', headers: EVENT_TABLE_HEADERS, rows, json: list };
+    const since = inputString(input, 'since');
+    const list = await ctx.api.listEvents({ limit: inputInt(input, 'limit'), ...(ring ? { ring } : {}), ...(since ? { since } : {}) });
+    const rows = list.map((e) => {
+      const data = (e.data ?? {}) as Record<string, unknown>;
+      return [
+        new Date(e.at).toISOString().replace('T', ' ').slice(0, 19),
+        e.actor,
+        e.source === 'supervisor' ? 'elrond' : e.source,
+        e.kind,
+        typeof data.ringName === 'string' ? data.ringName : (e.ringId ?? ''),
+        e.oldState || e.newState ? `${e.oldState ?? ''} → ${e.newState ?? ''}` : '',
+        e.message,
+        typeof data.reason === 'string' ? data.reason : '',
+      ];
+    });
+    switch (inputString(input, 'output') || 'table') {
+      case 'json':
+        return { kind: 'json', value: list };
+      case 'csv':
+        return { kind: 'text', text: [HISTORY_HEADERS, ...rows].map((row) => row.map(csvCell).join(',')).join('\n') };
+      default:
+        return { kind: 'table', headers: HISTORY_HEADERS, rows, json: list };
+    }
   },
 };
 

@@ -29,7 +29,7 @@ const nowInput = z.object({ reason: reasonText.min(3, 'must say why (at least 3 
 const asText = (value: string | number) => String(value);
 
 export function freezeService(deps: ServiceDeps) {
-  async function save(actor: Actor, freeze: Omit<Freeze, 'id' | 'author' | 'createAt'>, what: string): Promise<Freeze> {
+  async function save(actor: Actor, freeze: Omit<Freeze, 'id' | 'author' | 'createAt'>, what: string): Promise<Freeze & { activeUntil: number | null }> {
     const created = await inTransaction(deps, async (tx) => {
       for (const ringId of freeze.ringIds) await getRing(tx.db, ringId);
       const saved = await insertFreeze(tx.db, { ...freeze, author: actor.name, createAt: tx.now, source: actor.source });
@@ -37,12 +37,12 @@ export function freezeService(deps: ServiceDeps) {
       return saved;
     });
     deps.nudge();
-    return created;
+    return { ...created, activeUntil: freezeWindowAt(created, deps.clock.now())?.end ?? null };
   }
 
   return {
     /** A one-off window (start, end) or a recurring one (cron, duration, timezone), global or for chosen rings. */
-    async create(body: unknown, actor: Actor): Promise<Freeze> {
+    async create(body: unknown, actor: Actor): Promise<Freeze & { activeUntil: number | null }> {
       const input = parseInput(createInput, lowerKeys(body));
       const now = deps.clock.now();
       const ringIds = input.rings ?? [];
@@ -68,7 +68,7 @@ export function freezeService(deps: ServiceDeps) {
     },
 
     /** Stop the line: a freeze from now until `until` (default 24 hours). Anyone may pull it. */
-    async now(body: unknown, actor: Actor): Promise<Freeze> {
+    async now(body: unknown, actor: Actor): Promise<Freeze & { activeUntil: number | null }> {
       authorize(deps.policy ?? OPEN_POLICY, actor, 'freeze');
       const input = parseInput(nowInput, lowerKeys(body));
       const now = deps.clock.now();

@@ -5,7 +5,7 @@ import { HINTS, image, lowerKeys, parseInput, version } from './inputs.js';
 import { z } from 'zod';
 import type { Database } from '../store/schema.js';
 import type { InstallationGroup, Release, Ring } from '../model/ring.js';
-import { diffEnv, displayEnvValue, validateEnvMap, type EnvVarMap } from '../model/env-vars.js';
+import { diffEnv, displayEnvValue, validateEnvMap } from '../model/env-vars.js';
 import { releaseDiffers, type ReleaseSpec } from '../model/release-target.js';
 import { canRequestRingState } from '../model/ring-states.js';
 import { freezesBetween } from '../model/freeze.js';
@@ -45,7 +45,8 @@ export interface PlannedRing {
 }
 
 export interface ReleasePlan {
-  release: { image: string; version: string; force: boolean; envVariables: EnvVarMap | null };
+  /** The env changes as people see them (secret-looking values redacted). */
+  release: { image: string; version: string; force: boolean; envVariables: Record<string, string> | null };
   rings: PlannedRing[];
   /** Rings the release would not touch (already on it). */
   unchanged: string[];
@@ -206,7 +207,7 @@ export function releasePlanService(deps: ServiceDeps & { approvers?: readonly st
       }
       const basis = await basisOf(db, all, releases);
       return {
-        release: { image: spec.image, version: spec.version, force: spec.force, envVariables: env },
+        release: { image: spec.image, version: spec.version, force: spec.force, envVariables: env ? Object.fromEntries(Object.entries(env).map(([k, v]) => [k, displayEnvValue(k, v) || '(delete)'])) : null },
         rings: planned,
         unchanged: candidates.filter((r) => !targets.includes(r)).map((r) => r.name),
         endEta: planned.reduce((max, r) => Math.max(max, r.endEta), now),
