@@ -86,7 +86,14 @@ export async function startServer(config: ServerConfig, overrides: ServerOverrid
   let actionSecret: Promise<string> | undefined;
   const secret = () => (actionSecret ??= config.actionSecret ? Promise.resolve(config.actionSecret) : setSettingIfAbsent(store.db, 'action-secret', randomBytes(32).toString('hex')));
   let botUserId: Promise<string> | undefined;
-  const botId = () => (botUserId ??= mattermost!.me().then((me) => me.id));
+  const botId = () =>
+    (botUserId ??= mattermost!.me().then(
+      (me) => me.id,
+      (error: unknown) => {
+        botUserId = undefined; // ask again next time instead of remembering a failure
+        throw error;
+      },
+    ));
   let publicUrl = config.publicUrl;
   if (mattermost) {
     sinks.push(mattermostSink({ notifyChannel: config.notifyChannel }));

@@ -25,18 +25,22 @@ export type VerifyResult = { ok: true; value: SignedAction } | { ok: false; reas
  * Check a context that came back from Mattermost: every field present, the HMAC right (constant time),
  * not expired, and bound to the post it was clicked on.
  */
-export function verifyAction(secret: string, context: unknown, expected: { post?: string; now: number }): VerifyResult {
-  if (!context || typeof context !== 'object') return { ok: false, reason: 'this button has no signature' };
+export function verifyAction(secret: string, context: unknown, expected: { post?: string; now: number; kind?: 'button' | 'dialog' }): VerifyResult {
+  const dialog = expected.kind === 'dialog';
+  const it = dialog ? 'this form' : 'this button';
+  if (!context || typeof context !== 'object') return { ok: false, reason: `${it} has no signature` };
   const c = context as Record<string, unknown>;
   const value = { action: c.action, rollout: c.rollout, ring: c.ring, post: c.post, exp: c.exp };
   if (typeof value.action !== 'string' || typeof value.rollout !== 'string' || typeof value.ring !== 'string' || typeof value.post !== 'string' || typeof value.exp !== 'number' || typeof c.sig !== 'string') {
-    return { ok: false, reason: 'this button is missing parts of its signature' };
+    return { ok: false, reason: `${it} is missing parts of its signature` };
   }
   const signed = value as SignedAction;
   const expectedMac = Buffer.from(mac(secret, signed));
   const received = Buffer.from(c.sig);
-  if (expectedMac.length !== received.length || !timingSafeEqual(expectedMac, received)) return { ok: false, reason: 'this button\'s signature is not valid' };
-  if (signed.exp < expected.now) return { ok: false, reason: 'this button has expired; use the buttons on the latest version of the card' };
-  if (expected.post !== undefined && signed.post !== expected.post) return { ok: false, reason: 'this button belongs to another post' };
+  if (expectedMac.length !== received.length || !timingSafeEqual(expectedMac, received)) return { ok: false, reason: `${it}'s signature is not valid` };
+  if (signed.exp < expected.now) {
+    return { ok: false, reason: dialog ? 'this form has expired; click the button on the card again' : 'this button has expired; use the buttons on the latest version of the card' };
+  }
+  if (expected.post !== undefined && signed.post !== expected.post) return { ok: false, reason: dialog ? 'this form was opened for someone else' : 'this button belongs to another post' };
   return { ok: true, value: signed };
 }

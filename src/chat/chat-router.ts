@@ -12,6 +12,7 @@ import type { MattermostApi } from './mattermost-client.js';
 import { inProcessApi } from './in-process-api.js';
 import { renderForChat } from './render-for-chat.js';
 import { signAction, verifyAction } from './action-signature.js';
+import { startButton, startPlannedRelease } from './plan-start.js';
 
 export interface ChatDeps {
   services: Services;
@@ -30,9 +31,16 @@ export interface ChatDeps {
 
 const ephemeral = (text: string) => ({ response_type: 'ephemeral', text });
 
-/** Mattermost only parses a reply as JSON when its Content-Type is exactly application/json. */
+/**
+ * Answer JSON with the Content-Type exactly `application/json`, as the contract asks (B.4, B.10: Client4 only
+ * parses that exact type). Written with Node's own calls: Express's `res.set`/`res.send` append "; charset=utf-8".
+ */
 function sendJson(res: Response, body: unknown): void {
-  res.status(200).set('Content-Type', 'application/json').send(JSON.stringify(body));
+  const text = Buffer.from(JSON.stringify(body), 'utf8');
+  res.statusCode = 200;
+  res.setHeader('Content-Type', 'application/json');
+  res.setHeader('Content-Length', String(text.length));
+  res.end(text);
 }
 
 function explain(error: unknown, log: Logger): string {
@@ -54,7 +62,9 @@ async function usernameOf(deps: ChatDeps, userId: string, fallback: string): Pro
 /** POST /mattermost/command, /action, /dialog: chat-ops over the same services as the REST API. */
 export function createChatRouter(deps: ChatDeps): Router {
   const router = express.Router();
-  router.use(express.urlencoded({ extended: false, limit: '64kb' }));
+  // A command text may be 16383 runes (Mattermost's message limit): up to 64 KiB of UTF-8, three times that
+  // percent-encoded, plus the repeated user_mentions/channel_mentions keys.
+  router.use(express.urlencoded({ extended: false, limit: '1mb', parameterLimit: 10_000 }));
   router.use(express.json({ limit: '256kb' }));
 
   router.post('/command', async (req: Request, res: Response) => {
@@ -70,13 +80,13 @@ export function createChatRouter(deps: ChatDeps): Router {
     const timer = new Promise<'slow'>((resolve) => setTimeout(() => resolve('slow'), deps.replyWithinMs ?? 2500).unref());
     const first = await Promise.race([work, timer]);
     if (first !== 'slow') {
-      sendJson(res, ephemeral(first));
+      sendJson(res, { ...ephemeral(first.text), ...(first.attachments ? { attachments: first.attachments } : {}) });
       return;
     }
     sendJson(res, ephemeral('⏳ Working on it; the answer will follow here.'));
     const responseUrl = field('response_url');
-    const text = await work;
-    if (responseUrl) await axios.post(responseUrl, ephemeral(text), { timeout: 10_000 }).catch((error: unknown) => deps.log.warn({ err: error }, 'could not deliver a delayed slash-command reply'));
+    const reply = await work;
+    if (responseUrl) await axios.post(responseUrl, { ...ephemeral(reply.text), ...(reply.attachments ? { attachments: reply.attachments } : {}) }, { timeout: 10_000 }).catch((error: unknown) => deps.log.warn({ err: error }, 'could not deliver a delayed slash-command reply'));
   });
 
   router.post('/action', async (req: Request, res: Response) => {
@@ -94,33 +104,78 @@ export function createChatRouter(deps: ChatDeps): Router {
       sendJson(res, { error: explain(error, deps.log) });
     }
   });
+
+  // A body that cannot be read (too large, malformed): Mattermost shows any non-200 as a bare "failed", so
+  // answer in each endpoint's own shape. Nothing was parsed, so nothing was done.
+  router.use((error: unknown, req: Request, res: Response, next: (error?: unknown) => void) => {
+    if (res.headersSent) return next(error);
+    const status = (error as { status?: number; statusCode?: number }).status ?? (error as { statusCode?: number }).statusCode ?? 500;
+    if (status >= 500) deps.log.error({ err: error, path: req.path }, 'chat request failed');
+    else deps.log.warn({ path: req.path, status, error: error instanceof Error ? error.message : String(error) }, 'unreadable chat request');
+    const why = status === 413 ? 'it is too large' : status >= 500 ? 'of an internal error' : 'it is malformed';
+    if (req.path === '/command') sendJson(res, ephemeral(`⚠️ Elrond could not read this command because ${why}. Nothing was done.`));
+    else if (req.path === '/action') sendJson(res, { ephemeral_text: `⛔ Elrond could not read this click because ${why}. Nothing was changed.` });
+    else if (req.path === '/dialog') sendJson(res, { error: `Elrond could not read this form because ${why}. Nothing was changed.` });
+    else next(error);
+  });
   return router;
 }
 
 /** Run one `/elrond …` text with the shared grammar; always resolves to the reply text. */
-export async function runSlashCommand(deps: ChatDeps, text: string, actor: Actor): Promise<string> {
+export interface SlashReply {
+  text: string;
+  /** Buttons under the reply (a plan's Start). */
+  attachments?: unknown[];
+}
+
+/** Run one `/elrond …` text with the shared grammar; always resolves to the reply. */
+export async function runSlashCommand(deps: ChatDeps, text: string, actor: Actor): Promise<SlashReply> {
   try {
     const words = tokenize(text.trim());
     const argv = words.length === 0 || (words.length === 1 && words[0] === 'help') ? ['--help'] : words[0] === 'help' ? [...words.slice(1), '--help'] : words;
     const parsed = parseCommandLine(argv, 'chat', {});
-    if ('help' in parsed) return `\`\`\`\n${parsed.help.trim()}\n\`\`\``;
-    if ('error' in parsed) return `⚠️ ${parsed.error}`;
+    if ('help' in parsed) return { text: `\`\`\`\n${parsed.help.trim()}\n\`\`\`` };
+    if ('error' in parsed) return { text: `⚠️ ${parsed.error}` };
     const output = await parsed.spec.run({ api: inProcessApi(deps.services, actor, deps.policy, deps.clock), now: () => deps.clock.now(), actor: actor.name }, parsed.input);
-    return renderForChat(output);
+    if (output.kind === 'plan') {
+      return { text: renderForChat(output), attachments: [startButton(await deps.secret(), `${deps.baseUrl}/action`, output.plan, output.request, output.ringId, deps.clock.now())] };
+    }
+    return { text: renderForChat(output) };
   } catch (error) {
-    return explain(error, deps.log);
+    return { text: explain(error, deps.log) };
   }
 }
 
 const DIALOG_ACTIONS = new Set(['force', 'rollback']);
+/** Buttons that act on one ring: they apply only while that ring is still on the card's rollout. */
+const RING_ACTIONS = new Set(['approve', 'force', 'retry']);
+
+/**
+ * A card drawn for one rollout must not act on the ring's next one (e.g. Approve on the v2 card approving v3
+ * after a newer release replaced v2 on that ring): a refusal when the ring has moved on, else undefined.
+ */
+async function movedOn(deps: ChatDeps, action: string, ringId: string, rolloutId: string): Promise<string | undefined> {
+  if (!RING_ACTIONS.has(action)) return undefined;
+  const ring = await deps.services.rings.get(ringId).catch(() => undefined);
+  if (ring && ring.rolloutId === rolloutId) return undefined;
+  return `⛔ ${ring ? `Ring ${ring.name}` : 'This ring'} has moved on from the release this card is about; use the buttons on its latest card. Nothing was changed.`;
+}
 
 async function handleAction(deps: ChatDeps, body: Record<string, unknown>): Promise<string | undefined> {
   const now = deps.clock.now();
   const secret = await deps.secret();
   const postId = typeof body.post_id === 'string' ? body.post_id : '';
-  const verified = verifyAction(secret, body.context, { post: postId, now });
+  // A plan's Start sits on an ephemeral reply, whose post id Elrond never learns; every other button is bound to its card.
+  const isStart = (body.context as { action?: unknown } | undefined)?.action === 'start-plan';
+  const verified = verifyAction(secret, body.context, { ...(isStart ? {} : { post: postId }), now });
   if (!verified.ok) return `⛔ ${verified.reason}. Nothing was changed.`;
   const { action, ring, rollout } = verified.value;
+  if (action === 'start-plan') {
+    const starter: Actor = { name: await usernameOf(deps, String(body.user_id ?? ''), ''), source: 'chat', userId: String(body.user_id ?? ''), channelId: String(body.channel_id ?? '') };
+    return startPlannedRelease(deps, verified.value, body.context as Record<string, unknown>, starter);
+  }
+  const stale = await movedOn(deps, action, ring, rollout);
+  if (stale) return stale;
   const userId = typeof body.user_id === 'string' ? body.user_id : '';
   const actor: Actor = { name: await usernameOf(deps, userId, ''), source: 'chat', userId, channelId: typeof body.channel_id === 'string' ? body.channel_id : '' };
   const { services } = deps;
@@ -173,13 +228,15 @@ async function handleDialog(deps: ChatDeps, body: Record<string, unknown>): Prom
   } catch {
     return { error: 'This dialog\'s state is not valid. Nothing was changed.' };
   }
-  const verified = verifyAction(await deps.secret(), state, { post: userId, now: deps.clock.now() });
-  if (!verified.ok) return { error: `${verified.reason}. Nothing was changed.` };
+  const verified = verifyAction(await deps.secret(), state, { post: userId, now: deps.clock.now(), kind: 'dialog' });
+  if (!verified.ok) return { error: `${verified.reason[0]!.toUpperCase()}${verified.reason.slice(1)}. Nothing was changed.` };
   const submission = (body.submission ?? {}) as Record<string, unknown>;
   const reason = typeof submission.reason === 'string' ? submission.reason.trim() : '';
   if (reason.length < 3) return { errors: { reason: 'Say why, in at least 3 characters.' } };
   const actor: Actor = { name: await usernameOf(deps, userId, ''), source: 'chat', userId, channelId: typeof body.channel_id === 'string' ? body.channel_id : '' };
   const { action, ring, rollout } = verified.value;
+  const stale = await movedOn(deps, action, ring, rollout);
+  if (stale) return { error: stale.replace(/^⛔ /, '') };
   if (action === 'force') await deps.services.interventions.force(ring, { reason }, actor);
   else if (action === 'rollback') {
     authorize(deps.policy, actor, 'rollback');

@@ -49,9 +49,39 @@ export function mattermostSink(options: { notifyChannel: string }): EventSink {
       if (message) items.push({ sink: 'mattermost', target: rollout.id, orderingKey: threadKey, payload: { op: 'reply', rollout: rollout.id, message } satisfies Delivery });
       const editPending = queued.some((row) => row.delivered_at === null && row.payload.includes('"edit-card"'));
       if (!editPending) items.push({ sink: 'mattermost', target: rollout.id, orderingKey: cardKey, payload: { op: 'edit-card', rollout: rollout.id } satisfies Delivery });
+      // A ring joining this rollout left its previous one: redraw that card too, or it keeps showing the ring's
+      // old state and buttons that no longer apply (its own events stopped when the ring moved on).
+      const previous = await previousRollout(db, event);
+      if (previous) items.push(...(await planEdit(db, previous)));
       return items;
     },
   };
+}
+
+/** The rollout a ring was on before the one this event puts it on, when the event moves it to a new one. */
+async function previousRollout(db: Kysely<Database>, event: EventRow): Promise<string | undefined> {
+  if (event.kind !== 'ring.state' || !event.ring_id || !event.rollout_id) return undefined;
+  if (event.new_state !== 'release-pending' && event.new_state !== 'release-rollback-requested') return undefined;
+  const row = await db
+    .selectFrom('events')
+    .select('rollout_id')
+    .where('ring_id', '=', event.ring_id)
+    .where('id', '<', event.id)
+    .where('rollout_id', 'is not', null)
+    .orderBy('id', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  return row?.rollout_id && row.rollout_id !== event.rollout_id ? row.rollout_id : undefined;
+}
+
+/** One edit of a rollout's card, unless it has no card or an edit is already waiting. */
+async function planEdit(db: Kysely<Database>, rolloutId: string): Promise<OutboxItem[]> {
+  const rollout = await findRollout(db, rolloutId);
+  if (!rollout?.postId) return [];
+  const cardKey = `mm:${rollout.id}:card`;
+  const pending = await db.selectFrom('outbox').select('payload').where('ordering_key', '=', cardKey).where('delivered_at', 'is', null).execute();
+  if (pending.some((row) => row.payload.includes('"edit-card"'))) return [];
+  return [{ sink: 'mattermost', target: rollout.id, orderingKey: cardKey, payload: { op: 'edit-card', rollout: rollout.id } satisfies Delivery }];
 }
 
 export interface MattermostDelivererOptions {
@@ -69,6 +99,16 @@ export function mattermostDeliverer(options: MattermostDelivererOptions): Delive
   const { db, api, clock } = options;
   const lastEdit = new Map<string, number>();
   let notifyChannelId: string | undefined;
+  let botId: string | undefined;
+
+  /**
+   * The bot's user id, remembered once known. `options.botUserId` may keep returning the rejection of a failed
+   * first lookup (a memoized promise), which would stop every later delivery for good: ask Mattermost again.
+   */
+  async function bot(): Promise<string> {
+    botId ??= await options.botUserId().catch(async () => (await api.me()).id);
+    return botId;
+  }
 
   async function channelFor(channelId: string | null): Promise<string> {
     if (channelId) return channelId;
@@ -83,20 +123,20 @@ export function mattermostDeliverer(options: MattermostDelivererOptions): Delive
       const rollout = await findRollout(db, delivery.rollout);
       if (!rollout) return;
       const channelId = await channelFor(rollout.channelId);
-      const bot = await options.botUserId();
+      const botUser = await bot();
       if (delivery.op === 'create-card') {
         if (rollout.postId) return;
         const snapshot = await loadCardSnapshot(db, rollout.id, clock.now());
         if (!snapshot) return;
         const card = buildReleaseCard(snapshot, await options.card());
-        const post = await api.createPost({ channel_id: channelId, message: card.message, props: card.props, pending_post_id: `${bot}:${row.id}` });
+        const post = await api.createPost({ channel_id: channelId, message: card.message, props: card.props, pending_post_id: `${botUser}:${row.id}` });
         await setRolloutPost(db, rollout.id, post.id);
         lastEdit.set(rollout.id, clock.now() - CARD_EDIT_INTERVAL_MS);
         return;
       }
       if (!rollout.postId) return { retryAt: clock.now() + 500 };
       if (delivery.op === 'reply') {
-        await api.createPost({ channel_id: channelId, root_id: rollout.postId, message: delivery.message, pending_post_id: `${bot}:${row.id}` });
+        await api.createPost({ channel_id: channelId, root_id: rollout.postId, message: delivery.message, pending_post_id: `${botUser}:${row.id}` });
         return;
       }
       const last = lastEdit.get(rollout.id);

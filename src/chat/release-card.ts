@@ -65,7 +65,8 @@ function ringLine(entry: CardSnapshot['rings'][number], snapshot: CardSnapshot, 
     parts.push(ring.approvedBy ? `approved by @${ring.approvedBy}` : `needs approval${approvers.length ? ` from ${approvers.map((a) => `@${a}`).join(', ')}` : ''}`);
   }
   if (ring.forceRequestedBy) parts.push(`forced by @${ring.forceRequestedBy}`);
-  if (!entry.onThisRollout) parts.push('_(moved on to another release)_');
+  // Only a cancel clears a ring's rollout; any other departure is to a newer release or a rollback.
+  if (!entry.onThisRollout) parts.push(ring.rolloutId ? '_(moved on to another release)_' : '_(release cancelled)_');
   return parts.join(' · ');
 }
 

@@ -26,7 +26,8 @@ const status: CommandSpec = {
       const groups = ring.installationGroups ?? [];
       const active = version(releases.get(ring.ActiveReleaseID));
       const desired = version(releases.get(ring.DesiredReleaseID));
-      const done = groups.filter((g) => g.state === 'stable').length;
+      // Groups done on the desired release (a ring that failed before starting has none done).
+      const done = ring.ActiveReleaseID === ring.DesiredReleaseID ? groups.filter((g) => g.state === 'stable').length : groups.filter((g) => g.state === 'stable' && g.releaseId === ring.DesiredReleaseID).length;
       return [
         ring.Name,
         String(ring.Priority),

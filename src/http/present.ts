@@ -23,6 +23,7 @@ export function presentGroup(group: InstallationGroup) {
     failureReason: group.failureReason,
     soakUntil: group.soakUntil,
     progress: group.lastStatus,
+    releaseId: group.releaseId,
   };
 }
 

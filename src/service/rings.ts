@@ -79,7 +79,8 @@ export async function moveRing(
     kind: 'ring.state',
     actor,
     ringId: ring.id,
-    rolloutId: moved.rolloutId,
+    // A cancel clears the ring's rollout; the event still belongs to the rollout it ended (its card narrates it).
+    rolloutId: moved.rolloutId ?? ring.rolloutId,
     oldState: ring.state,
     newState: to,
     message,

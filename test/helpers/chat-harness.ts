@@ -13,7 +13,17 @@ export interface ChatHarness extends Harness {
   /** The release card (the bot's root post in the channel). */
   card(): ReturnType<FakeMattermost['posts']>[number] | undefined;
   thread(): string[];
-  button(label: RegExp): string;
+  /** The id of the button whose label matches, on a card (default: the release channel's first card). */
+  button(label: RegExp, postId?: string): string;
+  /** Every bot root post (release card) in a channel (default: the release channel), oldest first. */
+  cards(channelId?: string): ReturnType<FakeMattermost['posts']>;
+  /** Labels of the buttons on a card (default: the release channel's first card). */
+  buttons(postId?: string): string[];
+  /** The stored (server-side) action of the button whose label matches, with its integration url and context. */
+  storedAction(label: RegExp, postId?: string): { id: string; name: string; integration: { url: string; context: Record<string, unknown> } };
+  /** POST straight to Elrond's `/mattermost/<path>` (as if Mattermost, or an attacker, sent it): status, content type and parsed body. */
+  chatPost(path: 'command' | 'action' | 'dialog', body: string | Record<string, unknown>, headers?: Record<string, string>): Promise<{ status: number; contentType: string; text: string; body: any }>;
+  bot: { userId: string; token: string };
 }
 
 /**
@@ -58,13 +68,44 @@ export async function startChatHarness(config: Partial<ServerConfig> = {}): Prom
       const card = chat.card();
       return card ? mm.thread(card.id).filter((p) => p.id !== card.id).map((p) => p.message) : [];
     },
-    button: (label) => {
-      const card = chat.card();
+    button: (label, postId) => {
+      const card = postId ? mm.post(postId) : chat.card();
       const attachments = ((card?.props as { attachments?: Array<{ actions?: Array<{ id: string; name: string }> }> })?.attachments ?? []);
       const action = attachments.flatMap((a) => a.actions ?? []).find((a) => label.test(a.name));
       if (!action) throw new Error(`no button ${label} on the card: ${attachments.flatMap((a) => a.actions ?? []).map((a) => a.name).join(', ')}`);
       return action.id;
     },
+    cards: (channelId = channel.id) => mm.posts(channelId).filter((p) => p.user_id === bot.userId && !p.root_id),
+    buttons: (postId) => {
+      const post = postId ? mm.post(postId) : chat.card();
+      const attachments = ((post?.props as { attachments?: Array<{ actions?: Array<{ name: string }> }> })?.attachments ?? []);
+      return attachments.flatMap((a) => a.actions ?? []).map((a) => a.name);
+    },
+    storedAction: (label, postId) => {
+      const id = postId ?? chat.card()?.id;
+      const post = id ? mm.storedPost(id) : undefined;
+      const attachments = ((post?.props as { attachments?: Array<{ actions?: Array<{ id: string; name: string; integration: { url: string; context: Record<string, unknown> } }> }> })?.attachments ?? []);
+      const action = attachments.flatMap((a) => a.actions ?? []).find((a) => label.test(a.name));
+      if (!action) throw new Error(`no stored button ${label} on post ${id}`);
+      return action;
+    },
+    async chatPost(path, body, headers = {}) {
+      const form = typeof body === 'string';
+      const response = await fetch(`${h.server.url}/mattermost/${path}`, {
+        method: 'POST',
+        headers: { 'Content-Type': form ? 'application/x-www-form-urlencoded' : 'application/json', Accept: 'application/json', ...headers },
+        body: form ? body : JSON.stringify(body),
+      });
+      const text = await response.text();
+      let parsed: unknown;
+      try {
+        parsed = text ? JSON.parse(text) : undefined;
+      } catch {
+        parsed = undefined;
+      }
+      return { status: response.status, contentType: response.headers.get('content-type') ?? '', text, body: parsed };
+    },
+    bot,
     async close() {
       await h.close();
       await mm.stop();

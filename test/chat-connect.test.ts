@@ -1,0 +1,207 @@
+import { describe, it, expect, afterEach } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import pino from 'pino';
+import { defaultServerConfig, type ServerConfig } from '../src/config.js';
+import { startServer, type RunningServer } from '../src/server.js';
+import { ManualClock } from '../src/model/clock.js';
+import { FakeMattermost } from './fakes/fake-mattermost.js';
+
+/** One Elrond server started by hand (own SQLite file, captured log lines) against a shared fake Mattermost. */
+interface Started {
+  server: RunningServer;
+  lines: Array<{ level: number; msg: string }>;
+  close(): Promise<void>;
+}
+
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()!();
+});
+
+const clock = new ManualClock(Date.UTC(2026, 10, 25, 12));
+
+async function startElrond(config: Partial<ServerConfig>): Promise<Started> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'elrond-chat-connect-'));
+  const lines: Started['lines'] = [];
+  const log = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line) as { level: number; msg: string }) });
+  const server = await startServer(
+    // No provisioner is needed: these tests never release.
+    { ...defaultServerConfig(), database: `sqlite://${path.join(dir, 'elrond.db')}`, listen: '127.0.0.1:0', poll: 0, provisionerServer: 'http://127.0.0.1:9', ...config },
+    { clock, log, startLoops: false, random: () => 0.5, awaitRegistration: true },
+  );
+  let closed = false;
+  const started: Started = {
+    server,
+    lines,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await server.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  cleanups.push(() => started.close());
+  return started;
+}
+
+async function startMattermost() {
+  const mm = new FakeMattermost({ now: () => clock.now() });
+  const url = await mm.start();
+  cleanups.push(() => mm.stop());
+  const team = mm.addTeam({ name: 'release' });
+  const other = mm.addTeam({ name: 'other' });
+  const channel = mm.addChannel({ teamId: team.id, name: 'releases' });
+  const otherChannel = mm.addChannel({ teamId: other.id, name: 'town-square' });
+  const bot = mm.addBot({ username: 'elrond-bot' });
+  mm.addChannelMember(channel.id, bot.userId);
+  mm.addChannelMember(otherChannel.id, bot.userId);
+  const alice = mm.addUser({ username: 'alice' }).id;
+  mm.addChannelMember(channel.id, alice);
+  mm.addChannelMember(otherChannel.id, alice);
+  return { mm, url, team, other, channel, otherChannel, bot, alice };
+}
+
+/** A local port nothing listens on. */
+async function closedPort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
+}
+
+const errors = (lines: Started['lines']) => lines.filter((l) => l.level >= 50);
+
+async function restWorks(server: RunningServer): Promise<void> {
+  const response = await fetch(`${server.url}/api/rings`);
+  expect(response.status).toBe(200);
+  const created = await fetch(`${server.url}/api/rings`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ name: 'canary', priority: 1 }) });
+  expect(created.status).toBe(202);
+}
+
+describe('chat-ops: connecting to Mattermost', () => {
+  it('checks the token and registers /elrond in each team, pointing at <public-url>/mattermost/command', async () => {
+    const { mm, url, team, other, bot } = await startMattermost();
+    const elrond = await startElrond({ mattermostUrl: url, mattermostToken: bot.token, mattermostTeams: ['release', other.id], publicUrl: 'https://elrond.example.com/' });
+
+    // The token was checked first (GET /users/me with the bot token), before any command call.
+    const calls = mm.requests.map((r) => `${r.method} ${r.path}`);
+    const me = calls.indexOf('GET /api/v4/users/me');
+    expect(me).toBeGreaterThanOrEqual(0);
+    expect(calls.findIndex((c) => c.includes('/commands'))).toBeGreaterThan(me);
+
+    for (const teamId of [team.id, other.id]) {
+      const commands = mm.commands(teamId);
+      expect(commands).toHaveLength(1);
+      const command = commands[0]!;
+      expect(command).toMatchObject({
+        trigger: 'elrond',
+        method: 'P',
+        url: 'https://elrond.example.com/mattermost/command',
+        auto_complete: true,
+        creator_id: bot.userId,
+      });
+      expect(command.auto_complete_desc).toMatch(/\S/);
+      expect(command.auto_complete_hint).toMatch(/status/);
+      expect(command.description).toMatch(/\S/);
+      expect(command.display_name).toBe('Elrond');
+    }
+    // Each team has its own command token.
+    expect(mm.commands(team.id)[0]!.token).not.toBe(mm.commands(other.id)[0]!.token);
+    expect(errors(elrond.lines)).toEqual([]);
+  });
+
+  it('restarting never duplicates /elrond: a second server updates the command the first one registered', async () => {
+    const { mm, url, team, channel, bot, alice } = await startMattermost();
+    const first = await startElrond({ mattermostUrl: url, mattermostToken: bot.token, mattermostTeams: ['release'] });
+    const before = mm.commands(team.id);
+    expect(before).toHaveLength(1);
+    expect(before[0]!.url).toBe(`${first.server.url}/mattermost/command`);
+    await first.close();
+
+    const second = await startElrond({ mattermostUrl: url, mattermostToken: bot.token, mattermostTeams: ['release'] });
+    expect(second.server.url).not.toBe(first.server.url);
+    const after = mm.commands(team.id);
+    expect(after).toHaveLength(1);
+    expect(after[0]!.id).toBe(before[0]!.id);
+    expect(after[0]!.token).toBe(before[0]!.token);
+    expect(after[0]!.url).toBe(`${second.server.url}/mattermost/command`);
+    expect(mm.requests.filter((r) => r.method === 'POST' && r.path === '/api/v4/commands')).toHaveLength(1);
+    expect(mm.requests.filter((r) => r.method === 'PUT' && r.path.startsWith('/api/v4/commands/'))).toHaveLength(1);
+
+    // And the restarted server answers the command (the token is the one kept by Mattermost).
+    const reply = await mm.runSlashCommand({ userId: alice, channelId: channel.id, text: 'status' });
+    expect(reply.failed).toBe(false);
+    expect(reply.ephemeral).toMatch(/Nothing to show/);
+    expect(errors(second.lines)).toEqual([]);
+  });
+
+  it('a wrong bot token is one clear log line; chat-ops are off and the REST API keeps working', async () => {
+    const { mm, url, team } = await startMattermost();
+    const elrond = await startElrond({ mattermostUrl: url, mattermostToken: 'wrongtokenwrongtokenwrongt', mattermostTeams: ['release'] });
+    const lines = errors(elrond.lines);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]!.msg).toMatch(/bot token/);
+    expect(lines[0]!.msg).toMatch(/401/);
+    expect(lines[0]!.msg).toMatch(/--mattermost-token/);
+    expect(mm.commands(team.id)).toEqual([]);
+    await restWorks(elrond.server);
+  });
+
+  it('an unreachable Mattermost is one clear log line and the REST API keeps working', async () => {
+    const elrond = await startElrond({ mattermostUrl: `http://127.0.0.1:${await closedPort()}`, mattermostToken: 'sometoken', mattermostTeams: ['release'] });
+    const lines = errors(elrond.lines);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]!.msg).toMatch(/ECONNREFUSED/);
+    expect(lines[0]!.msg).toMatch(/--mattermost-url/);
+    expect(lines[0]!.msg).not.toMatch(/sometoken/);
+    await restWorks(elrond.server);
+  });
+
+  it('Mattermost answering 5xx at start is one clear log line, not a crash', async () => {
+    const { mm, url, bot } = await startMattermost();
+    mm.down();
+    const elrond = await startElrond({ mattermostUrl: url, mattermostToken: bot.token, mattermostTeams: ['release'] });
+    const lines = errors(elrond.lines);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]!.msg).toMatch(/503/);
+    await restWorks(elrond.server);
+  });
+
+  it('an unknown team is one log line naming it; the other teams are still registered', async () => {
+    const { mm, url, team, bot } = await startMattermost();
+    const elrond = await startElrond({ mattermostUrl: url, mattermostToken: bot.token, mattermostTeams: ['no-such-team', 'release'] });
+    const lines = errors(elrond.lines);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]!.msg).toMatch(/no-such-team/);
+    expect(mm.commands(team.id)).toHaveLength(1);
+  });
+
+  it('--slash-command-token accepts a command registered by hand (no bot token needed)', async () => {
+    const { mm, team, channel, alice } = await startMattermost();
+    const handToken = 'handmadetoken0000000000000';
+    const elrond = await startElrond({ slashCommandTokens: [handToken] });
+    const url = `${elrond.server.url}/mattermost/command`;
+    mm.addCommand({ teamId: team.id, trigger: 'elrond', url });
+
+    const ok = await mm.runSlashCommand({ userId: alice, channelId: channel.id, text: 'ring create --name canary --priority 1', token: handToken });
+    expect(ok.failed).toBe(false);
+    expect(ok.ephemeral).toMatch(/canary/);
+    const rings = (await (await fetch(`${elrond.server.url}/api/rings`)).json()) as Array<{ Name: string }>;
+    expect(rings.map((r) => r.Name)).toEqual(['canary']);
+    // Recorded as alice, from chat (no bot token: the name comes from Mattermost's request).
+    const events = (await (await fetch(`${elrond.server.url}/api/events`)).json()) as Array<{ actor: string; source: string }>;
+    expect(events[0]).toMatchObject({ actor: 'alice', source: 'chat' });
+
+    // The token Mattermost generated for the hand-registered command is not the configured one: refused.
+    const refused = await mm.runSlashCommand({ userId: alice, channelId: channel.id, text: 'ring create --name other --priority 2' });
+    expect(refused.status).toBe(401);
+    expect(refused.failed).toBe(true);
+    const after = (await (await fetch(`${elrond.server.url}/api/rings`)).json()) as Array<{ Name: string }>;
+    expect(after.map((r) => r.Name)).toEqual(['canary']);
+  });
+});
