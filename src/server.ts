@@ -23,7 +23,7 @@ import type { AccessPolicy } from './service/access-policy.js';
 import { CommandTokens } from './chat/command-tokens.js';
 import { createChatRouter } from './chat/chat-router.js';
 import { createMattermostApi, type MattermostApi } from './chat/mattermost-client.js';
-import { mattermostDeliverer, mattermostSink } from './chat/mattermost-notifier.js';
+import { mattermostDeliverer, mattermostSink, queueCardRedraw } from './chat/mattermost-notifier.js';
 import { registerSlashCommands } from './chat/register-slash-command.js';
 
 export interface RunningServer {
@@ -169,6 +169,14 @@ export async function startServer(config: ServerConfig, overrides: ServerOverrid
     tokens: commandTokens,
     ...(mattermost ? { api: mattermost } : {}),
     secret,
+    ...(mattermost
+      ? {
+          redrawCard: async (rolloutId: string) => {
+            await queueCardRedraw(store.db, rolloutId, clock.now());
+            outbox.nudge();
+          },
+        }
+      : {}),
     get baseUrl() {
       return `${publicUrl.replace(/\/+$/, '')}/mattermost`;
     },

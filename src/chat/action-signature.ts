@@ -19,7 +19,8 @@ export function signAction(secret: string, value: SignedAction): SignedAction & 
   return { ...value, sig: mac(secret, value) };
 }
 
-export type VerifyResult = { ok: true; value: SignedAction } | { ok: false; reason: string };
+/** `expired` carries a genuine signature that ran out: the card can be redrawn with fresh buttons. */
+export type VerifyResult = { ok: true; value: SignedAction } | { ok: false; reason: string; expired?: SignedAction };
 
 /**
  * Check a context that came back from Mattermost: every field present, the HMAC right (constant time),
@@ -39,7 +40,7 @@ export function verifyAction(secret: string, context: unknown, expected: { post?
   const received = Buffer.from(c.sig);
   if (expectedMac.length !== received.length || !timingSafeEqual(expectedMac, received)) return { ok: false, reason: `${it}'s signature is not valid` };
   if (signed.exp < expected.now) {
-    return { ok: false, reason: dialog ? 'this form has expired; click the button on the card again' : 'this button has expired; use the buttons on the latest version of the card' };
+    return { ok: false, reason: dialog ? 'this form has expired; click the button on the card again' : 'this button has expired; use the buttons on the latest version of the card', expired: signed };
   }
   if (expected.post !== undefined && signed.post !== expected.post) return { ok: false, reason: dialog ? 'this form was opened for someone else' : 'this button belongs to another post' };
   return { ok: true, value: signed };

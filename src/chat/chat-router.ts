@@ -27,6 +27,8 @@ export interface ChatDeps {
   baseUrl: string;
   /** Answer a slash command within this long; slower work is reported through response_url. */
   replyWithinMs?: number;
+  /** Queue a redraw of a rollout's card (fresh buttons), e.g. when an expired button was clicked. */
+  redrawCard?: (rolloutId: string) => Promise<void>;
 }
 
 const ephemeral = (text: string) => ({ response_type: 'ephemeral', text });
@@ -168,7 +170,14 @@ async function handleAction(deps: ChatDeps, body: Record<string, unknown>): Prom
   // A plan's Start sits on an ephemeral reply, whose post id Elrond never learns; every other button is bound to its card.
   const isStart = (body.context as { action?: unknown } | undefined)?.action === 'start-plan';
   const verified = verifyAction(secret, body.context, { ...(isStart ? {} : { post: postId }), now });
-  if (!verified.ok) return `⛔ ${verified.reason}. Nothing was changed.`;
+  if (!verified.ok) {
+    // A card idle for a day has expired buttons: redraw it so the next click works.
+    if (verified.expired && verified.expired.action !== 'start-plan' && deps.redrawCard) {
+      await deps.redrawCard(verified.expired.rollout);
+      return '⌛ This button had expired; the card is being redrawn with fresh buttons — click again in a few seconds. Nothing was changed.';
+    }
+    return `⛔ ${verified.reason}. Nothing was changed.`;
+  }
   const { action, ring, rollout } = verified.value;
   if (action === 'start-plan') {
     const starter: Actor = { name: await usernameOf(deps, String(body.user_id ?? ''), ''), source: 'chat', userId: String(body.user_id ?? ''), channelId: String(body.channel_id ?? '') };

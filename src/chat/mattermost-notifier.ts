@@ -159,3 +159,8 @@ async function latestEventId(db: Kysely<Database>, rolloutId: string): Promise<n
   const row = await db.selectFrom('events').select((eb) => eb.fn.max('id').as('id')).where('rollout_id', '=', rolloutId).executeTakeFirst();
   return Number(row?.id ?? 0);
 }
+
+/** Queue an edit of a rollout's card now (it is rebuilt, with freshly signed buttons, when delivered). */
+export async function queueCardRedraw(db: Kysely<Database>, rolloutId: string, now: number): Promise<void> {
+  await enqueue(db, [{ sink: 'mattermost', target: rolloutId, orderingKey: `mm:${rolloutId}:card`, payload: { op: 'edit-card', rollout: rolloutId } satisfies Delivery }], now);
+}
