@@ -5,6 +5,7 @@ import type { Clock } from '../model/clock.js';
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/schema.js';
 import { WorkLoop, type PassResult } from './work-loop.js';
+import { keepLeaseAlive } from '../store/leases.js';
 
 /**
  * Delivers one kind of outbox row. Throw to have it retried with backoff; return `{ retryAt }` to have it
@@ -39,6 +40,11 @@ async function takeRow(db: Kysely<Database>, id: number, owner: string, now: num
     .where('id', '=', id)
     .where((eb) => eb.or([eb('locked_by', 'is', null), eb('locked_until', '<', now)]))
     .executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
+}
+
+async function renewRow(db: Kysely<Database>, id: number, owner: string, now: number, ttlMs: number): Promise<boolean> {
+  const result = await db.updateTable('outbox').set({ locked_until: now + ttlMs }).where('id', '=', id).where('locked_by', '=', owner).executeTakeFirst();
   return Number(result.numUpdatedRows) > 0;
 }
 
@@ -110,6 +116,8 @@ export class OutboxWorker {
   async #deliverOne(row: OutboxRow): Promise<boolean> {
     const { store, clock, log, owner, leaseMs, random } = this.#deps;
     if (!(await takeRow(store.db, row.id, owner, clock.now(), leaseMs))) return false;
+    // A delivery slower than the lease (a sink near its timeout) must not be sent again by another replica.
+    const keep = keepLeaseAlive(() => renewRow(store.db, row.id, owner, clock.now(), leaseMs), leaseMs);
     try {
       const fresh = await store.db.selectFrom('outbox').selectAll().where('id', '=', row.id).executeTakeFirst();
       if (!fresh || fresh.delivered_at !== null) return false;
@@ -138,6 +146,7 @@ export class OutboxWorker {
         return false;
       }
     } finally {
+      await keep.stop();
       await giveBackRow(store.db, row.id, owner);
     }
   }

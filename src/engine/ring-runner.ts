@@ -6,14 +6,15 @@ import { SUPERVISOR_ACTOR } from '../model/ring.js';
 import { RING_STATES_RELEASE_IN_PROGRESS, RING_STATES_RELEASE_PENDING, type RingState } from '../model/ring-states.js';
 import { decideRing, type RingDecision } from '../model/ring-decision.js';
 import { describeRelease } from '../model/release-target.js';
-import { acquireLease, releaseLease } from '../store/leases.js';
-import { findRing, liveRingsInOrder } from '../store/rings.js';
+import { holdLease } from '../store/leases.js';
+import { findRing, ringsGating } from '../store/rings.js';
 import { groupsOfRing } from '../store/installation-groups.js';
 import { getRelease } from '../store/releases.js';
 import { endRollout } from '../store/rollouts.js';
 import { recordEvent } from '../store/event-log.js';
 import { ringRowToRing } from '../store/rows.js';
 import { takeRingGate } from '../store/system.js';
+import { activeFreezeForRing } from '../store/freezes.js';
 
 /** Far-future deadline for waits that end on an event (another ring or a group moving), not a time. */
 export const NO_DEADLINE = 8_640_000_000_000_000;
@@ -26,21 +27,47 @@ export type StepResult = 'progressed' | 'waiting' | 'skipped';
  */
 export async function runRingStep(deps: EngineDeps, ringId: string): Promise<StepResult> {
   const { store, clock, owner, config } = deps;
-  if (!(await acquireLease(store.db, 'rings', ringId, owner, clock.now(), config.leaseMs))) return 'skipped';
+  const lease = await holdLease(store.db, 'rings', ringId, owner, clock, config.leaseMs);
+  if (!lease) return 'skipped';
   try {
     const ring = await findRing(store.db, ringId);
     if (!ring) return 'skipped';
-    const [groups, release, rings] = await Promise.all([groupsOfRing(store.db, ringId), getRelease(store.db, ring.desiredReleaseId), liveRingsInOrder(store.db)]);
+    const [groups, release, rings] = await Promise.all([groupsOfRing(store.db, ringId), getRelease(store.db, ring.desiredReleaseId), ringsGating(store.db, ring)]);
     const now = clock.now();
-    const decision = decideRing({ ring, groups, release, rings, now, maxParallelGroups: config.maxParallelGroups }, { slo: deps.slo !== undefined });
-    if (decision.kind === 'check-slo') return await checkSlo(deps, ring, groups, decision.until);
-    return await applyRingDecision(deps, ring, decision);
+    const freeze = await activeFreezeForRing(store.db, ring, now);
+    const view = { ring, groups, release, rings, now, maxParallelGroups: config.maxParallelGroups, freeze };
+    const options = { slo: deps.slo !== undefined };
+    const decision = decideRing(view, options);
+    // The lease keeps other supervisors off this ring, not requests (from any replica) off it, nor other rings'
+    // steps (on other replicas) off theirs: what the decision read may have changed since. Confirmed under the
+    // gate, where no other writer can run until this transaction commits.
+    const stillHolds = async (db: Kysely<Database>): Promise<boolean> => {
+      const fresh = await findRing(db, ringId);
+      if (!fresh || ringVersion(fresh) !== ringVersion(ring)) return false;
+      if (decision.kind !== 'start') return true;
+      // Starting depends on every other ring (one ring mid-release at a time): decide again on what is committed.
+      const again = decideRing({ ...view, ring: fresh, rings: await ringsGating(db, fresh) }, options);
+      return again.kind === 'start' && again.to === decision.to;
+    };
+    if (decision.kind === 'check-slo') return await checkSlo(deps, ring, groups, decision.until, stillHolds);
+    return await applyRingDecision(deps, ring, decision, stillHolds);
   } finally {
-    await releaseLease(store.db, 'rings', ringId, owner);
+    await lease.release();
   }
 }
 
-async function checkSlo(deps: EngineDeps, ring: Ring, groups: Awaited<ReturnType<typeof groupsOfRing>>, soakUntil: number): Promise<StepResult> {
+/**
+ * Everything about a ring a decision rests on, as one comparable string: all of it but the lease (renewed in the
+ * background) and the status message (only ever written with next_check_at, which is compared).
+ */
+function ringVersion(ring: Ring): string {
+  const { lockedBy: _by, lockedAt: _at, lockedUntil: _until, statusMessage: _message, ...rest } = ring;
+  return JSON.stringify(rest);
+}
+
+type StillHolds = (db: Kysely<Database>) => Promise<boolean>;
+
+async function checkSlo(deps: EngineDeps, ring: Ring, groups: Awaited<ReturnType<typeof groupsOfRing>>, soakUntil: number, stillHolds: StillHolds): Promise<StepResult> {
   let breach: string | null = null;
   let error: string | null = null;
   try {
@@ -49,27 +76,31 @@ async function checkSlo(deps: EngineDeps, ring: Ring, groups: Awaited<ReturnType
     error = cause instanceof Error ? cause.message : String(cause);
   }
   const now = deps.clock.now();
-  if (breach) return applyRingDecision(deps, ring, { kind: 'fail', to: 'soaking-failed', reason: breach });
+  if (breach) return applyRingDecision(deps, ring, { kind: 'fail', to: 'soaking-failed', reason: breach }, stillHolds);
   const next = Math.min(soakUntil, now + deps.config.sloIntervalMs);
   const message = `soaking until ${new Date(soakUntil).toISOString()}; SLO ${error ? `check failed (${error}), retrying` : 'healthy'}`;
-  return applyRingDecision(deps, ring, { kind: 'wait', until: next, message });
+  return applyRingDecision(deps, ring, { kind: 'wait', until: next, message }, stillHolds);
 }
 
-async function applyRingDecision(deps: EngineDeps, ring: Ring, decision: RingDecision): Promise<StepResult> {
+async function applyRingDecision(deps: EngineDeps, ring: Ring, decision: RingDecision, stillHolds: StillHolds): Promise<StepResult> {
   const { store, clock, owner, sinks } = deps;
   const now = clock.now();
   if (decision.kind === 'wait') {
+    // Every request that changes a ring, and every group that moves, sets next_check_at to say "look again":
+    // if it changed since the read, this wait is stale and the ring stays due.
     await store.db
       .updateTable('rings')
       .set({ status_message: decision.message, next_check_at: decision.until ?? NO_DEADLINE })
       .where('id', '=', ring.id)
       .where('state', '=', ring.state)
+      .where('next_check_at', '=', ring.nextCheckAt)
       .where('locked_by', '=', owner)
       .execute();
     return 'waiting';
   }
   return store.db.transaction().execute(async (trx) => {
     await takeRingGate(trx, now);
+    if (!(await stillHolds(trx))) return 'skipped';
     const record = (to: RingState, message: string, extra: Record<string, unknown> = {}) =>
       recordEvent(trx, { kind: 'ring.state', actor: SUPERVISOR_ACTOR, ringId: ring.id, rolloutId: ring.rolloutId, oldState: ring.state, newState: to, message, data: { ringName: ring.name, ...extra } }, { now, sinks });
     const move = async (to: RingState, changes: RingRowUpdate, message: string, extra?: Record<string, unknown>): Promise<Ring | undefined> => {
@@ -147,6 +178,8 @@ async function applyRingDecision(deps: EngineDeps, ring: Ring, decision: RingDec
         const moved = await move(decision.to, { failure_reason: decision.reason, soak_until: null, rolling_back: 0, force_requested_by: null, next_check_at: NO_DEADLINE }, `ring ${ring.name} failed: ${decision.reason}`, { reason: decision.reason });
         if (!moved) return 'skipped';
         await cascadeFailure(deps, trx, ring, decision.reason, now);
+        // The cascade may have failed the ring woken above: wake whichever ring now heads the queue.
+        await wakeWaitingRings(trx, now);
         return 'progressed';
       }
       case 'delete': {
@@ -165,14 +198,19 @@ async function applyRingDecision(deps: EngineDeps, ring: Ring, decision: RingDec
   });
 }
 
-/** Rings waiting on a gate look again whenever any ring moves. */
+/**
+ * When a ring moves, the rings that may now go look again: the first ring in release order still waiting to
+ * release (no ring behind it can pass the ordering gates before it starts; forced rings and Force skip those
+ * gates and never wait on another ring) and the last ring waiting to roll back (rollbacks go in reverse order).
+ * Waking every waiting ring made each move cost one step per queued ring: 499 steps per move with 500 rings
+ * queued (bench/, load). The others' status messages are refreshed by the backstop pass every --poll seconds.
+ */
 async function wakeWaitingRings(db: Kysely<Database>, now: number): Promise<void> {
-  await db
-    .updateTable('rings')
-    .set({ next_check_at: now })
-    .where('state', 'in', [...RING_STATES_RELEASE_PENDING, 'release-rollback-requested'])
-    .where('next_check_at', '>', now)
-    .execute();
+  const head = (states: readonly RingState[], direction: 'asc' | 'desc') =>
+    db.selectFrom('rings').select('id').where('delete_at', '=', 0).where('state', 'in', [...states]).orderBy('priority', direction).orderBy('create_seq', direction).limit(1);
+  const ids = [...(await head(RING_STATES_RELEASE_PENDING, 'asc').execute()), ...(await head(['release-rollback-requested'], 'desc').execute())].map((r) => r.id);
+  if (ids.length === 0) return;
+  await db.updateTable('rings').set({ next_check_at: now }).where('id', 'in', ids).where('next_check_at', '>', now).execute();
 }
 
 /**

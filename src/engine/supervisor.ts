@@ -105,10 +105,24 @@ export class Supervisor {
     return { again, nextDeadline: await this.#nextDeadline() };
   }
 
+  /**
+   * When this loop next has something to do. A row leased by a step in progress (another replica's, or one of
+   * this process's group steps) cannot be stepped before its lease ends, so it counts from then: otherwise a
+   * step waiting on a slow provisioner call would have every replica re-run passes back to back until it ends.
+   * Its holder nudges its own loop when it finishes; a lease that expires is due at once.
+   */
   async #nextDeadline(): Promise<number | null> {
     const { db } = this.#deps.store;
-    const ring = await db.selectFrom('rings').select((eb) => eb.fn.min('next_check_at').as('at')).where('state', 'in', [...RING_STATES_PENDING_WORK]).executeTakeFirst();
-    const group = await db.selectFrom('installation_groups').select((eb) => eb.fn.min('next_check_at').as('at')).where('state', 'in', ROLLING_GROUP_STATES).executeTakeFirst();
+    const ring = await db
+      .selectFrom('rings')
+      .select((eb) => eb.fn.min(eb.case().when('locked_until', '>', eb.ref('next_check_at')).then(eb.ref('locked_until')).else(eb.ref('next_check_at')).end()).as('at'))
+      .where('state', 'in', [...RING_STATES_PENDING_WORK])
+      .executeTakeFirst();
+    const group = await db
+      .selectFrom('installation_groups')
+      .select((eb) => eb.fn.min(eb.case().when('locked_until', '>', eb.ref('next_check_at')).then(eb.ref('locked_until')).else(eb.ref('next_check_at')).end()).as('at'))
+      .where('state', 'in', ROLLING_GROUP_STATES)
+      .executeTakeFirst();
     const candidates = [ring?.at, group?.at].map((v) => (v === null || v === undefined ? NO_DEADLINE : Number(v))).filter((v) => v < NO_DEADLINE);
     return candidates.length ? Math.min(...candidates) : null;
   }

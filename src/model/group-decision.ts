@@ -45,11 +45,13 @@ export function describeProgress(status: GroupStatusCounts, stuck: readonly stri
 }
 
 /**
- * When to look at a rolling group's status again: soon after the update (a fast rollout is noticed within
- * a second or two), then backing off to at most `maxIntervalMs`.
+ * When to look at a rolling group's status again: soon after the update, then backing off to at most
+ * `maxIntervalMs`. Each wait is a tenth of the time elapsed (at least 200 ms), so a rollout is noticed within
+ * 10% of its duration: with a quarter, a 2 s rollout could be seen at 2.44 s, and an urgent release of three
+ * groups per ring ran 8–13% over its 6 s floor (bench/, urgent). It costs ~20 more status GETs per rollout.
  */
 export function nextStatusPollDelay(elapsedMs: number, maxIntervalMs: number): number {
-  return Math.min(maxIntervalMs, Math.max(200, Math.floor(elapsedMs / 4)));
+  return Math.min(maxIntervalMs, Math.max(200, Math.floor(elapsedMs / 10)));
 }
 
 /** Transient provisioner failures are retried this many times before the group fails. */

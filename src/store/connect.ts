@@ -9,17 +9,34 @@ import { badRequest } from '../model/errors.js';
 export interface Store {
   db: Kysely<Database>;
   dialect: DialectInfo;
-  /** The URL with any password hidden, for logs. */
+  /**
+   * The database URL with any password hidden, for logs: `sqlite:///abs/path.db` (the file resolved),
+   * `sqlite://:memory:`, `postgres://user:***@host:5432/db`. Without a password it opens the same database.
+   */
   description: string;
   close(): Promise<void>;
 }
 
 export interface ConnectOptions {
-  /** Postgres pool size. */
+  /** Postgres pool size (`--db-pool-size`). */
   poolSize?: number;
   /** How long SQLite waits for another writer before failing (ms). */
   busyTimeoutMs?: number;
+  /**
+   * Told when an idle pooled Postgres connection breaks (the server restarted, a failover, the network); the pool
+   * drops it and opens a new one on the next query. Default: one line on stderr. Never fatal.
+   */
+  onConnectionError?: (error: Error) => void;
 }
+
+/**
+ * Postgres sessions ended by the server when idle inside a transaction this long (ms). Elrond's transactions
+ * only talk to the database, so a session sitting idle in one belongs to a frozen or cut-off replica, and it
+ * may be holding the `ring-gate` row that every writer needs: the server ends it and the others carry on.
+ */
+export const PG_IDLE_IN_TRANSACTION_TIMEOUT_MS = 60_000;
+/** How long a query waits for a free pooled connection before failing (ms), instead of queueing forever. */
+export const PG_CONNECTION_TIMEOUT_MS = 30_000;
 
 export type ParsedDatabaseUrl = { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string };
 
@@ -41,8 +58,9 @@ export function parseDatabaseUrl(url: string): ParsedDatabaseUrl {
   );
 }
 
+/** The URL with its password hidden, in the userinfo (`user:pw@`) or as a `password=` parameter. */
 export function redactUrl(url: string): string {
-  return url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
+  return url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@').replace(/([?&]password=)[^&]*/gi, '$1***');
 }
 
 let pgTypesSet = false;
@@ -57,16 +75,27 @@ export function connect(url: string, options: ConnectOptions = {}): Store {
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('synchronous = NORMAL');
     const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
-    return { db, dialect: SQLITE, description: `sqlite ${parsed.file}`, close: () => db.destroy() };
+    return { db, dialect: SQLITE, description: `sqlite://${parsed.file}`, close: () => db.destroy() };
   }
   if (!pgTypesSet) {
     // BIGINT (int8) columns hold millisecond timestamps and ids, well inside Number's exact range.
     pg.types.setTypeParser(20, (value: string) => Number(value));
     pgTypesSet = true;
   }
-  const pool = new pg.Pool({ connectionString: parsed.url, max: options.poolSize ?? 10 });
+  const pool = new pg.Pool({
+    connectionString: parsed.url,
+    max: Math.max(1, options.poolSize ?? 10),
+    // Shown in pg_stat_activity, so a DBA can tell replicas' sessions apart (a URL's application_name wins).
+    fallback_application_name: 'elrond',
+    // Notice a dead server or a cut connection on an idle socket instead of waiting on it for hours.
+    keepAlive: true,
+    connectionTimeoutMillis: PG_CONNECTION_TIMEOUT_MS,
+    idle_in_transaction_session_timeout: PG_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+  });
+  // Without a listener an idle connection's error (e.g. Postgres restarting) would crash the process.
+  pool.on('error', options.onConnectionError ?? ((error) => process.stderr.write(`elrond: a database connection was lost (${error.message}); it will be reopened\n`)));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  return { db, dialect: POSTGRES, description: `postgres ${redactUrl(parsed.url)}`, close: () => db.destroy() };
+  return { db, dialect: POSTGRES, description: redactUrl(parsed.url), close: () => db.destroy() };
 }
 
 

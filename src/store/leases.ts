@@ -6,7 +6,9 @@ export type LeasedTable = 'rings' | 'installation_groups';
 
 /**
  * Take the lease on one row for `ttlMs`, if it is free or its holder's lease has expired (so a crashed
- * process never keeps a row locked). One conditional UPDATE: safe across processes on SQLite and Postgres.
+ * process never keeps a row locked). One conditional UPDATE: safe across processes on SQLite and Postgres
+ * (on Postgres a second UPDATE of the same row waits for the first to commit, then re-checks the WHERE on
+ * the new row, so exactly one of two racing processes gets it).
  *
  * @returns true when this owner now holds the lease.
  */
@@ -53,4 +55,81 @@ export async function releaseLease(db: Kysely<Database>, table: LeasedTable, id:
     .where('id', '=', id as string)
     .where('locked_by', '=', owner)
     .execute();
+}
+
+/** A lease renewed in the background until given back. */
+export interface HeldLease {
+  /** True once a renewal found the lease gone (taken over after expiring): the step's writes will not apply. */
+  readonly lost: boolean;
+  /** Stop renewing and give the lease back. */
+  release(): Promise<void>;
+}
+
+/**
+ * Renew a lease every third of its TTL while the caller works, so work slower than the TTL (a provisioner
+ * call near its timeout, a slow webhook) is never taken over by another process while this one is alive.
+ * A process that dies, or freezes, stops renewing, and its lease expires `ttlMs` after the last renewal.
+ * Renewal errors (the database briefly unreachable) count as a missed renewal, never as a crash.
+ *
+ * @example
+ * const keep = keepLeaseAlive(() => renewLease(db, 'rings', id, owner, clock.now(), ttl), ttl);
+ * try { await work(); } finally { await keep.stop(); }
+ */
+export function keepLeaseAlive(renew: () => Promise<boolean>, ttlMs: number): { readonly lost: boolean; stop(): Promise<void> } {
+  let lost = false;
+  let renewing: Promise<void> | null = null;
+  const timer = setInterval(() => {
+    // One renewal at a time: if the database is slow to answer, skip this beat rather than queue another.
+    if (renewing) return;
+    renewing = renew()
+      .then((held) => {
+        if (!held) lost = true;
+      })
+      .catch(() => {
+        // A missed renewal: the next one may succeed before the lease runs out.
+      })
+      .finally(() => {
+        renewing = null;
+      });
+  }, Math.max(50, Math.floor(ttlMs / 3)));
+  timer.unref();
+  return {
+    get lost() {
+      return lost;
+    },
+    async stop() {
+      clearInterval(timer);
+      await renewing;
+    },
+  };
+}
+
+/**
+ * Take the lease on a row and keep it while the caller works ({@link keepLeaseAlive}); undefined when another
+ * owner holds it. Always `release()` it in a `finally`.
+ *
+ * @example
+ * const lease = await holdLease(db, 'rings', id, owner, clock, ttlMs);
+ * if (!lease) return 'skipped';
+ * try { … } finally { await lease.release(); }
+ */
+export async function holdLease(
+  db: Kysely<Database>,
+  table: LeasedTable,
+  id: string | number,
+  owner: string,
+  clock: { now(): number },
+  ttlMs: number,
+): Promise<HeldLease | undefined> {
+  if (!(await acquireLease(db, table, id, owner, clock.now(), ttlMs))) return undefined;
+  const keep = keepLeaseAlive(() => renewLease(db, table, id, owner, clock.now(), ttlMs), ttlMs);
+  return {
+    get lost() {
+      return keep.lost;
+    },
+    async release() {
+      await keep.stop();
+      await releaseLease(db, table, id, owner);
+    },
+  };
 }

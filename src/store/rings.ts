@@ -2,7 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import type { Database, NewRingRow, RingRowUpdate } from './schema.js';
 import { ringRowToRing } from './rows.js';
 import type { Ring } from '../model/ring.js';
-import type { RingState } from '../model/ring-states.js';
+import { RING_STATES_RELEASE_IN_PROGRESS, RING_STATES_RELEASE_PENDING, type RingState } from '../model/ring-states.js';
 import { notFound } from '../model/errors.js';
 
 export interface RingPage {
@@ -56,6 +56,32 @@ export async function liveRingsInOrder(db: Kysely<Database>): Promise<Ring[]> {
     .orderBy('create_seq', 'asc')
     .execute();
   return rows.map(ringRowToRing);
+}
+
+/**
+ * The rings `ring`'s gates (model/gates.ts) can name, in release order, instead of every live ring: every ring
+ * mid-release, the first ring ahead of it still waiting to release, and the first ring after it rolling back.
+ * Each gate picks the first matching ring in release order, and that ring is always in this list, so
+ * `decideRing` decides exactly as with {@link liveRingsInOrder} while reading a handful of rows: with 500
+ * rings queued, reading every ring for every step made one ring's move cost ~5 s of queries (bench/, load).
+ */
+export async function ringsGating(db: Kysely<Database>, ring: Pick<Ring, 'id' | 'priority' | 'createSeq'>): Promise<Ring[]> {
+  const live = () => db.selectFrom('rings').selectAll().where('delete_at', '=', 0).where('id', '!=', ring.id).orderBy('priority', 'asc').orderBy('create_seq', 'asc');
+  const [busy, ahead, behind] = await Promise.all([
+    live().where('state', 'in', [...RING_STATES_RELEASE_IN_PROGRESS]).execute(),
+    live()
+      .where('state', 'in', [...RING_STATES_RELEASE_PENDING])
+      .where((eb) => eb.or([eb('priority', '<', ring.priority), eb.and([eb('priority', '=', ring.priority), eb('create_seq', '<', ring.createSeq)])]))
+      .limit(1)
+      .execute(),
+    live()
+      .where('state', '=', 'release-rollback-requested')
+      .where((eb) => eb.or([eb('priority', '>', ring.priority), eb.and([eb('priority', '=', ring.priority), eb('create_seq', '>', ring.createSeq)])]))
+      .limit(1)
+      .execute(),
+  ]);
+  const rows = new Map([...busy, ...ahead, ...behind].map((row) => [row.id, row]));
+  return [...rows.values()].sort((a, b) => a.priority - b.priority || a.create_seq - b.create_seq).map(ringRowToRing);
 }
 
 export async function ringsInStates(db: Kysely<Database>, states: readonly RingState[]): Promise<Ring[]> {
