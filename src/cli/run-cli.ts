@@ -1,4 +1,4 @@
-import { parseCommandLine } from '../commands/build-program.js';
+import { escapeControl, parseCommandLine } from '../commands/build-program.js';
 import { DEFAULT_SERVER_URL } from '../commands/common-options.js';
 import { renderOutput } from '../commands/render-output.js';
 import { inputString, type CommandContext } from '../commands/spec.js';
@@ -45,7 +45,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     return EXIT_OK;
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    io.stderr(`elrond: ${message.split('\n')[0]}\n`);
+    // One line, and nothing a server or a value could use to drive the terminal (found by test/cli-fuzz.test.ts:
+    // a 404 echoing an id typed as $'\e[2J' cleared the screen).
+    io.stderr(`elrond: ${escapeControl(message.trim())}\n`);
     return EXIT_FAILED;
   }
 }

@@ -171,6 +171,21 @@ function collectInput(spec: CommandSpec, command: Command, mode: ParseMode, env:
   return { input };
 }
 
+/** Control characters (a newline or a terminal escape code inside a value) as visible escapes. */
+export function escapeControl(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f]/g, (c) => ({ '\n': '\\n', '\r': '\\r', '\t': '\\t' })[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/**
+ * An error message that stays on its first line whatever the user typed: commander and Elrond echo values
+ * as given, so `--page $'1\n2'` split the message over two lines (and a value could carry terminal escape
+ * codes). Found by test/cli-fuzz.test.ts. Commander's own "(Did you mean …?)" line is kept.
+ */
+function oneLine(message: string): string {
+  const suggestion = /\n\(Did you mean [^\n]*\)$/.exec(message)?.[0] ?? '';
+  return escapeControl(message.slice(0, message.length - suggestion.length)) + suggestion;
+}
+
 /**
  * Parse one command line (CLI argv, or a tokenized slash-command text) into the command to run and its
  * input, or the help to show, or an error naming the bad flag or value followed by the usage.
@@ -183,7 +198,7 @@ export function parseCommandLine(argv: readonly string[], mode: ParseMode, env: 
     const cliOnly = COMMANDS.find((spec) => spec.cliOnly && spec.path.every((word, i) => argv[i] === word));
     if (cliOnly) {
       const name = cliOnly.path.join(' ');
-      return { error: `error: "${name}" is CLI-only: run "elrond ${name}" in a terminal where Elrond is installed.` };
+      return { error: oneLine(`error: "${name}" is CLI-only: run "elrond ${name}" in a terminal where Elrond is installed.`) };
     }
   }
   let out = '';
@@ -200,13 +215,17 @@ export function parseCommandLine(argv: readonly string[], mode: ParseMode, env: 
   } catch (error) {
     if (!(error instanceof CommanderError)) throw error;
     if (['commander.helpDisplayed', 'commander.help', 'commander.version'].includes(error.code)) return { help: out || err };
-    return { error: (err || error.message).trimEnd() };
+    // `err` is the message commander printed, then the usage hint.
+    const message = error.message.trimEnd();
+    const at = err.indexOf(message);
+    const hint = at >= 0 ? err.slice(at + message.length) : err;
+    return { error: `${oneLine(message)}${hint}`.trimEnd() };
   }
   if (!matched) return { help: program.helpInformation() };
   const { spec, command } = matched;
   const collected = collectInput(spec, command, mode, env);
-  if ('error' in collected) return { error: `${collected.error}\n${usageHint(mode, spec.path, true)}` };
+  if ('error' in collected) return { error: `${oneLine(collected.error)}\n${usageHint(mode, spec.path, true)}` };
   const problem = spec.validate?.(collected.input);
-  if (problem) return { error: `error: ${problem}\n${usageHint(mode, spec.path, true)}` };
+  if (problem) return { error: `${oneLine(`error: ${problem}`)}\n${usageHint(mode, spec.path, true)}` };
   return { spec, input: collected.input };
 }

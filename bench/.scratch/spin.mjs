@@ -1,0 +1,35 @@
+// Does a restarted server spin while a dead process's leases run out?
+const root = '/work/main/dist';
+const { FakeProvisioner } = await import(`${root}/test/fakes/fake-provisioner.js`);
+const { seedDatabase, createProvisionerGroups } = await import(`${root}/bench/lib/seed.js`);
+const { ElrondProcess, freePort } = await import(`${root}/bench/lib/elrond-process.js`);
+const { DbReader } = await import(`${root}/bench/lib/db-reader.js`);
+const { requestRelease, waitForRelease } = await import(`${root}/bench/lib/release-driver.js`);
+const { mkdtempSync } = await import('node:fs');
+const Database = (await import('/work/main/node_modules/better-sqlite3/lib/index.js')).default;
+const dir = mkdtempSync('/tmp/elrond-spin-');
+const prov = new FakeProvisioner({ rolloutDurationMs: 3000 }); const purl = await prov.start();
+const pgs = createProvisionerGroups(prov, 2, 1);
+await seedDatabase(`${dir}/x.db`, { rings: 2, groupsPerRing: 1, ringSoakSeconds: 0, provisionerGroupId: (r, g) => pgs[r][g] });
+const port = await freePort();
+const opts = { database: `sqlite://${dir}/x.db`, provisionerUrl: purl, port, leaseDuration: Number(process.env.LEASE ?? 10) };
+let server = await ElrondProcess.start(opts);
+const { requestedAt } = await requestRelease(server.url, 'v2', false);
+await new Promise((r) => setTimeout(r, 500));
+// Fake a crash mid-step: kill, then mark the ring's lease as held by a dead owner (as a kill mid-step leaves it).
+await server.kill();
+const db = new Database(`${dir}/x.db`);
+const now = Date.now();
+db.prepare("update rings set locked_by = 'dead-owner', locked_at = ?, locked_until = ?, next_check_at = ? where priority = 1").run(now, now + opts.leaseDuration * 1000, now);
+db.close();
+server = await ElrondProcess.start(opts);
+const c0 = server.cpuMs(); const t0 = Date.now();
+await new Promise((r) => setTimeout(r, 3000));
+console.log('CPU during the dead lease:', ((server.cpuMs() - c0) / (Date.now() - t0) * 1000).toFixed(0), 'ms/s');
+const reader = new DbReader(`${dir}/x.db`);
+await waitForRelease(reader, 'v2', 60000);
+console.log('release done after', Date.now() - requestedAt, 'ms');
+const c1 = server.cpuMs(); const t1 = Date.now();
+await new Promise((r) => setTimeout(r, 2000));
+console.log('CPU idle afterwards:', ((server.cpuMs() - c1) / (Date.now() - t1) * 1000).toFixed(0), 'ms/s');
+await server.stop(); await prov.stop();

@@ -1,0 +1,469 @@
+/**
+ * `npm run bench`: Elrond's speed, measured on real `elrond server` processes (the built binary) on
+ * 127.0.0.1 with real time, against the test fakes started in this process. Prints a table and writes
+ * bench/results.json. Scenarios (all by default, or name some: `node dist/bench/run-benchmarks.js urgent`):
+ *
+ *   orchestration  10 rings × 3 groups, zero soak, instant rollouts: request → last ring stable
+ *   urgent         the same forced, each group's rollout taking 2 s: vs the 6 s physical limit
+ *   soak           20 ring soaks of 2 s: how late each ends after its deadline
+ *   load           500 rings, a release running: /elrond ring list, /elrond status, GET /api/rings under autocannon
+ *   scale          5,000 rings / 25,000 groups: idle tick, GET /api/rings?per_page=100, memory, start-up
+ *
+ * Flags: --profile (servers write V8 CPU profiles to bench/profiles/), --quick (shorter load runs).
+ */
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import { execSync } from 'node:child_process';
+import os from 'node:os';
+import path from 'node:path';
+import autocannon from 'autocannon';
+import { FakeProvisioner } from '../test/fakes/fake-provisioner.js';
+import { FakeMattermost } from '../test/fakes/fake-mattermost.js';
+import { ElrondProcess, liveProcessCount, repoRoot } from './lib/elrond-process.js';
+import { DbReader } from './lib/db-reader.js';
+import { createProvisionerGroups, seedDatabase, type SeededRing } from './lib/seed.js';
+import { callApi, releaseTimeline, requestRelease, waitForRelease, type ReleaseTimeline } from './lib/release-driver.js';
+import { simulateOriginal, type SimRing } from './lib/original-simulator.js';
+import { mean, median, ms, percentile, seconds, sleep } from './lib/stats.js';
+import { Supervisor } from '../src/engine/supervisor.js';
+import { connect } from '../src/store/connect.js';
+import { systemClock } from '../src/model/clock.js';
+import { createLogger } from '../src/logging.js';
+
+interface Row {
+  benchmark: string;
+  measured: string;
+  target: string;
+  original: string;
+  ok: boolean | null;
+}
+
+const argv = process.argv.slice(2);
+const PROFILE = argv.includes('--profile');
+const QUICK = argv.includes('--quick');
+const ALL = ['orchestration', 'urgent', 'soak', 'load', 'scale'] as const;
+type Scenario = (typeof ALL)[number];
+const chosen: Scenario[] = argv.filter((a) => !a.startsWith('--')).length ? (argv.filter((a) => (ALL as readonly string[]).includes(a)) as Scenario[]) : [...ALL];
+
+const ROOT = repoRoot();
+const WORK = mkdtempSync(path.join(os.tmpdir(), 'elrond-bench-'));
+const PROFILE_DIR = path.join(ROOT, 'bench', 'profiles');
+const LOG_FILE = path.join(WORK, 'servers.log');
+const rows: Row[] = [];
+const results: Record<string, unknown> = {};
+
+function log(message: string): void {
+  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
+}
+
+function machine() {
+  const cpuinfo = readFileSync('/proc/cpuinfo', 'utf8');
+  const model = /model name\s*:\s*(.+)/.exec(cpuinfo)?.[1]?.trim() ?? os.cpus()[0]?.model ?? 'unknown';
+  let free = '';
+  try {
+    free = execSync('free -h', { encoding: 'utf8' }).trim();
+  } catch {
+    free = `${Math.round(os.totalmem() / 2 ** 30)} GiB total`;
+  }
+  return { nproc: os.availableParallelism(), cpuModel: model, node: process.version, free, platform: `${os.type()} ${os.release()}` };
+}
+
+async function startServer(database: string, provisionerUrl: string, extra: { args?: string[]; poll?: number; name: string }): Promise<ElrondProcess> {
+  if (PROFILE) mkdirSync(PROFILE_DIR, { recursive: true });
+  return ElrondProcess.start({
+    database,
+    provisionerUrl,
+    poll: extra.poll ?? 30,
+    args: extra.args ?? [],
+    logFile: LOG_FILE,
+    ...(PROFILE ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, `--cpu-prof-name=${extra.name}-${Date.now()}.cpuprofile`] } : {}),
+  });
+}
+
+function simRings(count: number, groups: number, ringSoak: number, groupRollout: number): SimRing[] {
+  return Array.from({ length: count }, (_, i) => ({ priority: i + 1, soakSeconds: ringSoak, groups: Array.from({ length: groups }, () => ({ soakSeconds: 0, rolloutSeconds: groupRollout })) }));
+}
+
+function summary(timeline: ReleaseTimeline) {
+  return {
+    totalMs: timeline.totalMs,
+    handoffMs: { p50: median(timeline.handoffMs), max: Math.max(...timeline.handoffMs, Number.NaN) },
+    handoffToPutMs: { p50: median(timeline.handoffToPutMs), max: Math.max(...timeline.handoffToPutMs) },
+    groupHandoffMs: { p50: median(timeline.groupHandoffMs), max: Math.max(...timeline.groupHandoffMs) },
+    transitionGapMs: { mean: mean(timeline.transitionGapsMs), p50: median(timeline.transitionGapsMs), max: Math.max(...timeline.transitionGapsMs), count: timeline.transitionGapsMs.length },
+    ringStartMs: timeline.ringStartMs,
+    ringStableMs: timeline.ringStableMs,
+  };
+}
+
+// ------------------------------------------------------------------------------------------------------
+// 1. Orchestration overhead: 10 × 3, zero soak, instant rollouts.
+
+async function orchestration(): Promise<void> {
+  const provisioner = new FakeProvisioner({ settleInstantly: true });
+  const provisionerUrl = await provisioner.start();
+  const file = path.join(WORK, 'orchestration.db');
+  const pgs = createProvisionerGroups(provisioner, 10, 3);
+  const rings = await seedDatabase(file, { rings: 10, groupsPerRing: 3, ringSoakSeconds: 0, provisionerGroupId: (r, g) => pgs[r]![g]! });
+  const server = await startServer(`sqlite://${file}`, provisionerUrl, { name: 'orchestration' });
+  const reader = new DbReader(file);
+  try {
+    const runs = [];
+    for (const version of ['v2', 'v3', 'v4', 'v5', 'v6']) {
+      const { requestedAt } = await requestRelease(server.url, version, false);
+      const rolloutId = await waitForRelease(reader, version, 60_000);
+      const timeline = releaseTimeline(reader, rolloutId, requestedAt, rings, provisioner, version);
+      runs.push(summary(timeline));
+      log(`orchestration ${version}: total ${ms(timeline.totalMs)}, ring handoff max ${ms(Math.max(...timeline.handoffMs))}, transitions ${timeline.transitionGapsMs.length}`);
+      await sleep(200);
+    }
+    const sim = simulateOriginal(simRings(10, 3, 0, 0), { force: false });
+    const totals = runs.map((r) => r.totalMs);
+    const cold = runs[0]!;
+    const handoffMax = Math.max(...runs.map((r) => r.handoffToPutMs.max));
+    const gapMax = Math.max(...runs.map((r) => r.transitionGapMs.max));
+    const perRing = runs.map((r) => r.totalMs / 10);
+    results.orchestration = { runs, totalsMs: totals, original: { totalSeconds: sim.totalSeconds, runs: sim.runs, perRingSeconds: sim.totalSeconds / 10 }, ratio: (sim.totalSeconds * 1000) / median(totals) };
+    rows.push({
+      benchmark: 'Orchestration: 10 rings × 3 groups, zero soak, request → last ring stable',
+      measured: `${ms(median(totals))} median of ${totals.length} (first/cold ${ms(cold.totalMs)}, worst ${ms(Math.max(...totals))})`,
+      target: '< 3 s',
+      original: `${seconds(sim.totalSeconds * 1000)} (${sim.runs} loop runs) → ${Math.round((sim.totalSeconds * 1000) / median(totals)).toLocaleString('en-US')}× slower`,
+      ok: Math.max(...totals) < 3000,
+    });
+    rows.push({
+      benchmark: 'Orchestration: per ring transition (ring N stable → ring N+1 first PUT), worst of all runs',
+      measured: `${ms(handoffMax)} (p50 ${ms(median(runs.map((r) => r.handoffToPutMs.p50)))}); per ring incl. 3 groups ${ms(median(perRing))}; any state change → next ≤ ${ms(gapMax)}`,
+      target: '< 100 ms',
+      original: `${seconds((sim.totalSeconds * 1000) / 10)} per ring (8 loop runs × 30 s)`,
+      ok: handoffMax < 100,
+    });
+  } finally {
+    reader.close();
+    await server.stop();
+    await provisioner.stop();
+  }
+}
+
+// ------------------------------------------------------------------------------------------------------
+// 2. Urgent release: forced, each group's rollout takes 2 s; limit 3 groups × 2 s = 6 s.
+
+async function urgent(): Promise<void> {
+  const provisioner = new FakeProvisioner({ settleInstantly: false, rolloutDurationMs: 2000 });
+  const provisionerUrl = await provisioner.start();
+  const file = path.join(WORK, 'urgent.db');
+  const pgs = createProvisionerGroups(provisioner, 10, 3);
+  const rings = await seedDatabase(file, { rings: 10, groupsPerRing: 3, ringSoakSeconds: 3600, provisionerGroupId: (r, g) => pgs[r]![g]! });
+  const server = await startServer(`sqlite://${file}`, provisionerUrl, { name: 'urgent' });
+  const reader = new DbReader(file);
+  const limitMs = 6000;
+  try {
+    const runs = [];
+    for (const version of ['v2', 'v3', 'v4']) {
+      const { requestedAt } = await requestRelease(server.url, version, true);
+      const rolloutId = await waitForRelease(reader, version, 120_000);
+      const timeline = releaseTimeline(reader, rolloutId, requestedAt, rings, provisioner, version);
+      runs.push(summary(timeline));
+      log(`urgent ${version}: total ${ms(timeline.totalMs)} (${((timeline.totalMs / limitMs - 1) * 100).toFixed(1)}% over the limit)`);
+      await sleep(200);
+    }
+    const sim = simulateOriginal(simRings(10, 3, 3600, 2), { force: true });
+    const totals = runs.map((r) => r.totalMs);
+    results.urgent = { runs, totalsMs: totals, limitMs, original: { totalSeconds: sim.totalSeconds, runs: sim.runs }, overLimitPercent: totals.map((t) => (t / limitMs - 1) * 100) };
+    rows.push({
+      benchmark: 'Urgent release: 10 × 3 forced, 2 s per group rollout; physical limit 6 s',
+      measured: `${ms(median(totals))} median of ${totals.length} (+${((median(totals) / limitMs - 1) * 100).toFixed(1)}%; worst ${ms(Math.max(...totals))}, +${((Math.max(...totals) / limitMs - 1) * 100).toFixed(1)}%)`,
+      target: '≤ 6.6 s (within 10%)',
+      original: `${seconds(sim.totalSeconds * 1000)} (one group at a time system-wide, 60 s status sleeps)`,
+      ok: Math.max(...totals) <= limitMs * 1.1,
+    });
+  } finally {
+    reader.close();
+    await server.stop();
+    await provisioner.stop();
+  }
+}
+
+// ------------------------------------------------------------------------------------------------------
+// 3. Soak precision: 20 ring soaks of 2 s.
+
+async function soak(): Promise<void> {
+  const provisioner = new FakeProvisioner({ settleInstantly: true });
+  const provisionerUrl = await provisioner.start();
+  const file = path.join(WORK, 'soak.db');
+  const pgs = createProvisionerGroups(provisioner, 20, 1);
+  await seedDatabase(file, { rings: 20, groupsPerRing: 1, ringSoakSeconds: 2, provisionerGroupId: (r, g) => pgs[r]![g]! });
+  const server = await startServer(`sqlite://${file}`, provisionerUrl, { name: 'soak' });
+  const reader = new DbReader(file);
+  try {
+    await requestRelease(server.url, 'v2', false);
+    const rolloutId = await waitForRelease(reader, 'v2', 180_000, 20);
+    const events = reader.events(rolloutId).filter((e) => e.kind === 'ring.state');
+    const lateness: number[] = [];
+    for (const started of events.filter((e) => e.new_state === 'soaking-requested')) {
+      // The soak's deadline is in its event message ("soaking until <ISO with ms>"), exactly as stored.
+      const iso = /soaking until (\S+Z)/.exec(started.message)?.[1];
+      const ended = events.find((e) => e.ring_id === started.ring_id && e.id > started.id && e.new_state === 'stable');
+      if (!iso || !ended) throw new Error(`soak of ring ${started.ring_id} has no deadline or end: ${started.message}`);
+      lateness.push(ended.at - Date.parse(iso));
+    }
+    const sim = simulateOriginal(simRings(20, 1, 2, 0), { force: false });
+    results.soak = { soaks: lateness.length, latenessMs: lateness, p50: median(lateness), p99: percentile(lateness, 99), max: Math.max(...lateness), original: { latenessSeconds: sim.soakLateness } };
+    log(`soak: ${lateness.length} soaks, lateness p50 ${ms(median(lateness))} p99 ${ms(percentile(lateness, 99))}`);
+    rows.push({
+      benchmark: `Soak precision: ${lateness.length} soaks of 2 s, end after deadline`,
+      measured: `p50 ${ms(median(lateness))}, p99 ${ms(percentile(lateness, 99))}, max ${ms(Math.max(...lateness))}`,
+      target: 'p99 < 250 ms',
+      original: `${seconds(median(sim.soakLateness) * 1000)} late (next 30 s poll)`,
+      ok: lateness.length === 20 && percentile(lateness, 99) < 250,
+    });
+  } finally {
+    reader.close();
+    await server.stop();
+    await provisioner.stop();
+  }
+}
+
+// ------------------------------------------------------------------------------------------------------
+// 4. Chat and API under load: 500 rings, a release running, autocannon 15 s × 50 connections per target.
+
+async function load(): Promise<void> {
+  const provisioner = new FakeProvisioner({ settleInstantly: false, rolloutDurationMs: 1000 });
+  const provisionerUrl = await provisioner.start();
+  const mm = new FakeMattermost();
+  const mmUrl = await mm.start();
+  const team = mm.addTeam({ name: 'release' });
+  const channel = mm.addChannel({ teamId: team.id, name: 'releases' });
+  const bot = mm.addBot({ username: 'elrond-bot' });
+  mm.addChannelMember(channel.id, bot.userId);
+  const user = mm.addUser({ username: 'bench' });
+  mm.addChannelMember(channel.id, user.id);
+  const file = path.join(WORK, 'load.db');
+  const pgs = createProvisionerGroups(provisioner, 500, 1, { installations: 1 });
+  await seedDatabase(file, { rings: 500, groupsPerRing: 1, ringSoakSeconds: 0, provisionerGroupId: (r, g) => pgs[r]![g]! });
+  const token = 'bench-slash-token';
+  const server = await startServer(`sqlite://${file}`, provisionerUrl, {
+    name: 'load',
+    args: ['--mattermost-url', mmUrl, '--mattermost-token', bot.token, '--mattermost-team', 'release', '--notify-channel', 'release/releases', '--slash-command-token', token],
+  });
+  const reader = new DbReader(file);
+  const duration = QUICK ? 5 : 15;
+  try {
+    await requestRelease(server.url, 'v2', false);
+    await sleep(2000);
+    const form = (text: string) =>
+      new URLSearchParams({ token, team_id: team.id, team_domain: 'release', channel_id: channel.id, channel_name: 'releases', user_id: user.id, user_name: 'bench', command: '/elrond', text, response_url: `${mmUrl}/hooks/commands/none`, trigger_id: 'bench' }).toString();
+    const targets = [
+      { name: '/elrond ring list', method: 'POST', path: '/mattermost/command', body: form('ring list'), contentType: 'application/x-www-form-urlencoded' },
+      { name: '/elrond status', method: 'POST', path: '/mattermost/command', body: form('status'), contentType: 'application/x-www-form-urlencoded' },
+      { name: 'GET /api/rings', method: 'GET', path: '/api/rings' },
+    ];
+    const measured = [];
+    for (const target of targets) {
+      // Sanity: one request answers 200 with the expected content.
+      const probe = await fetch(`${server.url}${target.path}`, { method: target.method, ...(target.body ? { body: target.body, headers: { 'Content-Type': target.contentType! } } : {}) });
+      const probeText = await probe.text();
+      if (probe.status !== 200) throw new Error(`${target.name} answered ${probe.status}: ${probeText.slice(0, 300)}`);
+      const before = reader.rings().filter((r) => r.state === 'stable' && r.active_release_id === r.desired_release_id).length;
+      const cpuBefore = server.cpuMs();
+      const result = await autocannon({
+        url: `${server.url}${target.path}`,
+        method: target.method,
+        connections: 50,
+        duration,
+        ...(target.body ? { body: target.body, headers: { 'content-type': target.contentType! } } : {}),
+      });
+      const cpu = (server.cpuMs() - cpuBefore) / (duration * 1000);
+      const after = reader.rings().filter((r) => r.state === 'stable' && r.active_release_id === r.desired_release_id).length;
+      const entry = {
+        name: target.name,
+        responseBytes: probeText.length,
+        p50: result.latency.p50,
+        p99: result.latency.p99,
+        max: result.latency.max,
+        requestsPerSecond: result.requests.average,
+        total: result.requests.total,
+        non2xx: result.non2xx,
+        errors: result.errors,
+        timeouts: result.timeouts,
+        serverCpuCores: cpu,
+        ringsReleasedDuringRun: after - before,
+      };
+      measured.push(entry);
+      log(`load ${target.name}: p99 ${entry.p99} ms, ${Math.round(entry.requestsPerSecond)} req/s, non2xx ${entry.non2xx}, errors ${entry.errors}, server CPU ${cpu.toFixed(2)} cores, ${entry.ringsReleasedDuringRun} rings released meanwhile`);
+      rows.push({
+        benchmark: `Load (500 rings, release running): ${target.name}, 50 connections, ${duration} s`,
+        measured: `p99 ${entry.p99} ms (p50 ${entry.p50}), ${Math.round(entry.requestsPerSecond).toLocaleString('en-US')} req/s, ${entry.non2xx + entry.errors + entry.timeouts} failed; ${entry.ringsReleasedDuringRun} rings released meanwhile`,
+        target: 'p99 < 50 ms, ≥ 1,000 req/s',
+        original: 'no chat; API had no load figures',
+        ok: entry.p99 < 50 && entry.requestsPerSecond >= 1000 && entry.non2xx + entry.errors + entry.timeouts === 0,
+      });
+      await sleep(500);
+    }
+    results.load = { rings: 500, durationSeconds: duration, connections: 50, targets: measured, mattermostPosts: mm.posts(channel.id).length };
+  } finally {
+    reader.close();
+    await server.stop();
+    await provisioner.stop();
+    await mm.stop();
+  }
+}
+
+// ------------------------------------------------------------------------------------------------------
+// 5. Scale: 5,000 rings with 25,000 groups.
+
+async function scale(): Promise<void> {
+  const provisioner = new FakeProvisioner({ settleInstantly: true });
+  const provisionerUrl = await provisioner.start();
+  const file = path.join(WORK, 'scale.db');
+  const seedStarted = performance.now();
+  const rings: SeededRing[] = await seedDatabase(file, { rings: 5000, groupsPerRing: 5, ringSoakSeconds: 3600 });
+  log(`scale: seeded ${rings.length} rings / ${rings.length * 5} groups in ${ms(performance.now() - seedStarted)}`);
+
+  // Idle supervisor tick, timed in this process on the same database (the server's code, from dist).
+  const store = connect(`sqlite://${file}`);
+  const supervisor = new Supervisor(
+    {
+      store,
+      clock: systemClock,
+      log: createLogger({ silent: true }),
+      sinks: [],
+      provisioner: { getGroup: () => Promise.reject(new Error('unused')), updateGroup: () => Promise.reject(new Error('unused')), getGroupStatus: () => Promise.reject(new Error('unused')), installations: () => Promise.resolve([]) },
+      config: { maxParallelGroups: 1, groupReleaseTimeoutMs: 3_600_000, statusIntervalMs: 10_000, leaseMs: 60_000, sloIntervalMs: 60_000 },
+      owner: 'bench-tick',
+      random: Math.random,
+    },
+    { pollSeconds: 0, rings: true, groups: true },
+  );
+  const ticks: number[] = [];
+  for (let i = 0; i < 220; i++) {
+    const started = performance.now();
+    await supervisor.runUntilIdle(1);
+    if (i >= 20) ticks.push(performance.now() - started);
+  }
+  await supervisor.stop();
+  await store.close();
+  log(`scale: idle tick p50 ${ms(median(ticks))} p99 ${ms(percentile(ticks, 99))}`);
+
+  const startups: number[] = [];
+  let server: ElrondProcess | undefined;
+  try {
+    for (let i = 0; i < 3; i++) {
+      server = await startServer(`sqlite://${file}`, provisionerUrl, { name: 'scale', poll: 30 });
+      startups.push(server.startupMs);
+      if (i < 2) {
+        await server.stop();
+        server = undefined;
+      }
+    }
+    const running = server!;
+    await sleep(1000);
+    const rssIdle = running.rssMiB();
+    // The real process's backstop: CPU per idle second with --poll 30 (cron + outbox, nothing due).
+    const cpu0 = running.cpuMs();
+    await sleep(5000);
+    const idleCpuPerSecond = (running.cpuMs() - cpu0) / 5;
+    const probe = await callApi(running.url, 'GET', '/rings?per_page=100');
+    if (probe.status !== 200 || (probe.body as unknown[]).length !== 100) throw new Error(`GET /api/rings?per_page=100 answered ${probe.status}`);
+    const pages = [];
+    for (const [label, query, connections] of [
+      ['first page', 'per_page=100', 1],
+      ['first page', 'per_page=100', 10],
+      ['last page', 'per_page=100&page=49', 10],
+      ['first page', 'per_page=100', 50],
+    ] as const) {
+      const result = await autocannon({ url: `${running.url}/api/rings?${query}`, connections, duration: QUICK ? 4 : 10 });
+      pages.push({ label, query, connections, p50: result.latency.p50, p99: result.latency.p99, rps: result.requests.average, failed: result.non2xx + result.errors + result.timeouts });
+      log(`scale GET /api/rings?${query} @${connections}: p99 ${result.latency.p99} ms, ${Math.round(result.requests.average)} req/s`);
+      await sleep(300);
+    }
+    const rssLoaded = running.rssMiB();
+    const whole = await callApi(running.url, 'GET', '/rings?per_page=-1', undefined, 60_000);
+    const rssAfterAll = running.rssMiB();
+    results.scale = { rings: 5000, groups: 25000, idleTickMs: { p50: median(ticks), p99: percentile(ticks, 99), max: Math.max(...ticks), samples: ticks.length }, idleCpuMsPerSecond: idleCpuPerSecond, startupMs: startups, rssMiB: { idle: rssIdle, afterLoad: rssLoaded, afterListingAll: rssAfterAll }, listAllStatus: whole.status, pages };
+    rows.push({ benchmark: 'Scale (5,000 rings / 25,000 groups): supervisor tick, nothing to do', measured: `p50 ${ms(median(ticks))}, p99 ${ms(percentile(ticks, 99))} (full pass); server idle CPU ${idleCpuPerSecond.toFixed(1)} ms/s`, target: '< 20 ms', original: 'n/a', ok: percentile(ticks, 99) < 20 });
+    const [first1, first10, last10, first50] = pages;
+    const pageKb = Math.round(Buffer.byteLength(JSON.stringify(probe.body)) / 1024);
+    rows.push({
+      benchmark: `Scale: GET /api/rings?per_page=100 (${pageKb} KB per page), one client`,
+      measured: `p99 ${first1!.p99} ms, p50 ${first1!.p50} ms (${Math.round(first1!.rps).toLocaleString('en-US')} req/s)`,
+      target: 'p99 < 30 ms',
+      original: 'n/a',
+      ok: first1!.p99 < 30 && first1!.failed === 0,
+    });
+    rows.push({
+      benchmark: 'Scale: GET /api/rings?per_page=100, 10 / 50 concurrent clients',
+      measured: `10: p99 ${first10!.p99} ms (${Math.round(first10!.rps).toLocaleString('en-US')} req/s), last page p99 ${last10!.p99} ms; 50: p99 ${first50!.p99} ms`,
+      target: 'p99 < 30 ms',
+      original: 'n/a',
+      ok: first10!.p99 < 30 && last10!.p99 < 30 && first10!.failed + last10!.failed === 0,
+    });
+    rows.push({ benchmark: 'Scale: resident memory of the server', measured: `${rssIdle.toFixed(0)} MiB idle, ${rssLoaded.toFixed(0)} MiB after load, ${rssAfterAll.toFixed(0)} MiB after listing all rings`, target: '< 250 MB', original: 'n/a', ok: Math.max(rssIdle, rssLoaded) < 250 });
+    rows.push({ benchmark: 'Scale: start-up (spawn → listening)', measured: `${startups.map((s) => ms(s)).join(', ')}`, target: '< 2 s', original: 'n/a', ok: Math.max(...startups) < 2000 });
+  } finally {
+    await server?.stop();
+    await provisioner.stop();
+  }
+}
+
+// ------------------------------------------------------------------------------------------------------
+
+function printTable(): string {
+  const headers = ['Benchmark', 'Measured', 'Target', 'Original (simulated)', ''];
+  const body = rows.map((r) => [r.benchmark, r.measured, r.target, r.original, r.ok === null ? '' : r.ok ? 'PASS' : 'MISS']);
+  const widths = headers.map((h, i) => Math.min(70, Math.max(h.length, ...body.map((b) => b[i]!.length))));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ');
+  return [line(headers), widths.map((w) => '-'.repeat(w)).join('-|-'), ...body.map(line)].join('\n');
+}
+
+async function main(): Promise<number> {
+  const started = new Date();
+  const loadBefore = os.loadavg();
+  log(`scenarios: ${chosen.join(', ')}; load average ${loadBefore.map((l) => l.toFixed(2)).join(' ')}; work dir ${WORK}`);
+  const failures: string[] = [];
+  const run: Record<Scenario, () => Promise<void>> = { orchestration, urgent, soak, load, scale };
+  for (const name of chosen) {
+    const t = performance.now();
+    try {
+      await run[name]();
+    } catch (error) {
+      failures.push(`${name}: ${(error as Error).stack ?? String(error)}`);
+      rows.push({ benchmark: name, measured: `ERROR: ${(error as Error).message.split('\n')[0]}`, target: '', original: '', ok: false });
+      log(`${name} failed: ${(error as Error).message}\nserver log: ${LOG_FILE}`);
+    }
+    log(`${name} done in ${seconds(performance.now() - t)}`);
+  }
+  const table = printTable();
+  const markdown = [
+    '| Benchmark | Measured | Target | Original (simulated) | |',
+    '|---|---|---|---|---|',
+    ...rows.map((r) => `| ${[r.benchmark, r.measured, r.target, r.original, r.ok === null ? '' : r.ok ? 'PASS' : 'MISS'].map((c) => c.replace(/\|/g, '\\|')).join(' | ')} |`),
+  ].join('\n');
+  const loadAfter = os.loadavg();
+  const output = {
+    command: `npm run bench${argv.length ? ` -- ${argv.join(' ')}` : ''}`,
+    startedAt: started.toISOString(),
+    finishedAt: new Date().toISOString(),
+    machine: machine(),
+    loadAverage: { before: loadBefore, after: loadAfter },
+    rows,
+    markdown,
+    results,
+    failures,
+  };
+  process.stdout.write(`\n${table}\n\nload average before ${loadBefore.map((l) => l.toFixed(2)).join(' ')}, after ${loadAfter.map((l) => l.toFixed(2)).join(' ')}\n`);
+  const file = path.join(ROOT, 'bench', chosen.length === ALL.length ? 'results.json' : `results-${chosen.join('-')}.json`);
+  writeFileSync(file, `${JSON.stringify(output, null, 2)}\n`);
+  process.stdout.write(`results written to ${path.relative(process.cwd(), file) || file}\n`);
+  if (liveProcessCount() > 0) log(`warning: ${liveProcessCount()} server process(es) still running; killing them`);
+  if (failures.length === 0) rmSync(WORK, { recursive: true, force: true });
+  else log(`kept ${WORK} (databases and ${path.basename(LOG_FILE)}) for a look at the failures`);
+  return failures.length > 0 ? 1 : 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`${(error as Error).stack ?? String(error)}\n`);
+    process.exit(1);
+  },
+);
