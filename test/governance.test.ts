@@ -212,3 +212,12 @@ describe('history', () => {
     expect(older.body.length).toBeGreaterThan(recent.body.length);
   });
 });
+
+describe('freeze input limits', () => {
+  it('refuses times a date cannot hold instead of failing', async () => {
+    h = await startHarness();
+    const response = await h.api('POST', '/freezes/now', { reason: 'far future', until: 9007199254740991 });
+    expect(response.status).toBe(400);
+    expect(response.body.error).toMatch(/out of range/);
+  });
+});

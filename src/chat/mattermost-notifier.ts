@@ -6,6 +6,7 @@ import type { Deliverer } from '../engine/outbox-worker.js';
 import type { Clock } from '../model/clock.js';
 import { RING_STATES_FAILED, ringStateIn, type RingState } from '../model/ring-states.js';
 import { findRollout, setRolloutPost } from '../store/rollouts.js';
+import { getSetting, setSetting } from '../store/system.js';
 import type { MattermostApi } from './mattermost-client.js';
 import { loadCardSnapshot } from './card-snapshot.js';
 import { buildReleaseCard, type CardOptions } from './release-card.js';
@@ -97,7 +98,6 @@ export interface MattermostDelivererOptions {
 /** Delivers cards, edits and thread replies. Idempotent on retry: posts carry a pending_post_id Mattermost deduplicates on. */
 export function mattermostDeliverer(options: MattermostDelivererOptions): Deliverer {
   const { db, api, clock } = options;
-  const lastEdit = new Map<string, number>();
   let notifyChannelId: string | undefined;
   let botId: string | undefined;
 
@@ -131,7 +131,7 @@ export function mattermostDeliverer(options: MattermostDelivererOptions): Delive
         const card = buildReleaseCard(snapshot, await options.card());
         const post = await api.createPost({ channel_id: channelId, message: card.message, props: card.props, pending_post_id: `${botUser}:${row.id}` });
         await setRolloutPost(db, rollout.id, post.id);
-        lastEdit.set(rollout.id, clock.now() - CARD_EDIT_INTERVAL_MS);
+        await setSetting(db, `card-edit:${rollout.id}`, String(clock.now() - CARD_EDIT_INTERVAL_MS));
         return;
       }
       if (!rollout.postId) return { retryAt: clock.now() + 500 };
@@ -139,14 +139,16 @@ export function mattermostDeliverer(options: MattermostDelivererOptions): Delive
         await api.createPost({ channel_id: channelId, root_id: rollout.postId, message: delivery.message, pending_post_id: `${botUser}:${row.id}` });
         return;
       }
-      const last = lastEdit.get(rollout.id);
+      // Kept in the database, not in memory, so replicas sharing the card keep the spacing too.
+      const stored = await getSetting(db, `card-edit:${rollout.id}`);
+      const last = stored === undefined ? undefined : Number(stored);
       if (last !== undefined && clock.now() - last < CARD_EDIT_INTERVAL_MS) return { retryAt: last + CARD_EDIT_INTERVAL_MS };
       const seen = await latestEventId(db, rollout.id);
       const snapshot = await loadCardSnapshot(db, rollout.id, clock.now());
       if (!snapshot) return;
       const card = buildReleaseCard(snapshot, { ...(await options.card()), postId: rollout.postId });
       await api.updatePost({ id: rollout.postId, channel_id: channelId, message: card.message, props: { ...card.props, elrond_revision: row.id } });
-      lastEdit.set(rollout.id, clock.now());
+      await setSetting(db, `card-edit:${rollout.id}`, String(clock.now()));
       // Events recorded while this edit was drawn found it still pending and queued nothing: queue one more.
       if ((await latestEventId(db, rollout.id)) > seen) {
         await enqueue(db, [{ sink: 'mattermost', target: rollout.id, orderingKey: `mm:${rollout.id}:card`, payload: { op: 'edit-card', rollout: rollout.id } satisfies Delivery }], clock.now());

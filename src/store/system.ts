@@ -19,3 +19,12 @@ export async function setSettingIfAbsent(db: Kysely<Database>, key: string, valu
 export async function takeRingGate(db: Kysely<Database>, now: number): Promise<void> {
   await db.updateTable('system').set({ value: String(now) }).where('key', '=', 'ring-gate').execute();
 }
+
+/** Store a value, replacing any there. */
+export async function setSetting(db: Kysely<Database>, key: string, value: string): Promise<void> {
+  await db
+    .insertInto('system')
+    .values({ key, value })
+    .onConflict((oc) => oc.column('key').doUpdateSet({ value }))
+    .execute();
+}
