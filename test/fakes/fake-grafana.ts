@@ -2,8 +2,8 @@
  * A fake Grafana for tests: a real `node:http` server on 127.0.0.1 implementing the annotations HTTP API
  * (Part C of `/work/shared/reference/grafana-api.md`) with service-account-token → org scoping.
  */
+import { closeServer, listenOnLoopback } from './loopback-server.js';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { isRecord, readBody, sendJson, tryParseJson } from './mattermost/util.js';
 
 /** Options of {@link FakeGrafana}. */
@@ -99,12 +99,8 @@ export class FakeGrafana {
         else res.destroy();
       });
     });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => resolve());
-    });
+    this.baseUrl = await listenOnLoopback(server);
     this.server = server;
-    this.baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     return this.baseUrl;
   }
 
@@ -113,10 +109,7 @@ export class FakeGrafana {
     const server = this.server;
     if (!server) return;
     this.server = undefined;
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    });
+    await closeServer(server);
   }
 
   /** Base URL after {@link start} (empty before). */

@@ -5,8 +5,8 @@
  *
  * Implementation lives in `./mattermost/*`; this module is the public entry point.
  */
+import { closeServer, listenOnLoopback } from './loopback-server.js';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import {
   applyCommandResponse,
   clickButton,
@@ -113,12 +113,8 @@ export class FakeMattermost {
         else res.destroy();
       });
     });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => resolve());
-    });
+    this.baseUrl = await listenOnLoopback(server);
     this.server = server;
-    this.baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     return this.baseUrl;
   }
 
@@ -127,10 +123,7 @@ export class FakeMattermost {
     const server = this.server;
     if (!server) return;
     this.server = undefined;
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    });
+    await closeServer(server);
   }
 
   /** Base URL after {@link start} (empty before). */

@@ -3,8 +3,8 @@
  * Contract: /work/shared/reference/provisioner-api.md Part A and the "Fake provisioner"
  * section of fakes.md. Implementation modules live in `./provisioner/`.
  */
+import { closeServer, listenOnLoopback } from './loopback-server.js';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { decodeCreateGroup, isObject } from './provisioner/decode.js';
 import { FaultInjector, type LatencyRange } from './provisioner/faults.js';
 import { mulberry32, newId } from './provisioner/model.js';
@@ -159,12 +159,8 @@ export class FakeProvisioner {
   async start(): Promise<string> {
     if (this.baseUrl !== null) return this.baseUrl;
     const server = http.createServer((req, res) => this.onRequest(req, res));
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => resolve());
-    });
+    this.baseUrl = await listenOnLoopback(server);
     this.server = server;
-    this.baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     return this.baseUrl;
   }
 
@@ -177,8 +173,7 @@ export class FakeProvisioner {
     this.server = null;
     this.baseUrl = null;
     if (server === null) return;
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await closeServer(server);
   }
 
   /** The base URL; throws before {@link start}. */
