@@ -284,6 +284,7 @@ async function load(): Promise<void> {
         total: result.requests.total,
         non2xx: result.non2xx,
         errors: result.errors,
+        // autocannon counts timeouts among the errors.
         timeouts: result.timeouts,
         serverCpuCores: cpu,
         ringsReleasedDuringRun: after - before,
@@ -292,10 +293,10 @@ async function load(): Promise<void> {
       log(`load ${target.name}: p99 ${entry.p99} ms, ${Math.round(entry.requestsPerSecond)} req/s, non2xx ${entry.non2xx}, errors ${entry.errors}, server CPU ${cpu.toFixed(2)} cores, ${entry.ringsReleasedDuringRun} rings released meanwhile`);
       rows.push({
         benchmark: `Load (500 rings, release running): ${target.name}, 50 connections, ${duration} s`,
-        measured: `p99 ${entry.p99} ms (p50 ${entry.p50}), ${Math.round(entry.requestsPerSecond).toLocaleString('en-US')} req/s, ${entry.non2xx + entry.errors + entry.timeouts} failed; ${entry.ringsReleasedDuringRun} rings released meanwhile`,
+        measured: `p99 ${entry.p99} ms (p50 ${entry.p50}), ${Math.round(entry.requestsPerSecond).toLocaleString('en-US')} req/s, ${entry.non2xx + entry.errors} failed (${entry.timeouts} of them timed out after 10 s); ${entry.ringsReleasedDuringRun} rings released meanwhile`,
         target: 'p99 < 50 ms, ≥ 1,000 req/s',
         original: 'no chat; API had no load figures',
-        ok: entry.p99 < 50 && entry.requestsPerSecond >= 1000 && entry.non2xx + entry.errors + entry.timeouts === 0,
+        ok: entry.p99 < 50 && entry.requestsPerSecond >= 1000 && entry.non2xx + entry.errors === 0,
       });
       await sleep(500);
     }
@@ -372,7 +373,7 @@ async function scale(): Promise<void> {
       ['first page', 'per_page=100', 50],
     ] as const) {
       const result = await autocannon({ url: `${running.url}/api/rings?${query}`, connections, duration: QUICK ? 4 : 10 });
-      pages.push({ label, query, connections, p50: result.latency.p50, p99: result.latency.p99, rps: result.requests.average, failed: result.non2xx + result.errors + result.timeouts });
+      pages.push({ label, query, connections, p50: result.latency.p50, p99: result.latency.p99, rps: result.requests.average, failed: result.non2xx + result.errors });
       log(`scale GET /api/rings?${query} @${connections}: p99 ${result.latency.p99} ms, ${Math.round(result.requests.average)} req/s`);
       await sleep(300);
     }

@@ -42,6 +42,9 @@ export interface MattermostApi {
   editCommand(existing: Command, command: CommandDefinition): Promise<Command>;
   createPost(post: { channel_id: string; message: string; root_id?: string; props?: Record<string, unknown>; pending_post_id?: string }): Promise<Post>;
   updatePost(post: { id: string; channel_id: string; message: string; props: Record<string, unknown> }): Promise<Post>;
+  post(id: string): Promise<Post>;
+  /** A thread's posts, root included. */
+  thread(rootId: string): Promise<Post[]>;
   openDialog(request: DialogRequest): Promise<void>;
 }
 
@@ -87,6 +90,12 @@ export function createMattermostApi(options: { url: string; token: string }): Ma
     editCommand: (existing, command) => client.editCommand({ ...existing, ...command, method: 'P' }),
     createPost: (post) => client.createPost(post as Post),
     updatePost: (post) => client.updatePost(post as Post),
+    post: (id) => client.getPost(id),
+    async thread(rootId) {
+      // The whole thread: without fetchAll the client asks for one page of 60.
+      const list = await client.getPaginatedPostThread(rootId, { fetchThreads: false, fetchAll: true });
+      return list.order.map((id) => list.posts[id]).filter((p): p is Post => p !== undefined);
+    },
     async openDialog(request) {
       await client.openDialog(request);
     },

@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Database, EventRow, OutboxRow } from '../store/schema.js';
 import { enqueue, type EventSink, type OutboxItem } from '../store/event-log.js';
-import type { Deliverer } from '../engine/outbox-worker.js';
+import type { Deliverer, DeliveryAttempt } from '../engine/outbox-worker.js';
 import type { Clock } from '../model/clock.js';
 import { RING_STATES_FAILED, ringStateIn, type RingState } from '../model/ring-states.js';
 import { findRollout, setRolloutPost } from '../store/rollouts.js';
@@ -118,7 +118,7 @@ export function mattermostDeliverer(options: MattermostDelivererOptions): Delive
 
   return {
     sink: 'mattermost',
-    async deliver(row: OutboxRow) {
+    async deliver(row: OutboxRow, attempt: DeliveryAttempt) {
       const delivery = JSON.parse(row.payload) as Delivery;
       const rollout = await findRollout(db, delivery.rollout);
       if (!rollout) return;
@@ -136,8 +136,20 @@ export function mattermostDeliverer(options: MattermostDelivererOptions): Delive
       }
       if (!rollout.postId) return { retryAt: clock.now() + 500 };
       if (delivery.op === 'reply') {
-        await api.createPost({ channel_id: channelId, root_id: rollout.postId, message: delivery.message, pending_post_id: `${botUser}:${row.id}` });
+        // Mattermost forgets a pending_post_id after 30 s, and a crashed replica's lease (60 s by default) outlasts
+        // that: a reply that may have been posted is looked for in the thread (by its outbox id) first.
+        if (attempt.mayHaveBeenSent && (await api.thread(rollout.postId)).some((p) => (p.props as { elrond_outbox_id?: unknown } | undefined)?.elrond_outbox_id === row.id)) return;
+        await api.createPost({ channel_id: channelId, root_id: rollout.postId, message: delivery.message, props: { elrond_outbox_id: row.id }, pending_post_id: `${botUser}:${row.id}` });
         return;
+      }
+      if (attempt.mayHaveBeenSent) {
+        // An edit already applied (the process died before recording it, or its answer was lost) is not applied
+        // again; one more redraw is queued in case events came in since it was drawn.
+        const current = await api.post(rollout.postId);
+        if (Number((current.props as { elrond_revision?: unknown } | undefined)?.elrond_revision ?? 0) >= row.id) {
+          await queueCardRedraw(db, rollout.id, clock.now());
+          return;
+        }
       }
       // Kept in the database, not in memory, so replicas sharing the card keep the spacing too.
       const stored = await getSetting(db, `card-edit:${rollout.id}`);

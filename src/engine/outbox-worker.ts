@@ -13,7 +13,18 @@ import { keepLeaseAlive } from '../store/leases.js';
  */
 export interface Deliverer {
   readonly sink: string;
-  deliver(row: OutboxRow): Promise<void | { retryAt: number }>;
+  deliver(row: OutboxRow, attempt: DeliveryAttempt): Promise<void | { retryAt: number }>;
+}
+
+/** What the worker knows about earlier attempts at a row. */
+export interface DeliveryAttempt {
+  /**
+   * An earlier attempt may have reached the sink without being recorded: it failed (perhaps after the sink
+   * acted, e.g. a timeout), or the process making it died mid-delivery (its lease ran out unreturned). A sink
+   * that can tell should check before acting again (bench/ chaos: a SIGKILL between a card edit and its record
+   * applied the edit twice).
+   */
+  mayHaveBeenSent: boolean;
 }
 
 /** Deliveries that cannot succeed (e.g. 4xx from a webhook) are kept this long, then abandoned with the error. */
@@ -124,7 +135,7 @@ export class OutboxWorker {
       const deliverer = this.#deliverers.get(fresh.sink);
       try {
         if (!deliverer) throw new Error(`no deliverer for sink ${fresh.sink}`);
-        const outcome = await deliverer.deliver(fresh);
+        const outcome = await deliverer.deliver(fresh, { mayHaveBeenSent: fresh.attempts > 0 || (row.locked_by !== null && row.locked_by !== owner) });
         if (outcome && 'retryAt' in outcome) {
           await store.db.updateTable('outbox').set({ next_attempt_at: outcome.retryAt }).where('id', '=', fresh.id).where('locked_by', '=', owner).execute();
           return false;
