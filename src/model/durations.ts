@@ -38,15 +38,15 @@ function parseInstantUnchecked(text: string, field: string, now: number): number
   return at;
 }
 
-/** "2h 5m" for people. */
+/** "45s", "10m 30s", "2h 5m", "1d 3h" for people (soak countdowns, plans, freezes). */
 export function formatDuration(ms: number): string {
-  const s = Math.max(0, Math.round(ms / 1000));
-  const d = Math.floor(s / 86400);
-  const h = Math.floor((s % 86400) / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  const rest = s % 60;
-  const parts = [d && `${d}d`, h && `${h}h`, m && `${m}m`, !d && !h && rest && `${rest}s`].filter(Boolean);
-  return parts.length ? parts.join(' ') : '0s';
+  const s = Math.max(0, Math.ceil(ms / 1000));
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m${s % 60 ? ` ${s % 60}s` : ''}`;
+  const h = Math.floor(m / 60);
+  if (h < 24) return `${h}h${m % 60 ? ` ${m % 60}m` : ''}`;
+  return `${Math.floor(h / 24)}d${h % 24 ? ` ${h % 24}h` : ''}`;
 }
 
 /** A lower time bound: a duration back from now ("2h", "-2h", "7d") or an instant (ISO 8601, ms). */

@@ -11,17 +11,10 @@ export const IG_STATES = [
   'soaking-failed',
 ] as const;
 
-
 export type InstallationGroupState = (typeof IG_STATES)[number];
 
 /** The group is being rolled out or soaked: it counts against --max-parallel-groups. */
 export const IG_STATES_ACTIVE = ['release-requested', 'release-soaking-requested'] as const satisfies readonly InstallationGroupState[];
-
-export const IG_STATES_PENDING_WORK = [
-  'release-pending',
-  'release-requested',
-  'release-soaking-requested',
-] as const satisfies readonly InstallationGroupState[];
 
 export const IG_STATES_FAILED = ['release-failed', 'soaking-failed'] as const satisfies readonly InstallationGroupState[];
 

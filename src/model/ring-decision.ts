@@ -3,6 +3,7 @@ import type { RingState } from './ring-states.js';
 import { IG_STATES_ACTIVE, IG_STATES_FAILED, igStateIn } from './installation-group-states.js';
 import { describeGate, freezeGate, releaseGate, rollbackGate, type Gate } from './gates.js';
 import type { ActiveFreeze } from './freeze.js';
+import { formatDuration } from './durations.js';
 
 export interface RingView {
   ring: Ring;
@@ -35,16 +36,9 @@ export type RingDecision =
   | { kind: 'transition'; to: RingState; message: string }
   | { kind: 'delete'; message: string };
 
-const fmtDuration = (ms: number): string => {
-  const s = Math.max(0, Math.ceil(ms / 1000));
-  if (s < 60) return `${s}s`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return `${m}m${s % 60 ? ` ${s % 60}s` : ''}`;
-  return `${Math.floor(m / 60)}h ${m % 60}m`;
-};
 
 export function describeSoak(until: number, now: number): string {
-  return `soaking until ${new Date(until).toISOString()} (${fmtDuration(until - now)} left)`;
+  return `soaking until ${new Date(until).toISOString()} (${formatDuration(until - now)} left)`;
 }
 
 /** The groups of this ring that belong to the desired release. */
@@ -59,7 +53,7 @@ function groupsOnRelease(view: RingView) {
   };
 }
 
-function rollGroups(view: RingView, rollback: boolean, options: { slo: boolean }): RingDecision {
+function rollGroups(view: RingView, rollback: boolean): RingDecision {
   const { failed, active, pending, done, total } = groupsOnRelease(view);
   if (failed[0]) {
     const reason = `group ${failed[0].name} failed: ${failed[0].failureReason ?? failed[0].state}`;
@@ -83,7 +77,6 @@ function rollGroups(view: RingView, rollback: boolean, options: { slo: boolean }
   }
   const current = active.map((g) => `${g.name}: ${g.statusMessage || g.state}`).join('; ');
   return { kind: 'wait', until: null, message: `${done.length} of ${total} groups done${current ? `; ${current}` : ''}` };
-  void options;
 }
 
 /**
@@ -111,9 +104,9 @@ export function decideRing(view: RingView, options: { slo: boolean }): RingDecis
     }
     case 'release-requested':
       if (view.groups.length > 0) return { kind: 'transition', to: 'release-in-progress', message: `rolling ${view.groups.length} group(s)` };
-      return rollGroups(view, false, options);
+      return rollGroups(view, false);
     case 'release-in-progress':
-      return rollGroups(view, false, options);
+      return rollGroups(view, false);
     case 'soaking-requested': {
       const until = ring.soakUntil ?? view.now;
       if (ring.forceRequestedBy) return { kind: 'complete', to: 'stable', message: `soak ended early by ${ring.forceRequestedBy} (Force); release complete` };
@@ -132,7 +125,7 @@ export function decideRing(view: RingView, options: { slo: boolean }): RingDecis
         }
         return { kind: 'start', to: 'release-rollback-requested', message: 'rollback started (no soak)' };
       }
-      return rollGroups(view, true, options);
+      return rollGroups(view, true);
     }
     default:
       return { kind: 'wait', until: null, message: ring.statusMessage };

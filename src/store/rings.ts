@@ -122,12 +122,3 @@ export async function updateRing(db: Kysely<Database>, id: string, changes: Ring
   if (!row) throw notFound(`ring ${id} not found`);
   return ringRowToRing(row);
 }
-
-export async function countRings(db: Kysely<Database>): Promise<number> {
-  const { count } = await db
-    .selectFrom('rings')
-    .select((eb) => eb.fn.countAll<number>().as('count'))
-    .where('delete_at', '=', 0)
-    .executeTakeFirstOrThrow();
-  return Number(count);
-}
