@@ -35,6 +35,8 @@ declare module 'autocannon' {
     timeout?: number;
     pipelining?: number;
     workers?: number;
+    /** Load run first and left out of the results. */
+    warmup?: { connections?: number; duration?: number };
   }
   function autocannon(options: Options): Promise<Result>;
   export default autocannon;

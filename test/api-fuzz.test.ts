@@ -19,7 +19,7 @@ const GROUPS: Record<string, (route: Route) => boolean> = {
   'releases and events': (r) => r.path.startsWith('/release/') || r.path.startsWith('/events'),
   webhooks: (r) => r.path.startsWith('/webhook'),
   security: (r) => r.path.startsWith('/security/'),
-  'freezes and why': (r) => r.path.startsWith('/freeze') || r.path.endsWith('/why') || r.path === '/why',
+  'freezes, why and status': (r) => r.path.startsWith('/freeze') || r.path.endsWith('/why') || r.path === '/why' || r.path === '/status',
 };
 
 /** A valid body (or several) per route, which the fuzz then damages. */

@@ -6,7 +6,7 @@ import type { Clock } from '../model/clock.js';
 import type { Actor } from '../model/ring.js';
 import { isElrondError } from '../model/errors.js';
 import { authorize, type AccessPolicy } from '../service/access-policy.js';
-import { parseCommandLine, tokenize } from '../commands/build-program.js';
+import { parseCommandLine, tokenize, type ParseResult } from '../commands/build-program.js';
 import type { CommandTokens } from './command-tokens.js';
 import type { MattermostApi } from './mattermost-client.js';
 import { inProcessApi } from './in-process-api.js';
@@ -38,7 +38,10 @@ const ephemeral = (text: string) => ({ response_type: 'ephemeral', text });
  * parses that exact type). Written with Node's own calls: Express's `res.set`/`res.send` append "; charset=utf-8".
  */
 function sendJson(res: Response, body: unknown): void {
-  const text = Buffer.from(JSON.stringify(body), 'utf8');
+  sendBytes(res, Buffer.from(JSON.stringify(body), 'utf8'));
+}
+
+function sendBytes(res: Response, text: Buffer): void {
   res.statusCode = 200;
   res.setHeader('Content-Type', 'application/json');
   res.setHeader('Content-Length', String(text.length));
@@ -79,16 +82,20 @@ export function createChatRouter(deps: ChatDeps): Router {
     }
     const actor: Actor = { name: await usernameOf(deps, field('user_id'), field('user_name')), source: 'chat', channelId: field('channel_id'), userId: field('user_id') };
     const work = runSlashCommand(deps, field('text'), actor);
-    const timer = new Promise<'slow'>((resolve) => setTimeout(() => resolve('slow'), deps.replyWithinMs ?? 2500).unref());
-    const first = await Promise.race([work, timer]);
+    let timer: NodeJS.Timeout | undefined;
+    const slow = new Promise<'slow'>((resolve) => {
+      timer = setTimeout(() => resolve('slow'), deps.replyWithinMs ?? 2500).unref();
+    });
+    const first = await Promise.race([work, slow]);
+    clearTimeout(timer);
     if (first !== 'slow') {
-      sendJson(res, { ...ephemeral(first.text), ...(first.attachments ? { attachments: first.attachments } : {}) });
+      sendBytes(res, replyBody(first));
       return;
     }
     sendJson(res, ephemeral('⏳ Working on it; the answer will follow here.'));
     const responseUrl = field('response_url');
     const reply = await work;
-    if (responseUrl) await axios.post(responseUrl, { ...ephemeral(reply.text), ...(reply.attachments ? { attachments: reply.attachments } : {}) }, { timeout: 10_000 }).catch((error: unknown) => deps.log.warn({ err: error }, 'could not deliver a delayed slash-command reply'));
+    if (responseUrl) await axios.post(responseUrl, replyJson(reply), { timeout: 10_000 }).catch((error: unknown) => deps.log.warn({ err: error }, 'could not deliver a delayed slash-command reply'));
   });
 
   router.post('/action', async (req: Request, res: Response) => {
@@ -130,15 +137,42 @@ export interface SlashReply {
   attachments?: unknown[];
 }
 
+const replyJson = (reply: SlashReply) => ({ ...ephemeral(reply.text), ...(reply.attachments ? { attachments: reply.attachments } : {}) });
+
+/** A reply's response body, serialized once per reply (a read command's reply is shared from the read cache). */
+const replyBodies = new WeakMap<SlashReply, Buffer>();
+function replyBody(reply: SlashReply): Buffer {
+  let body = replyBodies.get(reply);
+  if (!body) replyBodies.set(reply, (body = Buffer.from(JSON.stringify(replyJson(reply)), 'utf8')));
+  return body;
+}
+
+const parsedCommands = new Map<string, ParseResult>();
+const MAX_PARSED_COMMANDS = 256;
+
+/** A chat command line parsed once: the same words always parse the same way in chat (no environment applies). */
+function parseChatCommand(argv: readonly string[]): ParseResult {
+  const key = JSON.stringify(argv);
+  let parsed = parsedCommands.get(key);
+  if (!parsed) {
+    parsed = parseCommandLine(argv, 'chat', {});
+    parsedCommands.set(key, parsed);
+    if (parsedCommands.size > MAX_PARSED_COMMANDS) parsedCommands.delete(parsedCommands.keys().next().value!);
+  }
+  return parsed;
+}
+
 /** Run one `/elrond …` text with the shared grammar; always resolves to the reply. */
 export async function runSlashCommand(deps: ChatDeps, text: string, actor: Actor): Promise<SlashReply> {
   try {
     const words = tokenize(text.trim());
     const argv = words.length === 0 || (words.length === 1 && words[0] === 'help') ? ['--help'] : words[0] === 'help' ? [...words.slice(1), '--help'] : words;
-    const parsed = parseCommandLine(argv, 'chat', {});
+    const parsed = parseChatCommand(argv);
     if ('help' in parsed) return { text: `\`\`\`\n${parsed.help.trim()}\n\`\`\`` };
     if ('error' in parsed) return { text: `⚠️ ${parsed.error}` };
-    const output = await parsed.spec.run({ api: inProcessApi(deps.services, actor, deps.policy, deps.clock), now: () => deps.clock.now(), actor: actor.name }, parsed.input);
+    const run = async () => parsed.spec.run({ api: inProcessApi(deps.services, actor, deps.policy, deps.clock), now: () => deps.clock.now(), actor: actor.name }, parsed.input);
+    if (parsed.spec.readOnly) return await deps.services.reads.read(`chat ${JSON.stringify(argv)}`, async (): Promise<SlashReply> => ({ text: renderForChat(await run()) }));
+    const output = await run();
     if (output.kind === 'plan') {
       return { text: renderForChat(output), attachments: [startButton(await deps.secret(), `${deps.baseUrl}/action`, output.plan, output.request, output.ringId, deps.clock.now())] };
     }

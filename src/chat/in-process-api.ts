@@ -102,5 +102,6 @@ export function inProcessApi(services: Services, actor: Actor, policy: AccessPol
     listFreezes: async () => (await services.freezes.list()).map(presentFreeze),
     deleteFreeze: (id) => services.freezes.delete(id, actor),
     why: (ringId) => services.why.explain(ringId),
+    status: () => services.overview(),
   };
 }

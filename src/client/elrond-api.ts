@@ -2,6 +2,7 @@ import type { AxiosInstance, Method } from 'axios';
 import os from 'node:os';
 import type { ElrondApi, EventJson, FreezeJson, GroupJson, Paging, ReleaseJson, ReleasePlan, RingJson, RingWhy, WebhookJson } from '../commands/elrond-api.js';
 import { ApiRequestError } from './api-request-error.js';
+import type { RingOverview } from '../service/ring-overview.js';
 
 export interface HttpElrondApiOptions {
   /** Base URL of the Elrond server, e.g. http://localhost:3018. */
@@ -120,6 +121,7 @@ export function createHttpElrondApi(options: HttpElrondApiOptions): ElrondApi {
     deleteFreeze: async (id) => {
       await call<unknown>('delete', `/freeze/${encodeURIComponent(id)}`);
     },
+    status: () => call<RingOverview[]>('get', '/status'),
     why: (ringId) => call<RingWhy[]>('get', ringId ? `/ring/${encodeURIComponent(ringId)}/why` : '/why'),
   };
 }

@@ -2,6 +2,7 @@ import type { EnvVarMap } from '../model/env-vars.js';
 import type { presentEvent, presentFreeze, presentGroup, presentRelease, presentRing, presentWebhook } from '../http/present.js';
 import type { ReleasePlan } from '../service/release-plan.js';
 import type { RingWhy } from '../service/why.js';
+import type { RingOverview } from '../service/ring-overview.js';
 
 export type { ReleasePlan, RingWhy };
 
@@ -138,4 +139,6 @@ export interface ElrondApi {
   listFreezes(): Promise<FreezeJson[]>;
   deleteFreeze(freezeId: string): Promise<void>;
   why(ringId?: string): Promise<RingWhy[]>;
+  /** GET /api/status: every live ring at a glance, in release order. */
+  status(): Promise<RingOverview[]>;
 }

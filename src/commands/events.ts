@@ -5,6 +5,7 @@ export const EVENT_TABLE_HEADERS = ['AT', 'ACTOR', 'KIND', 'RING', 'STATE', 'MES
 
 const events: CommandSpec = {
   path: ['events'],
+  readOnly: true,
   summary: 'Show what happened, newest first: state changes, releases, approvals, who asked.',
   examples: ['events', 'events --ring <ring-id> --limit 20 --table'],
   options: [

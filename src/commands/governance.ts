@@ -59,6 +59,7 @@ const now: CommandSpec = {
 
 const list: CommandSpec = {
   path: ['freeze', 'list'],
+  readOnly: true,
   summary: 'List freeze windows, and whether each holds rings right now.',
   examples: ['freeze list'],
   options: [...REMOTE_OPTIONS],
@@ -86,6 +87,7 @@ function whyTable(answers: RingWhy[]): CommandOutput {
 
 const ringWhy: CommandSpec = {
   path: ['ring', 'why'],
+  readOnly: true,
   summary: 'Say exactly what holds a ring back: soak, an earlier ring, approval, freeze, lease, rollout progress, a failure, a pause.',
   examples: ['ring why --ring <ring-id>'],
   options: [ringOption('the ring to explain'), ...REMOTE_OPTIONS],
@@ -94,6 +96,7 @@ const ringWhy: CommandSpec = {
 
 const why: CommandSpec = {
   path: ['why'],
+  readOnly: true,
   summary: 'Say what holds each ring back (or one, with --ring).',
   examples: ['why', 'why --ring <ring-id>'],
   options: [{ name: 'ring', valueName: 'id', kind: 'string', description: 'only this ring' }, ...REMOTE_OPTIONS],

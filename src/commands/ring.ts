@@ -197,6 +197,7 @@ const release: CommandSpec = {
 
 const getRelease: CommandSpec = {
   path: ['ring', 'get-release'],
+  readOnly: true,
   summary: 'Get a release (image, version, environment variables, force).',
   examples: ['ring get-release --release <release-id>'],
   options: [{ name: 'release', valueName: 'id', kind: 'string', required: true, description: 'the id of the release' }, ...REMOTE_OPTIONS],
@@ -205,6 +206,7 @@ const getRelease: CommandSpec = {
 
 const get: CommandSpec = {
   path: ['ring', 'get'],
+  readOnly: true,
   summary: 'Get a ring and its installation groups.',
   examples: ['ring get --ring <ring-id>'],
   options: [ringOption('the id of the ring'), ...REMOTE_OPTIONS],
@@ -213,6 +215,7 @@ const get: CommandSpec = {
 
 const list: CommandSpec = {
   path: ['ring', 'list'],
+  readOnly: true,
   summary: 'List rings.',
   examples: ['ring list', 'ring list --table', 'ring list --per-page -1 --include-deleted'],
   options: [...PAGING_OPTIONS, TABLE, ...REMOTE_OPTIONS],

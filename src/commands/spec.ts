@@ -58,6 +58,11 @@ export interface CommandSpec {
   options: OptionSpec[];
   /** Only the CLI runs it (server, schema migrate). */
   cliOnly?: boolean;
+  /**
+   * Changes nothing and answers everyone alike (no permission applies), so chat may serve a recent answer
+   * computed on the same data (service/read-cache.ts).
+   */
+  readOnly?: boolean;
   /** Checks across options after parsing; returns what is wrong, or undefined. */
   validate?(input: CommandInput): string | undefined;
   run(ctx: CommandContext, input: CommandInput): Promise<CommandOutput>;

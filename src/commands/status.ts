@@ -1,43 +1,30 @@
 import { REMOTE_OPTIONS } from './common-options.js';
-import type { ReleaseJson, RingJson } from './elrond-api.js';
 import { inputInt, inputString, type CommandSpec } from './spec.js';
 
 export const STATUS_TABLE_HEADERS = ['RING', 'PRIORITY', 'STATE', 'VERSION', 'GROUPS', 'SOAK LEFT', 'WAITING FOR / DOING'];
 
-const version = (release: ReleaseJson | undefined) => (release && (release.Image || release.Version) ? release.Version : '(none)');
-
-function soakLeft(ring: RingJson): string {
-  const s = ring.soakRemainingSeconds;
-  if (ring.State !== 'soaking-requested' || !s) return '';
-  return s >= 3600 ? `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m` : s >= 60 ? `${Math.floor(s / 60)}m ${s % 60}s` : `${s}s`;
+function soakLeft(seconds: number): string {
+  if (!seconds) return '';
+  return seconds >= 3600 ? `${Math.floor(seconds / 3600)}h ${Math.floor((seconds % 3600) / 60)}m` : seconds >= 60 ? `${Math.floor(seconds / 60)}m ${seconds % 60}s` : `${seconds}s`;
 }
 
 const status: CommandSpec = {
   path: ['status'],
+  readOnly: true,
   summary: 'Every ring at a glance: state, active → desired version, groups done, soak remaining, what it waits for.',
   examples: ['status'],
   options: [...REMOTE_OPTIONS],
   async run(ctx) {
-    const rings = (await ctx.api.listRings({ page: 0, perPage: -1, includeDeleted: false })).sort((a, b) => a.Priority - b.Priority);
-    const ids = [...new Set(rings.flatMap((r) => [r.ActiveReleaseID, r.DesiredReleaseID]))];
-    const releases = new Map<string, ReleaseJson>();
-    await Promise.all(ids.map(async (id) => releases.set(id, await ctx.api.getRelease(id))));
-    const rows = rings.map((ring) => {
-      const groups = ring.installationGroups ?? [];
-      const active = version(releases.get(ring.ActiveReleaseID));
-      const desired = version(releases.get(ring.DesiredReleaseID));
-      // Groups done on the desired release (a ring that failed before starting has none done).
-      const done = ring.ActiveReleaseID === ring.DesiredReleaseID ? groups.filter((g) => g.state === 'stable').length : groups.filter((g) => g.state === 'stable' && g.releaseId === ring.DesiredReleaseID).length;
-      return [
-        ring.Name,
-        String(ring.Priority),
-        ring.State,
-        active === desired ? active : `${active} → ${desired}`,
-        groups.length ? `${done}/${groups.length}` : '0',
-        soakLeft(ring),
-        ring.failureReason ?? ring.statusMessage ?? '',
-      ];
-    });
+    const rings = await ctx.api.status();
+    const rows = rings.map((ring) => [
+      ring.name,
+      String(ring.priority),
+      ring.state,
+      ring.activeVersion === ring.desiredVersion ? ring.activeVersion : `${ring.activeVersion} → ${ring.desiredVersion}`,
+      ring.groupsTotal ? `${ring.groupsDone}/${ring.groupsTotal}` : '0',
+      soakLeft(ring.soakRemainingSeconds),
+      ring.doing,
+    ]);
     return { kind: 'table', headers: STATUS_TABLE_HEADERS, rows, json: rings };
   },
 };
@@ -52,6 +39,7 @@ export const HISTORY_HEADERS = ['AT', 'WHO', 'FROM', 'WHAT', 'RING', 'STATE', 'M
 
 const history: CommandSpec = {
   path: ['history'],
+  readOnly: true,
   summary: 'Who did what, when and from where (CLI, API, chat), with the reasons for forces, rollbacks and freeze overrides.',
   examples: ['history', 'history --ring <ring-id> --since 7d --limit 50', 'history --since 2026-11-01T00:00:00Z --output csv'],
   options: [

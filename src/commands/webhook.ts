@@ -26,6 +26,7 @@ const create: CommandSpec = {
 
 const get: CommandSpec = {
   path: ['webhook', 'get'],
+  readOnly: true,
   summary: 'Get a webhook.',
   examples: ['webhook get --webhook <webhook-id>'],
   options: [webhookOption, ...REMOTE_OPTIONS],
@@ -34,6 +35,7 @@ const get: CommandSpec = {
 
 const list: CommandSpec = {
   path: ['webhook', 'list'],
+  readOnly: true,
   summary: 'List webhooks.',
   examples: ['webhook list', 'webhook list --owner release-team --table'],
   options: [{ name: 'owner', valueName: 'owner', kind: 'string', description: 'only this owner\'s webhooks' }, ...PAGING_OPTIONS, TABLE, ...REMOTE_OPTIONS],

@@ -8,7 +8,7 @@ import type { Store } from '../store/connect.js';
 import type { Clock } from '../model/clock.js';
 import { ElrondError, badRequest, isElrondError, notFound } from '../model/errors.js';
 import { isId } from '../model/ids.js';
-import { API_ROUTES, actorFromRequest, type RouteContext } from './api-routes.js';
+import { API_ROUTES, actorFromRequest, type RouteContext, type RouteResult } from './api-routes.js';
 
 export interface HttpAppOptions {
   services: Services;
@@ -48,6 +48,18 @@ export function createHttpApp(options: HttpAppOptions) {
     labelNames: ['method', 'route'],
     buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [registry],
+  });
+
+  new Counter({
+    name: 'elrond_read_cache_total',
+    help: 'Read requests answered from the read cache (hit) or computed (miss)',
+    labelNames: ['result'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc({ result: 'hit' }, services.reads.stats.hits);
+      this.inc({ result: 'miss' }, services.reads.stats.misses);
+    },
   });
 
   app.use((req, res, next) => {
@@ -109,9 +121,10 @@ export function createHttpApp(options: HttpAppOptions) {
           return value;
         },
       };
-      const result = await route.handle(ctx);
-      if (result.body === undefined) res.status(result.status).end();
-      else res.status(result.status).json(result.body);
+      // Reads are answered from the read cache while the data is unchanged, serialized once.
+      const answer = route.method === 'get' ? await services.reads.read(`rest ${req.originalUrl}`, async () => serialize(await route.handle(ctx))) : serialize(await route.handle(ctx));
+      if (answer.body === undefined) res.status(answer.status).end();
+      else res.status(answer.status).type('json').send(answer.body);
     });
   }
   // A known path asked with another method: 405 naming the methods it takes (OPTIONS answers with them).
@@ -138,6 +151,10 @@ export function createHttpApp(options: HttpAppOptions) {
     if (!res.headersSent) res.status(known.status).json({ error: known.message });
   });
   return { app, registry };
+}
+
+function serialize(result: RouteResult): { status: number; body?: Buffer } {
+  return result.body === undefined ? { status: result.status } : { status: result.status, body: Buffer.from(JSON.stringify(result.body)) };
 }
 
 /** Deepest nesting a request body may have (an env var's valueFrom needs about 5). */

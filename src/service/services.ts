@@ -8,6 +8,8 @@ import { freezeService } from './freezes.js';
 import { releasePlanService } from './release-plan.js';
 import { whyService } from './why.js';
 import { listEvents, type EventQuery } from '../store/event-log.js';
+import { createReadCache } from './read-cache.js';
+import { ringOverview } from './ring-overview.js';
 
 /** Every operation Elrond offers. REST, the CLI (over REST) and chat all call these. */
 /** Engine settings some read-only answers (plans, "why") need so they match what the engine does. */
@@ -27,7 +29,11 @@ export function createServices(deps: ServiceDeps & EngineFacts) {
     freezes: freezeService(deps),
     plans: releasePlanService(deps),
     why: whyService(deps),
+    /** Every live ring at a glance (`elrond status`). */
+    overview: () => ringOverview(deps.store.db, deps.clock.now()),
     events: { list: (query: EventQuery) => listEvents(deps.store.db, query) },
+    /** Recent answers to read requests, shared while the data is unchanged. */
+    reads: createReadCache({ dataVersion: () => deps.store.dataVersion(), clock: deps.clock }),
   };
 }
 
