@@ -325,3 +325,33 @@ for (const dialect of TEST_DIALECTS) {
     });
   });
 }
+
+describe('GET /api/status: every ring at a glance', () => {
+  let h: Harness;
+  afterEach(async () => h?.close());
+
+  it('shows versions, groups done, the soak countdown and what each ring waits for, in release order', async () => {
+    h = await startHarness();
+    const prod = await h.ring('prod', 2, { soak: 0 });
+    const canary = await h.ring('canary', 1, { soak: 60, groups: 2 });
+    await h.settle();
+    expect((await h.api('POST', '/rings/release', { image: IMAGE, version: 'v2' })).status).toBe(202);
+    await h.settle();
+    const during = await h.api('GET', '/status');
+    expect(during.status).toBe(200);
+    expect(during.body.map((r: { id: string }) => r.id)).toEqual([canary.id, prod.id]);
+    const [c, p] = during.body;
+    expect(c).toMatchObject({ name: 'canary', priority: 1, state: 'soaking-requested', desiredVersion: 'v2', groupsDone: 2, groupsTotal: 2, soakRemainingSeconds: 60 });
+    expect(p).toMatchObject({ name: 'prod', activeVersion: 'v1', desiredVersion: 'v2', groupsDone: 0, groupsTotal: 1, soakRemainingSeconds: 0 });
+    expect(p.doing).toMatch(/canary/);
+    await h.advance(25_000);
+    expect((await h.api('GET', '/status')).body[0].soakRemainingSeconds).toBe(35);
+    await h.advance(35_000);
+    while (await h.advanceToNextDeadline());
+    const after = (await h.api('GET', '/status')).body;
+    expect(after.map((r: { state: string; activeVersion: string; groupsDone: number }) => [r.state, r.activeVersion, r.groupsDone])).toEqual([
+      ['stable', 'v2', 2],
+      ['stable', 'v2', 1],
+    ]);
+  });
+});

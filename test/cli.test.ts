@@ -91,6 +91,16 @@ describe('elrond CLI against a real server', () => {
     expect(result.stdout).toContain(`${IMAGE}:10.5.0`);
   });
 
+  it('status prints every ring at a glance (one GET /api/status)', async () => {
+    const rings = json<Array<{ Name: string }>>(await elrond(['ring', 'list', ...S]));
+    expect(rings.length).toBeGreaterThan(0);
+    const result = await elrond(['status', ...S]);
+    expect(result.code).toBe(0);
+    const lines = result.stdout.split('\n');
+    expect(lines[1]?.split('|').map((cell) => cell.trim()).filter(Boolean)).toEqual(['RING', 'PRIORITY', 'STATE', 'VERSION', 'GROUPS', 'SOAK LEFT', 'WAITING FOR / DOING']);
+    for (const ring of rings) expect(result.stdout).toMatch(new RegExp(`\\| ${ring.Name} +\\| \\d+ +\\| [a-z-]+ +\\| [^|]*10\\.5\\.0`));
+  });
+
   it('ring release sends image, version and env variables, and records who asked from the CLI', async () => {
     await server.supervisor.runUntilIdle(); // creation-requested → stable
     const [ring] = json<Array<{ ID: string }>>(await elrond(['ring', 'list', ...S]));
