@@ -280,6 +280,8 @@ async function load(): Promise<void> {
       { name: '/elrond ring list', method: 'POST', path: '/mattermost/command', body: form('ring list'), contentType: 'application/x-www-form-urlencoded' },
       { name: '/elrond status', method: 'POST', path: '/mattermost/command', body: form('status'), contentType: 'application/x-www-form-urlencoded' },
       { name: 'GET /api/rings', method: 'GET', path: '/api/rings' },
+      // The floor: the cheapest route there is (one `select 1`), through the same HTTP stack, client and machine.
+      { name: 'GET /healthz (floor)', method: 'GET', path: '/healthz', reference: true },
     ];
     const measured = [];
     for (const target of targets) {
@@ -332,9 +334,9 @@ async function load(): Promise<void> {
       rows.push({
         benchmark: `Load (500 rings, release running): ${target.name}, 50 connections, ${duration} s`,
         measured: `p99 ${entry.p99} ms (p50 ${entry.p50}), ${Math.round(entry.requestsPerSecond).toLocaleString('en-US')} req/s, ${entry.non2xx + entry.errors} failed (${entry.timeouts} of them timed out after 10 s); ${entry.ringsReleasedDuringRun} rings released meanwhile`,
-        target: 'p99 < 50 ms, ≥ 1,000 req/s',
+        target: target.reference ? 'reference: what the HTTP stack alone allows here' : 'p99 < 50 ms, ≥ 1,000 req/s',
         original: 'no chat; API had no load figures',
-        ok: entry.p99 < 50 && entry.requestsPerSecond >= 1000 && entry.non2xx + entry.errors === 0,
+        ok: target.reference ? null : entry.p99 < 50 && entry.requestsPerSecond >= 1000 && entry.non2xx + entry.errors === 0,
       });
       await sleep(500);
     }
@@ -403,6 +405,15 @@ async function scale(): Promise<void> {
     const idleCpuPerSecond = (running.cpuMs() - cpu0) / 5;
     const probe = await callApi(running.url, 'GET', '/rings?per_page=100');
     if (probe.status !== 200 || (probe.body as unknown[]).length !== 100) throw new Error(`GET /api/rings?per_page=100 answered ${probe.status}`);
+    // Every page read once, one after another: each is a read-cache miss, so this is the cost of computing a page.
+    const coldMs: number[] = [];
+    for (let page = 0; page < 50; page++) {
+      const started = performance.now();
+      const answer = await callApi(running.url, 'GET', `/rings?per_page=100&page=${page}`);
+      coldMs.push(performance.now() - started);
+      if (answer.status !== 200) throw new Error(`GET /api/rings?page=${page} answered ${answer.status}`);
+    }
+    log(`scale: each of the 50 pages read once (uncached): p50 ${ms(median(coldMs))}, p99 ${ms(percentile(coldMs, 99))}`);
     const pages = [];
     for (const [label, query, connections] of [
       ['first page', 'per_page=100', 1],
@@ -418,7 +429,7 @@ async function scale(): Promise<void> {
     const rssLoaded = running.rssMiB();
     const whole = await callApi(running.url, 'GET', '/rings?per_page=-1', undefined, 60_000);
     const rssAfterAll = running.rssMiB();
-    results.scale = { rings: 5000, groups: 25000, idleTickMs: { p50: median(ticks), p99: percentile(ticks, 99), max: Math.max(...ticks), samples: ticks.length }, idleCpuMsPerSecond: idleCpuPerSecond, startupMs: startups, rssMiB: { idle: rssIdle, afterLoad: rssLoaded, afterListingAll: rssAfterAll }, listAllStatus: whole.status, pages };
+    results.scale = { coldPageMs: { p50: median(coldMs), p99: percentile(coldMs, 99), max: Math.max(...coldMs) }, rings: 5000, groups: 25000, idleTickMs: { p50: median(ticks), p99: percentile(ticks, 99), max: Math.max(...ticks), samples: ticks.length }, idleCpuMsPerSecond: idleCpuPerSecond, startupMs: startups, rssMiB: { idle: rssIdle, afterLoad: rssLoaded, afterListingAll: rssAfterAll }, listAllStatus: whole.status, pages };
     rows.push({ benchmark: 'Scale (5,000 rings / 25,000 groups): supervisor tick, nothing to do', measured: `p50 ${ms(median(ticks))}, p99 ${ms(percentile(ticks, 99))} (full pass); server idle CPU ${idleCpuPerSecond.toFixed(1)} ms/s`, target: '< 20 ms', original: 'n/a', ok: percentile(ticks, 99) < 20 });
     const [first1, first10, last10, first50] = pages;
     const pageKb = Math.round(Buffer.byteLength(JSON.stringify(probe.body)) / 1024);
@@ -430,11 +441,25 @@ async function scale(): Promise<void> {
       ok: first1!.p99 < 30 && first1!.failed === 0,
     });
     rows.push({
-      benchmark: 'Scale: GET /api/rings?per_page=100, 10 / 50 concurrent clients',
-      measured: `10: p99 ${first10!.p99} ms (${Math.round(first10!.rps).toLocaleString('en-US')} req/s), last page p99 ${last10!.p99} ms; 50: p99 ${first50!.p99} ms`,
+      benchmark: 'Scale: GET /api/rings?per_page=100, every one of the 50 pages read once (each uncached), one client',
+      measured: `p50 ${ms(median(coldMs))}, p99 ${ms(percentile(coldMs, 99))}, max ${ms(Math.max(...coldMs))}`,
+      target: 'p99 < 30 ms',
+      original: 'n/a',
+      ok: percentile(coldMs, 99) < 30,
+    });
+    rows.push({
+      benchmark: 'Scale: GET /api/rings?per_page=100, 10 concurrent clients',
+      measured: `first page p99 ${first10!.p99} ms (${Math.round(first10!.rps).toLocaleString('en-US')} req/s), last page p99 ${last10!.p99} ms`,
       target: 'p99 < 30 ms',
       original: 'n/a',
       ok: first10!.p99 < 30 && last10!.p99 < 30 && first10!.failed + last10!.failed === 0,
+    });
+    rows.push({
+      benchmark: 'Scale: GET /api/rings?per_page=100, 50 concurrent clients',
+      measured: `p99 ${first50!.p99} ms, p50 ${first50!.p50} ms (${Math.round(first50!.rps).toLocaleString('en-US')} req/s)`,
+      target: 'p99 < 30 ms',
+      original: 'n/a',
+      ok: first50!.p99 < 30 && first50!.failed === 0,
     });
     rows.push({ benchmark: 'Scale: resident memory of the server', measured: `${rssIdle.toFixed(0)} MiB idle, ${rssLoaded.toFixed(0)} MiB after load, ${rssAfterAll.toFixed(0)} MiB after listing all rings`, target: '< 250 MB', original: 'n/a', ok: Math.max(rssIdle, rssLoaded) < 250 });
     rows.push({ benchmark: 'Scale: start-up (spawn → listening)', measured: `${startups.map((s) => ms(s)).join(', ')}`, target: '< 2 s', original: 'n/a', ok: Math.max(...startups) < 2000 });

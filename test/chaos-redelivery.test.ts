@@ -53,4 +53,27 @@ describe('redelivery after a crash between the send and its record', () => {
     expect(after.every((r) => r.delivered_at !== null)).toBe(true);
     expect(await h.server.outbox.backlog()).toBe(0);
   });
+
+  it('does not post a second card when the process died after Mattermost created the card and before Elrond recorded it', async () => {
+    h = await startChatHarness();
+    await h.ring('canary', 1, { soak: 0 });
+    await h.settle();
+    expect((await h.api('POST', '/rings/release', { image: IMAGE, version: 'v2' })).status).toBe(202);
+    await h.settle();
+    const db = h.server.store.db;
+    const [card] = h.cards();
+    expect(card).toBeDefined();
+    const rollout = await db.selectFrom('rollouts').selectAll().where('post_id', '=', card!.id).executeTakeFirstOrThrow();
+    const create = await db.selectFrom('outbox').selectAll().where('sink', '=', 'mattermost').where('payload', 'like', '%"create-card"%').executeTakeFirstOrThrow();
+    // The state a SIGKILL right after Mattermost's answer leaves: no post recorded, the row still leased by the dead process.
+    await db.updateTable('rollouts').set({ post_id: null }).where('id', '=', rollout.id).execute();
+    await forgetDelivery(h, create.id);
+    await h.advance(61_000);
+    // The adopted card is redrawn (it may have missed events since): edits are spaced 2 s apart.
+    for (let i = 0; i < 3; i++) await h.advance(2_000);
+
+    expect(h.cards().map((c) => c.id)).toEqual([card!.id]);
+    expect((await db.selectFrom('rollouts').select('post_id').where('id', '=', rollout.id).executeTakeFirstOrThrow()).post_id).toBe(card!.id);
+    expect(await h.server.outbox.backlog()).toBe(0);
+  });
 });

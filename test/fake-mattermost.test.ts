@@ -211,6 +211,19 @@ describe('FakeMattermost REST with Client4', () => {
     expect(fake.thread(root.id).map((p) => p.message)).toEqual(['root', 'r1']);
   });
 
+  it('lists a channel\'s posts changed since a moment, replies included, or its newest page', async () => {
+    const old = await botClient.createPost({ channel_id: town.id, message: 'old' });
+    clock += 1_000;
+    const since = clock - 1;
+    const root = await botClient.createPost({ channel_id: town.id, message: 'new root' });
+    await botClient.createPost({ channel_id: town.id, message: 'new reply', root_id: root.id });
+    const changed = await botClient.getPostsSince(town.id, since, false);
+    expect(changed.order.map((id) => changed.posts[id]!.message).sort()).toEqual(['new reply', 'new root']);
+    const newest = await botClient.getPosts(town.id, 0, 2);
+    expect(newest.order).toHaveLength(2);
+    expect(newest.order).not.toContain(old.id);
+  });
+
   it('registers commands with a server token, validates triggers, edits, regenerates and deletes', async () => {
     fake.addTeamMember(team.id, bot.userId);
     const base = { team_id: team.id, trigger: 'Elrond', method: 'P', url: 'http://bot/slash', token: 'client-chosen', auto_complete: true } as unknown as CommandArg;

@@ -45,6 +45,8 @@ export interface MattermostApi {
   post(id: string): Promise<Post>;
   /** A thread's posts, root included. */
   thread(rootId: string): Promise<Post[]>;
+  /** A channel's posts created or changed after `since` (ms), thread replies included. */
+  postsSince(channelId: string, since: number): Promise<Post[]>;
   openDialog(request: DialogRequest): Promise<void>;
 }
 
@@ -94,6 +96,10 @@ export function createMattermostApi(options: { url: string; token: string }): Ma
     async thread(rootId) {
       // The whole thread: without fetchAll the client asks for one page of 60.
       const list = await client.getPaginatedPostThread(rootId, { fetchThreads: false, fetchAll: true });
+      return list.order.map((id) => list.posts[id]).filter((p): p is Post => p !== undefined);
+    },
+    async postsSince(channelId, since) {
+      const list = await client.getPostsSince(channelId, since, false);
       return list.order.map((id) => list.posts[id]).filter((p): p is Post => p !== undefined);
     },
     async openDialog(request) {

@@ -14,6 +14,9 @@ import { buildReleaseCard, type CardOptions } from './release-card.js';
 /** Minimum spacing of two edits of one card. */
 export const CARD_EDIT_INTERVAL_MS = 2000;
 
+/** How far Mattermost's clock may be behind Elrond's when looking for posts made since a moment. */
+const CLOCK_SKEW_MARGIN_MS = 10 * 60_000;
+
 type Delivery = { op: 'create-card'; rollout: string } | { op: 'edit-card'; rollout: string } | { op: 'reply'; rollout: string; message: string };
 
 const NARRATED = new Set(['ring.state', 'group.state', 'group.retry', 'ring.approved', 'ring.forced']);
@@ -136,6 +139,18 @@ export function mattermostDeliverer(options: MattermostDelivererOptions): Delive
       const botUser = await bot();
       if (delivery.op === 'create-card') {
         if (rollout.postId) return;
+        // Mattermost forgets a pending_post_id after 30 s, and a crashed replica's lease outlasts that: a card that
+        // may have been posted is looked for in the channel first (by its rollout) and adopted. The search starts
+        // well before the card was queued, in case Mattermost's clock is behind Elrond's.
+        if (attempt.mayHaveBeenSent) {
+          const posted = (await api.postsSince(channelId, row.create_at - CLOCK_SKEW_MARGIN_MS)).find((p) => p.user_id === botUser && !p.root_id && (p.props as { elrond_rollout?: unknown } | undefined)?.elrond_rollout === rollout.id);
+          if (posted) {
+            await setRolloutPost(db, rollout.id, posted.id);
+            await setSetting(db, `card-edit:${rollout.id}`, String(clock.now() - CARD_EDIT_INTERVAL_MS));
+            await queueCardRedraw(db, rollout.id, clock.now());
+            return;
+          }
+        }
         const snapshot = await loadCardSnapshot(db, rollout.id, clock.now());
         if (!snapshot) return;
         const card = buildReleaseCard(snapshot, await options.card());

@@ -277,6 +277,17 @@ export async function handleRest(deps: RestDeps, req: RestRequest): Promise<Repl
     });
     return { status: 201, body: { id: rec.id, create_at: rec.create_at, update_at: rec.create_at, edit_at: 0, delete_at: 0, user_id: me, channel_id: rec.channel_id, root_id: rec.root_id, message: rec.message, type: 'system_ephemeral', props: rec.props } };
   }
+  // Client4.getPostsSince / getPosts: posts changed since `since` (ms), or the newest page; replies included.
+  if (method === 'GET' && (p = match('channels/:id/posts', segs))) {
+    const ch = readable(p.id ?? '');
+    const inChannel = [...state.posts.values()].filter((post) => post.channel_id === ch.id);
+    const since = Number(req.query.get('since') ?? 0);
+    if (since > 0) return { status: 200, body: postList(state, inChannel.filter((post) => post.update_at > since)) };
+    const perPage = Math.min(200, Math.max(1, Number(req.query.get('per_page') ?? 60)));
+    const page = Math.max(0, Number(req.query.get('page') ?? 0));
+    const live = inChannel.filter((post) => post.delete_at === 0).sort((a, b) => b.create_at - a.create_at);
+    return { status: 200, body: postList(state, live.slice(page * perPage, (page + 1) * perPage)) };
+  }
   if (method === 'GET' && (p = match('posts/:id/thread', segs))) {
     const root = livePost(p.id ?? '');
     const rootId = root.root_id !== '' ? root.root_id : root.id;
