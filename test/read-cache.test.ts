@@ -59,6 +59,24 @@ describe('read cache', () => {
     expect(computations).toEqual(['v1', 'v2']);
   });
 
+  it('keeps answers up to a total weight, least recently used dropped first; one heavier than that is not kept', async () => {
+    const reads = createReadCache({ dataVersion: async () => String(version), clock, maxBytes: 100 });
+    const weigh = (answer: string) => answer.length;
+    let computed = 0;
+    const answer = (size: number) => async () => (computed++, 'x'.repeat(size));
+    await reads.read('a', answer(60), weigh);
+    await reads.read('b', answer(30), weigh);
+    await reads.read('a', answer(60), weigh);
+    expect(computed).toBe(2);
+    await reads.read('c', answer(30), weigh); // 120 bytes: 'b' (least recently used) goes
+    await reads.read('a', answer(60), weigh);
+    await reads.read('b', answer(30), weigh);
+    expect(computed).toBe(4);
+    await reads.read('huge', answer(200), weigh);
+    await reads.read('huge', answer(200), weigh);
+    expect(computed).toBe(6);
+  });
+
   it('does not keep failures, and drops the least recently used answer beyond its size', async () => {
     const reads = cache();
     await expect(reads.read('k', async () => Promise.reject(new Error('database gone')))).rejects.toThrow('database gone');

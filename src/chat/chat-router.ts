@@ -171,7 +171,7 @@ export async function runSlashCommand(deps: ChatDeps, text: string, actor: Actor
     if ('help' in parsed) return { text: `\`\`\`\n${parsed.help.trim()}\n\`\`\`` };
     if ('error' in parsed) return { text: `⚠️ ${parsed.error}` };
     const run = async () => parsed.spec.run({ api: inProcessApi(deps.services, actor, deps.policy, deps.clock), now: () => deps.clock.now(), actor: actor.name }, parsed.input);
-    if (parsed.spec.readOnly) return await deps.services.reads.read(`chat ${JSON.stringify(argv)}`, async (): Promise<SlashReply> => ({ text: renderForChat(await run()) }));
+    if (parsed.spec.readOnly) return await deps.services.reads.read(`chat ${JSON.stringify(argv)}`, async (): Promise<SlashReply> => ({ text: renderForChat(await run()) }), (reply) => reply.text.length * 2);
     const output = await run();
     if (output.kind === 'plan') {
       return { text: renderForChat(output), attachments: [startButton(await deps.secret(), `${deps.baseUrl}/action`, output.plan, output.request, output.ringId, deps.clock.now())] };

@@ -132,7 +132,7 @@ export function createHttpApp(options: HttpAppOptions) {
         },
       };
       // Reads are answered from the read cache while the data is unchanged, serialized once.
-      const answer = route.method === 'get' ? await services.reads.read(`rest ${req.originalUrl}`, async () => serialize(await route.handle(ctx))) : serialize(await route.handle(ctx));
+      const answer = route.method === 'get' ? await services.reads.read(`rest ${req.originalUrl}`, async () => serialize(await route.handle(ctx)), (answer) => answer.body?.length ?? 0) : serialize(await route.handle(ctx));
       if (answer.body === undefined) res.status(answer.status).end();
       else res.status(answer.status).type('json').send(answer.body);
     });

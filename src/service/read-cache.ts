@@ -12,16 +12,22 @@ import type { Clock } from '../model/clock.js';
  * an answer still being computed wait for it instead of computing it again.
  */
 export interface ReadCache {
-  read<T>(key: string, compute: () => Promise<T>): Promise<T>;
+  /** `weigh`: the answer's size in bytes, so that large answers (a list of every ring) count for what they hold. */
+  read<T>(key: string, compute: () => Promise<T>, weigh?: (answer: T) => number): Promise<T>;
   readonly stats: { hits: number; misses: number };
 }
 
 export interface ReadCacheOptions {
   dataVersion: () => Promise<string>;
   clock: Clock;
-  /** Distinct answers kept, least recently used dropped first (each is a page of JSON, ~100 KB). */
+  /** Distinct answers kept, least recently used dropped first. */
   maxEntries?: number;
+  /** Bytes of answers kept (by their weight), least recently used dropped first. */
+  maxBytes?: number;
 }
+
+/** What an answer without a weight counts for. */
+const DEFAULT_WEIGHT = 1024;
 
 interface Entry {
   version: string;
@@ -29,24 +35,35 @@ interface Entry {
   /** Resolves (never rejects) once `answer` is settled. */
   settled: Promise<void>;
   computing: boolean;
+  bytes: number;
 }
 
 export function createReadCache(options: ReadCacheOptions): ReadCache {
   const maxEntries = options.maxEntries ?? 64;
+  const maxBytes = options.maxBytes ?? 32 * 1024 * 1024;
   const entries = new Map<string, Entry>();
+  let bytes = 0;
   const stats = { hits: 0, misses: 0 };
   const versionNow = async () => `${await options.dataVersion()}@${Math.floor(options.clock.now() / 1000)}`;
 
+  function forget(key: string): void {
+    const entry = entries.get(key);
+    if (!entry) return;
+    entries.delete(key);
+    bytes -= entry.bytes;
+  }
+
   function remember(key: string, entry: Entry): void {
     // Most recently used last, so the first key is the one to drop.
-    entries.delete(key);
+    forget(key);
     entries.set(key, entry);
-    if (entries.size > maxEntries) entries.delete(entries.keys().next().value!);
+    bytes += entry.bytes;
+    while (entries.size > 1 && (entries.size > maxEntries || bytes > maxBytes)) forget(entries.keys().next().value!);
   }
 
   return {
     stats,
-    async read<T>(key: string, compute: () => Promise<T>): Promise<T> {
+    async read<T>(key: string, compute: () => Promise<T>, weigh?: (answer: T) => number): Promise<T> {
       for (;;) {
         const version = await versionNow();
         const found = entries.get(key);
@@ -64,15 +81,24 @@ export function createReadCache(options: ReadCacheOptions): ReadCache {
         }
         stats.misses++;
         const answer = compute();
-        const entry: Entry = { version, answer, settled: answer.then(() => undefined, () => undefined), computing: true };
+        // Weightless until its answer is known.
+        const entry: Entry = { version, answer, settled: answer.then(() => undefined, () => undefined), computing: true, bytes: 0 };
         remember(key, entry);
-        void entry.settled.then(() => {
-          entry.computing = false;
-        });
-        // A failure is the caller's answer this time only.
-        answer.catch(() => {
-          if (entries.get(key) === entry) entries.delete(key);
-        });
+        answer.then(
+          (value) => {
+            entry.computing = false;
+            if (entries.get(key) !== entry) return;
+            // Weighed once known; an answer too large to keep is not kept.
+            const weight = weigh ? weigh(value) : DEFAULT_WEIGHT;
+            if (weight > maxBytes) return forget(key);
+            remember(key, { ...entry, bytes: weight });
+          },
+          () => {
+            // A failure is the caller's answer this time only.
+            entry.computing = false;
+            if (entries.get(key) === entry) forget(key);
+          },
+        );
         return answer;
       }
     },
