@@ -437,3 +437,24 @@ describe('chat-ops: delivery when Mattermost fails', () => {
     expect(cardJson(h)).toMatch(/"color":"good"/);
   });
 });
+
+describe('a release of many rings', () => {
+  it('draws the rings that matter now, counts the rest in one line, and offers at most five Approve buttons', async () => {
+    const h = await start();
+    const rings = [];
+    for (let i = 1; i <= 26; i++) rings.push(await h.ring(`ring-${String(i).padStart(2, '0')}`, i, { soak: 600 }));
+    for (const ring of rings.slice(9, 16)) expect((await h.api('POST', `/ring/${ring.id}/update`, { approvalRequired: true })).status).toBe(202);
+    await h.settle();
+    expect((await h.api('POST', '/rings/release', { image: IMAGE, version: 'v2' })).status).toBe(202);
+    await h.settle();
+    await flush(h);
+    const lines = fields(h);
+    expect(lines).toHaveLength(21);
+    // Release order; the soaking ring and the seven waiting for approval always have a line, then the next in line.
+    expect(lines.slice(0, 20).map((f) => f.title.split(' ')[0])).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20].map((i) => `ring-${String(i).padStart(2, '0')}`));
+    expect(lines[0]!.value).toMatch(/soaking-requested/);
+    expect(lines[9]!.value).toMatch(/needs approval/);
+    expect(lines[20]).toEqual({ title: '6 more rings', value: '⏳ 6 release-pending — `/elrond status` lists every ring', short: false });
+    expect(h.buttons().filter((b) => b.startsWith('Approve'))).toEqual(['Approve ring-10', 'Approve ring-11', 'Approve ring-12', 'Approve ring-13', 'Approve ring-14']);
+  });
+});

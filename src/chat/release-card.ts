@@ -1,4 +1,4 @@
-import type { CardSnapshot } from './card-snapshot.js';
+import type { CardRing, CardSnapshot } from './card-snapshot.js';
 import { signAction } from './action-signature.js';
 import { describeRelease } from '../model/release-target.js';
 import { displayEnvValue, isDeletion } from '../model/env-vars.js';
@@ -48,7 +48,7 @@ export function progressBar(done: number, total: number, width = 10): string {
   return `\`${'█'.repeat(filled)}${'░'.repeat(width - filled)}\` ${done}/${total} groups`;
 }
 
-function ringLine(entry: CardSnapshot['rings'][number], snapshot: CardSnapshot, approvers: readonly string[]): string {
+function ringLine(entry: CardRing, snapshot: CardSnapshot, approvers: readonly string[]): string {
   const { ring, groups } = entry;
   const icon = ringStateIn(ring.state, RING_STATES_FAILED) ? '❌' : (ICON[ring.state] ?? '•');
   const target = describeRelease(entry.target);
@@ -70,12 +70,23 @@ function ringLine(entry: CardSnapshot['rings'][number], snapshot: CardSnapshot, 
   return parts.join(' · ');
 }
 
+/** Approve buttons on one card at most (the next rings in line); later ones appear as these are approved. */
+const MAX_APPROVE_BUTTONS = 5;
+
+/** One line counting the rings not drawn: "✅ 120 stable · ⏳ 360 release-pending". */
+function hiddenSummary(hidden: readonly CardRing[]): string {
+  const counts = new Map<string, number>();
+  for (const { ring } of hidden) counts.set(ring.state, (counts.get(ring.state) ?? 0) + 1);
+  const parts = [...counts].map(([state, count]) => `${ringStateIn(state as Ring['state'], RING_STATES_FAILED) ? '❌' : (ICON[state] ?? '•')} ${count} ${state}`);
+  return `${parts.join(' · ')} — \`/elrond status\` lists every ring`;
+}
+
 /** Which buttons apply now, derived from the rings' states. */
 export function cardButtons(snapshot: CardSnapshot): CardButton[] {
   const rings = snapshot.rings.filter((e) => e.onThisRollout).map((e) => e.ring);
   const buttons: CardButton[] = [];
   const pending = rings.filter((r) => r.state === 'release-pending');
-  for (const ring of pending.filter((r) => r.approvalRequired && !r.approvedBy)) {
+  for (const ring of pending.filter((r) => r.approvalRequired && !r.approvedBy).slice(0, MAX_APPROVE_BUTTONS)) {
     buttons.push({ id: `approve${buttons.length}`, name: `Approve ${ring.name}`, style: 'success', action: 'approve', ring: ring.id });
   }
   const current: Ring | undefined = rings.find((r) => r.state === 'soaking-requested') ?? pending[0];
@@ -121,6 +132,7 @@ export function buildReleaseCard(snapshot: CardSnapshot, options: CardOptions): 
   if (options.grafanaDashboardUrl) lines.push(`[Grafana](${grafanaLink(snapshot, options.grafanaDashboardUrl)})`);
   if (rollout.endAt) lines.push(`Finished ${new Date(rollout.endAt).toISOString()}`);
   const exp = snapshot.now + (options.buttonTtlMs ?? 24 * 3600_000);
+  const hidden = snapshot.rings.filter((e) => !e.shown);
   const actions = options.postId
     ? cardButtons(snapshot).map((button) => ({
         id: button.id,
@@ -140,7 +152,10 @@ export function buildReleaseCard(snapshot: CardSnapshot, options: CardOptions): 
           color: overallColor(snapshot),
           title,
           text: lines.join('\n'),
-          fields: snapshot.rings.map((entry) => ({ title: `${entry.ring.name} (priority ${entry.ring.priority})`, value: ringLine(entry, snapshot, options.approvers), short: false })),
+          fields: [
+            ...snapshot.rings.filter((e) => e.shown).map((entry) => ({ title: `${entry.ring.name} (priority ${entry.ring.priority})`, value: ringLine(entry, snapshot, options.approvers), short: false })),
+            ...(hidden.length > 0 ? [{ title: `${hidden.length} more ring${hidden.length === 1 ? '' : 's'}`, value: hiddenSummary(hidden), short: false }] : []),
+          ],
           footer: `Elrond · rollout ${rollout.id}`,
           actions,
         },

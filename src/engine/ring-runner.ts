@@ -21,23 +21,44 @@ export const NO_DEADLINE = 8_640_000_000_000_000;
 
 export type StepResult = 'progressed' | 'waiting' | 'skipped';
 
+/** Read what a decision about `ringId` rests on, and decide (pure). */
+async function decideNow(deps: EngineDeps, ringId: string) {
+  const { store, clock, config } = deps;
+  const ring = await findRing(store.db, ringId);
+  if (!ring) return undefined;
+  const [groups, release, rings] = await Promise.all([groupsOfRing(store.db, ringId), getRelease(store.db, ring.desiredReleaseId), ringsGating(store.db, ring)]);
+  const now = clock.now();
+  const freeze = await activeFreezeForRing(store.db, ring, now);
+  const view = { ring, groups, release, rings, now, maxParallelGroups: config.maxParallelGroups, freeze };
+  const options = { slo: deps.slo !== undefined };
+  return { ring, groups, view, options, decision: decideRing(view, options) };
+}
+
+/** A wait that would write back exactly what is stored. */
+function isUnchangedWait(ring: Ring, decision: RingDecision): boolean {
+  return decision.kind === 'wait' && decision.message === ring.statusMessage && (decision.until ?? NO_DEADLINE) === ring.nextCheckAt;
+}
+
 /**
  * Run one step for a ring under its lease: re-read, decide (pure), apply in one transaction with
  * compare-and-set on the state and the lease, record the event.
+ *
+ * `refresh`: the ring is not due, only looked at again (the backstop's full pass); a decision to keep waiting
+ * exactly as stored is then made without the lease and writes nothing. A pass over 500 rings queued behind
+ * another took and released 500 leases and rewrote 500 unchanged waits, every 30 s.
  */
-export async function runRingStep(deps: EngineDeps, ringId: string): Promise<StepResult> {
+export async function runRingStep(deps: EngineDeps, ringId: string, refresh = false): Promise<StepResult> {
   const { store, clock, owner, config } = deps;
+  if (refresh) {
+    const preview = await decideNow(deps, ringId);
+    if (!preview || isUnchangedWait(preview.ring, preview.decision)) return 'waiting';
+  }
   const lease = await holdLease(store.db, 'rings', ringId, owner, clock, config.leaseMs);
   if (!lease) return 'skipped';
   try {
-    const ring = await findRing(store.db, ringId);
-    if (!ring) return 'skipped';
-    const [groups, release, rings] = await Promise.all([groupsOfRing(store.db, ringId), getRelease(store.db, ring.desiredReleaseId), ringsGating(store.db, ring)]);
-    const now = clock.now();
-    const freeze = await activeFreezeForRing(store.db, ring, now);
-    const view = { ring, groups, release, rings, now, maxParallelGroups: config.maxParallelGroups, freeze };
-    const options = { slo: deps.slo !== undefined };
-    const decision = decideRing(view, options);
+    const decided = await decideNow(deps, ringId);
+    if (!decided) return 'skipped';
+    const { ring, groups, view, options, decision } = decided;
     // The lease keeps other supervisors off this ring, not requests (from any replica) off it, nor other rings'
     // steps (on other replicas) off theirs: what the decision read may have changed since. Confirmed under the
     // gate, where no other writer can run until this transaction commits.

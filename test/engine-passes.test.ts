@@ -1,0 +1,54 @@
+/**
+ * Supervisor passes over many queued rings: they let requests in between ring steps, and a backstop pass that
+ * finds nothing changed writes nothing (no lease taken, no wait rewritten).
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { startHarness, IMAGE, type Harness } from './helpers/harness.js';
+
+let h: Harness | undefined;
+afterEach(async () => {
+  await h?.close();
+  h = undefined;
+});
+
+/** Ring 1 soaking for an hour, `queued` more rings waiting behind it. */
+async function queue(queued: number): Promise<Harness> {
+  h = await startHarness();
+  await h.ring('first', 1, { soak: 3600 });
+  for (let i = 0; i < queued; i++) await h.ring(`queued-${i}`, i + 2, { soak: 0 });
+  await h.settle();
+  expect((await h.api('POST', '/rings/release', { image: IMAGE, version: 'v2' })).status).toBe(202);
+  await h.settle();
+  expect((await h.getRing((await h.api('GET', '/rings')).body[0].ID)).State).toBe('soaking-requested');
+  return h;
+}
+
+describe('supervisor passes over many queued rings', () => {
+  it('a backstop pass that finds every ring waiting as before writes nothing', async () => {
+    const h = await queue(40);
+    // A pass that looks at every ring refreshes what the queued rings wait for (ring "first" is soaking now)...
+    await h.server.supervisor.runUntilIdle();
+    // ...and the next finds nothing to change.
+    const before = await h.server.store.dataVersion();
+    await h.server.supervisor.runUntilIdle();
+    expect(await h.server.store.dataVersion()).toBe(before);
+    const waiting = ((await h.api('GET', '/rings?per_page=-1')).body as Array<{ State: string; statusMessage: string; LockAcquiredBy: string | null }>).slice(1);
+    expect(waiting.every((r) => r.State === 'release-pending' && /waiting for ring first to finish its release \(soaking-requested\)/.test(r.statusMessage) && r.LockAcquiredBy === null)).toBe(true);
+  });
+
+  it('answers requests while a pass steps hundreds of due rings', async () => {
+    const h = await queue(150);
+    // Every queued ring due at once, as at the start of a release of all of them.
+    await h.server.store.db.updateTable('rings').set({ next_check_at: 0, status_message: 'due' }).where('state', '=', 'release-pending').execute();
+    let passDone = false;
+    const pass = h.server.supervisor.runUntilIdle().then(() => {
+      passDone = true;
+    });
+    const health = await fetch(`${h.server.url}/healthz`);
+    expect(health.status).toBe(200);
+    expect(passDone).toBe(false);
+    await pass;
+    const rings = (await h.api('GET', '/rings?per_page=-1')).body as Array<{ statusMessage: string }>;
+    expect(rings.slice(1).every((r) => /waiting for ring first/.test(r.statusMessage))).toBe(true);
+  });
+});
