@@ -41,11 +41,11 @@ function sendJson(res: Response, body: unknown): void {
   sendBytes(res, Buffer.from(JSON.stringify(body), 'utf8'));
 }
 
-function sendBytes(res: Response, text: Buffer): void {
+function sendBytes(res: Response, body: Buffer): void {
   res.statusCode = 200;
   res.setHeader('Content-Type', 'application/json');
-  res.setHeader('Content-Length', String(text.length));
-  res.end(text);
+  res.setHeader('Content-Length', String(body.length));
+  res.end(body);
 }
 
 function explain(error: unknown, log: Logger): string {
