@@ -98,7 +98,7 @@ describe.each(TEST_DIALECTS)('data version (%s)', (dialect) => {
     const { store } = temp;
     const v0 = await store.dataVersion();
     await store.db.selectFrom('rings').selectAll().execute();
-    expect(await store.dataVersion()).toBe(v0);
+    if (dialect === 'sqlite') expect(await store.dataVersion()).toBe(v0);
     await store.db.insertInto('outbox').values({ event_id: null, sink: 'webhook', target: 't', ordering_key: 'k', payload: '{}', create_at: 1, next_attempt_at: 1 }).execute();
     // On Postgres any commit moves the snapshot, so only a SQLite process can tell its outbox writes apart.
     if (dialect === 'sqlite') expect(await store.dataVersion()).toBe(v0);
@@ -119,7 +119,9 @@ describe.each(TEST_DIALECTS)('data version (%s)', (dialect) => {
     }
     const v2 = await store.dataVersion();
     expect(v2).not.toBe(v1);
-    expect(await store.dataVersion()).toBe(v2);
+    // A Postgres snapshot also moves with commits to other databases of the server (other test files run in
+    // parallel), so only SQLite's version can be expected to hold still.
+    if (dialect === 'sqlite') expect(await store.dataVersion()).toBe(v2);
   });
 });
 
@@ -153,7 +155,8 @@ describe.each(TEST_DIALECTS)('cached reads across replicas (%s)', (dialect) => {
     expect(await get(b, '/rings')).toEqual([]);
     const hitsBefore = await hits(b);
     expect(await get(b, '/rings')).toEqual([]);
-    expect(await hits(b)).toBe(hitsBefore + 1);
+    // On Postgres any commit on the server (other test files' databases included) starts a new version.
+    if (dialect === 'sqlite') expect(await hits(b)).toBe(hitsBefore + 1);
 
     const created = await fetch(`${a.url}/api/rings`, { method: 'POST', body: JSON.stringify({ name: 'canary', priority: 1, image: IMAGE, version: 'v1' }) });
     expect(created.status).toBe(202);
