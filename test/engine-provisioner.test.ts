@@ -2,6 +2,8 @@ import { describe, it, expect, afterEach } from 'vitest';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startHarness, IMAGE, type Harness, type HarnessOptions } from './helpers/harness.js';
+import { FakeProvisioner } from './fakes/fake-provisioner.js';
+import { createProvisionerClient } from '../src/integrations/provisioner-client.js';
 
 let h: Harness | undefined;
 const servers: http.Server[] = [];
@@ -294,4 +296,29 @@ describe('OAuth2 client credentials', () => {
     expect(h!.provisioner.group(pgid)!.Version).toBe('v3');
     expect(tokenRequests).toHaveLength(3);
   });
+
+  it('asks for one token when many steps need one at once', async () => {
+    let tokenRequests = 0;
+    const tokenServer = http.createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        tokenRequests++;
+        setTimeout(() => res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ access_token: 'the-token', expires_in: 3600 })), 50);
+      });
+    });
+    servers.push(tokenServer);
+    await new Promise<void>((resolve) => tokenServer.listen(0, '127.0.0.1', resolve));
+    const provisioner = new FakeProvisioner({ requireToken: 'the-token' });
+    const url = await provisioner.start();
+    try {
+      const group = provisioner.createGroup({ Name: 'g', Image: IMAGE, Version: 'v1', MaxRolling: 1 });
+      const client = createProvisionerClient({ baseUrl: url, oauth: { clientId: 'id', clientSecret: 'secret', tokenEndpoint: `http://127.0.0.1:${(tokenServer.address() as AddressInfo).port}/token` } });
+      const groups = await Promise.all(Array.from({ length: 10 }, () => client.getGroup(group.ID)));
+      expect(groups.map((g) => g.ID)).toEqual(Array(10).fill(group.ID));
+      expect(tokenRequests).toBe(1);
+    } finally {
+      await provisioner.stop();
+    }
+  });
 });
+

@@ -73,24 +73,39 @@ function classify(error: unknown, what: string, groupId: string): ProvisionerErr
 export function createProvisionerClient(options: ProvisionerClientOptions): ProvisionerClient {
   const now = options.now ?? Date.now;
   const http: AxiosInstance = axios.create({ baseURL: options.baseUrl.replace(/\/+$/, ''), timeout: options.timeoutMs ?? 10_000 });
-  let token: { value: string; expiresAt: number } | undefined;
+  type Token = { value: string; expiresAt: number };
+  let token: Token | undefined;
+  /** The token request under way: group steps run concurrently, and they all wait for this one. */
+  let fetching: Promise<Token> | undefined;
+
+  async function fetchToken(oauth: NonNullable<ProvisionerClientOptions['oauth']>): Promise<Token> {
+    try {
+      const form = new URLSearchParams({ grant_type: 'client_credentials', client_id: oauth.clientId, client_secret: oauth.clientSecret, scope: OAUTH_SCOPE });
+      const { data } = await axios.post<{ access_token: string; expires_in?: number }>(oauth.tokenEndpoint, form.toString(), {
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+        timeout: options.timeoutMs ?? 10_000,
+      });
+      // Refresh a little early so a token never expires mid-request.
+      return { value: data.access_token, expiresAt: now() + Math.max(0, (data.expires_in ?? 3600) - 30) * 1000 };
+    } catch (error) {
+      const status = (error as AxiosError).response?.status;
+      throw new ProvisionerError(`cannot get an OAuth token from the provisioner's token endpoint (${status ?? (error as AxiosError).code ?? 'error'})`, status === undefined || status >= 500, status);
+    }
+  }
 
   async function authHeader(): Promise<Record<string, string>> {
     const oauth = options.oauth;
     if (!oauth) return {};
     if (!token || token.expiresAt <= now()) {
-      try {
-        const form = new URLSearchParams({ grant_type: 'client_credentials', client_id: oauth.clientId, client_secret: oauth.clientSecret, scope: OAUTH_SCOPE });
-        const { data } = await axios.post<{ access_token: string; expires_in?: number }>(oauth.tokenEndpoint, form.toString(), {
-          headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-          timeout: options.timeoutMs ?? 10_000,
-        });
-        // Refresh a little early so a token never expires mid-request.
-        token = { value: data.access_token, expiresAt: now() + Math.max(0, (data.expires_in ?? 3600) - 30) * 1000 };
-      } catch (error) {
-        const status = (error as AxiosError).response?.status;
-        throw new ProvisionerError(`cannot get an OAuth token from the provisioner's token endpoint (${status ?? (error as AxiosError).code ?? 'error'})`, status === undefined || status >= 500, status);
+      if (!fetching) {
+        const request = fetchToken(oauth);
+        fetching = request;
+        const done = () => {
+          if (fetching === request) fetching = undefined;
+        };
+        request.then(done, done);
       }
+      token = await fetching;
     }
     return { Authorization: `Bearer ${token.value}` };
   }
