@@ -82,7 +82,7 @@ export async function startServer(config: ServerConfig, overrides: ServerOverrid
   // Chat-ops: the bot (when configured), its slash-command tokens, who may do what, the button secret.
   const mattermost: MattermostApi | undefined = config.mattermostUrl && config.mattermostToken ? createMattermostApi({ url: config.mattermostUrl, token: config.mattermostToken }) : undefined;
   const policy: AccessPolicy = { admins: config.admins, approvers: config.approvers, allowSelfApproval: config.allowSelfApproval };
-  const commandTokens = new CommandTokens(store.db, config.slashCommandTokens);
+  const commandTokens = new CommandTokens(store.db, config.slashCommandTokens, () => clock.now());
   let actionSecret: Promise<string> | undefined;
   const secret = () => (actionSecret ??= config.actionSecret ? Promise.resolve(config.actionSecret) : setSettingIfAbsent(store.db, 'action-secret', randomBytes(32).toString('hex')));
   let botUserId: Promise<string> | undefined;
