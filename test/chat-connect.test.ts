@@ -9,6 +9,10 @@ import { defaultServerConfig, type ServerConfig } from '../src/config.js';
 import { startServer, type RunningServer } from '../src/server.js';
 import { ManualClock } from '../src/model/clock.js';
 import { FakeMattermost } from './fakes/fake-mattermost.js';
+import { tempDatabase } from './helpers/temp-database.js';
+import { CommandTokens } from '../src/chat/command-tokens.js';
+import { createMattermostApi, type MattermostApi } from '../src/chat/mattermost-client.js';
+import { registerSlashCommands } from '../src/chat/register-slash-command.js';
 
 /** One Elrond server started by hand (own SQLite file, captured log lines) against a shared fake Mattermost. */
 interface Started {
@@ -113,6 +117,33 @@ describe('chat-ops: connecting to Mattermost', () => {
     // Each team has its own command token.
     expect(mm.commands(team.id)[0]!.token).not.toBe(mm.commands(other.id)[0]!.token);
     expect(errors(elrond.lines)).toEqual([]);
+  });
+
+  it('replicas starting together: the one whose add Mattermost refuses as a duplicate uses the command the other added', async () => {
+    const { mm, url, team, bot } = await startMattermost();
+    const temp = await tempDatabase('sqlite');
+    cleanups.push(() => temp.cleanup());
+    const lines: Array<{ level: number; msg: string }> = [];
+    const log = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line) as { level: number; msg: string }) });
+    const tokens = new CommandTokens(temp.store.db, [], () => clock.now());
+    const winner = createMattermostApi({ url, token: bot.token });
+    const api = createMattermostApi({ url, token: bot.token });
+    // The race, made deterministic: after this replica found no command, the other one adds it first.
+    const raced: MattermostApi = {
+      ...api,
+      addCommand: async (teamId, command) => {
+        await winner.addCommand(teamId, { ...command, url: 'http://other-replica/mattermost/command' });
+        return api.addCommand(teamId, command);
+      },
+    };
+    const result = await registerSlashCommands({ api: raced, teams: ['release'], publicUrl: 'http://this-replica', tokens, log });
+    expect(result).toBeDefined();
+    const commands = mm.commands(team.id);
+    expect(commands).toHaveLength(1);
+    expect(mm.requests.filter((r) => r.method === 'POST' && r.path === '/api/v4/commands').map((r) => r.status)).toEqual([201, 400]);
+    expect(await tokens.verify(team.id, commands[0]!.token)).toBe(true);
+    expect(errors(lines)).toEqual([]);
+    expect(lines.map((l) => l.msg)).toContain('another replica just registered /elrond in team');
   });
 
   it('restarting never duplicates /elrond: a second server updates the command the first one registered', async () => {
