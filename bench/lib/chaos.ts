@@ -14,11 +14,12 @@ import path from 'node:path';
 import { FakeProvisioner } from '../../test/fakes/fake-provisioner.js';
 import { FakeMattermost } from '../../test/fakes/fake-mattermost.js';
 import { FakeGrafana } from '../../test/fakes/fake-grafana.js';
-import { ElrondProcess, freePort } from './elrond-process.js';
+import { ElrondProcess } from './elrond-process.js';
 import { DbReader } from './db-reader.js';
 import { createProvisionerGroups, seedDatabase, type SeededRing } from './seed.js';
 import { callApi, waitForRelease } from './release-driver.js';
-import { seededRandom, sleep, waitFor } from './stats.js';
+import { seededRandom } from './stats.js';
+import { freePort, sleep, waitFor } from '../../test/helpers/processes.js';
 
 export interface ChaosLog {
   (line: string): void;
@@ -230,8 +231,7 @@ async function waitForOutcome(reader: DbReader, version: string, timeoutMs: numb
       if (failed) throw new Error(`${version} failed: ${reader.describeUnfinished()}`);
       return reader.allStableOn(version);
     },
-    timeoutMs,
-    50,
+    { timeoutMs, everyMs: 50 },
   );
   return waitForRelease(reader, version, 10_000, 25);
 }
@@ -239,7 +239,7 @@ async function waitForOutcome(reader: DbReader, version: string, timeoutMs: numb
 /** Wait (bounded) until the release is done and every Mattermost delivery of it is made. */
 async function waitSettled(world: World, reader: DbReader, version: string, timeoutMs: number): Promise<string> {
   const rolloutId = await waitForOutcome(reader, version, timeoutMs);
-  await waitFor(`Mattermost deliveries of ${version}`, () => reader.undelivered('mattermost') === 0, timeoutMs, 50).catch((error: unknown) => {
+  await waitFor(`Mattermost deliveries of ${version}`, () => reader.undelivered('mattermost') === 0, { timeoutMs, everyMs: 50 }).catch((error: unknown) => {
     const stuck = reader.outbox('mattermost').filter((row) => row.delivered_at === null).slice(0, 3).map((row) => `${row.payload.slice(0, 60)} (attempts ${row.attempts}, ${row.last_error})`);
     throw new Error(`${(error as Error).message}: ${stuck.join('; ')}`);
   });
@@ -411,7 +411,7 @@ export async function runFaultChaos(options: FaultChaosOptions): Promise<FaultCh
     const waitMm = Math.max(0, mmFaultUntil - Date.now());
     if (waitMm > 0) log(`waiting ${(waitMm / 1000).toFixed(0)} s for the Mattermost fault window to end`);
     await sleep(waitMm);
-    await waitFor('every Mattermost delivery', () => reader.undelivered('mattermost') === 0, 240_000, 200).catch((error: unknown) => {
+    await waitFor('every Mattermost delivery', () => reader.undelivered('mattermost') === 0, { timeoutMs: 240_000, everyMs: 200 }).catch((error: unknown) => {
       const stuck = reader.outbox('mattermost').filter((row) => row.delivered_at === null).slice(0, 3).map((row) => `${row.payload.slice(0, 60)} (attempts ${row.attempts}, ${row.last_error})`);
       throw new Error(`${(error as Error).message}: ${stuck.join('; ')}`);
     });
@@ -431,7 +431,7 @@ export async function runFaultChaos(options: FaultChaosOptions): Promise<FaultCh
     if (report.grafana.deliveredWhileDown > 0) report.violations.push(`${report.grafana.deliveredWhileDown} Grafana annotations counted as delivered while Grafana was down`);
     if (options.waitForGrafanaMs) {
       world.grafana!.down(false);
-      const delivered = await waitFor('the Grafana backlog', () => reader.undelivered('grafana') === 0, options.waitForGrafanaMs, 500).then(
+      const delivered = await waitFor('the Grafana backlog', () => reader.undelivered('grafana') === 0, { timeoutMs: options.waitForGrafanaMs, everyMs: 500 }).then(
         () => true,
         () => false,
       );

@@ -4,7 +4,6 @@
  * Every process started here is remembered and killed when the bench process exits, whatever happens.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,19 +20,6 @@ export function repoRoot(): string {
 
 /** The built `elrond` binary. */
 export const ELROND_BINARY = path.join(repoRoot(), 'dist', 'src', 'cli', 'main.js');
-
-/** A TCP port that was free a moment ago on 127.0.0.1. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 export interface ElrondOptions {
   /** sqlite:///abs/path.db or postgres://… */

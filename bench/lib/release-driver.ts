@@ -6,7 +6,7 @@
 import type { FakeProvisioner } from '../../test/fakes/fake-provisioner.js';
 import type { DbReader, EventRecord } from './db-reader.js';
 import { BENCH_IMAGE, type SeededRing } from './seed.js';
-import { sleep, waitFor } from './stats.js';
+import { callApi as callServerApi, sleep, waitFor } from '../../test/helpers/processes.js';
 
 export interface ApiAnswer<T = any> {
   status: number;
@@ -15,24 +15,7 @@ export interface ApiAnswer<T = any> {
 
 /** One REST call; network errors become status 0 (the server may be down in chaos runs). */
 export async function callApi<T = any>(baseUrl: string, method: string, route: string, body?: unknown, timeoutMs = 10_000): Promise<ApiAnswer<T>> {
-  try {
-    const response = await fetch(`${baseUrl}/api${route}`, {
-      method,
-      headers: { 'Content-Type': 'application/json' },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-    const text = await response.text();
-    let parsed: unknown = text;
-    try {
-      parsed = text ? JSON.parse(text) : undefined;
-    } catch {
-      // keep the text
-    }
-    return { status: response.status, body: parsed as T };
-  } catch (error) {
-    return { status: 0, body: String(error) as T };
-  }
+  return callServerApi<T>(baseUrl, method, route, body, timeoutMs).catch((error: unknown) => ({ status: 0, body: String(error) as T }));
 }
 
 /** POST /api/rings/release; returns the time just before the request was sent. */
@@ -52,8 +35,7 @@ export async function waitForRelease(reader: DbReader, version: string, timeoutM
       const rollout = reader.latestRollout();
       return rollout && rollout.end_at !== null && reader.releaseVersion(rollout.release_id) === version ? rollout.id : undefined;
     },
-    timeoutMs,
-    everyMs,
+    { timeoutMs, everyMs },
   ).catch((error: unknown) => {
     throw new Error(`${(error as Error).message}; unfinished: ${reader.describeUnfinished()}`);
   });
@@ -126,8 +108,7 @@ export async function waitHealthy(baseUrl: string, timeoutMs = 10_000): Promise<
         return false;
       }
     },
-    timeoutMs,
-    50,
+    { timeoutMs, everyMs: 50 },
   );
   await sleep(0);
 }

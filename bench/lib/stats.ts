@@ -41,19 +41,3 @@ export function seededRandom(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
-
-export const sleep = (delayMs: number) => new Promise<void>((resolve) => setTimeout(resolve, delayMs));
-
-/**
- * Poll `check` every `everyMs` until it returns a value other than undefined/false, or fail after `timeoutMs`
- * with `what` in the message. Always bounded.
- */
-export async function waitFor<T>(what: string, check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs: number, everyMs = 10): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(everyMs);
-  }
-}

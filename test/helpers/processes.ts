@@ -158,12 +158,12 @@ export async function stopAllServerProcesses(): Promise<void> {
 }
 
 /** `fetch` a replica's `/api<route>` with a JSON body; the answer's status and parsed JSON body. */
-export async function callApi<T = any>(url: string, method: string, route: string, body?: unknown): Promise<{ status: number; body: T }> {
+export async function callApi<T = any>(url: string, method: string, route: string, body?: unknown, timeoutMs = 10_000): Promise<{ status: number; body: T }> {
   const response = await fetch(`${url}/api${route}`, {
     method,
     headers: { 'Content-Type': 'application/json' },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    signal: AbortSignal.timeout(10_000),
+    signal: AbortSignal.timeout(timeoutMs),
   });
   const text = await response.text();
   let parsed: unknown;
