@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/schema.js';
 import type { RingState } from '../model/ring-states.js';
+import { releasesById } from '../store/releases.js';
 
 /** One line of `elrond status`: a ring at a glance. Elrond's addition, so camelCase. */
 export interface RingOverview {
@@ -41,12 +42,7 @@ export async function ringOverview(db: Kysely<Database>, now: number): Promise<R
     .innerJoin('installation_groups', 'installation_groups.id', 'ring_installation_groups.installation_group_id')
     .select(['ring_installation_groups.ring_id as ringId', 'installation_groups.state as state', 'installation_groups.release_id as releaseId'])
     .execute();
-  const releaseIds = [...new Set(rings.flatMap((r) => [r.active_release_id, r.desired_release_id]))];
-  const releases = new Map<string, { image: string; version: string }>();
-  for (let i = 0; i < releaseIds.length; i += 500) {
-    const chunk = releaseIds.slice(i, i + 500);
-    for (const r of await db.selectFrom('releases').select(['id', 'image', 'version']).where('id', 'in', chunk).execute()) releases.set(r.id, r);
-  }
+  const releases = await releasesById(db, rings.flatMap((r) => [r.active_release_id, r.desired_release_id]));
   const groupsByRing = new Map<string, Array<{ state: string; releaseId: string | null }>>();
   for (const g of groups) {
     const list = groupsByRing.get(g.ringId);
