@@ -139,14 +139,18 @@ export function mattermostDeliverer(options: MattermostDelivererOptions): Delive
       const botUser = await bot();
       if (delivery.op === 'create-card') {
         if (rollout.postId) return;
+        // The card's post is known from now on; its first edit may follow at once.
+        const recordCard = async (postId: string) => {
+          await setRolloutPost(db, rollout.id, postId);
+          await setSetting(db, `card-edit:${rollout.id}`, String(clock.now() - CARD_EDIT_INTERVAL_MS));
+        };
         // Mattermost forgets a pending_post_id after 30 s, and a crashed replica's lease outlasts that: a card that
         // may have been posted is looked for in the channel first (by its rollout) and adopted. The search starts
         // well before the card was queued, in case Mattermost's clock is behind Elrond's.
         if (attempt.mayHaveBeenSent) {
           const posted = (await api.postsSince(channelId, row.create_at - CLOCK_SKEW_MARGIN_MS)).find((p) => p.user_id === botUser && !p.root_id && (p.props as { elrond_rollout?: unknown } | undefined)?.elrond_rollout === rollout.id);
           if (posted) {
-            await setRolloutPost(db, rollout.id, posted.id);
-            await setSetting(db, `card-edit:${rollout.id}`, String(clock.now() - CARD_EDIT_INTERVAL_MS));
+            await recordCard(posted.id);
             await queueCardRedraw(db, rollout.id, clock.now());
             return;
           }
@@ -155,8 +159,7 @@ export function mattermostDeliverer(options: MattermostDelivererOptions): Delive
         if (!snapshot) return;
         const card = buildReleaseCard(snapshot, await options.card());
         const post = await api.createPost({ channel_id: channelId, message: card.message, props: card.props, pending_post_id: `${botUser}:${row.id}` });
-        await setRolloutPost(db, rollout.id, post.id);
-        await setSetting(db, `card-edit:${rollout.id}`, String(clock.now() - CARD_EDIT_INTERVAL_MS));
+        await recordCard(post.id);
         return;
       }
       if (!rollout.postId) return { retryAt: clock.now() + 500 };
