@@ -150,9 +150,11 @@ function replyBody(reply: SlashReply): Buffer {
 const parsedCommands = new Map<string, ParseResult>();
 const MAX_PARSED_COMMANDS = 256;
 
-/** A chat command line parsed once: the same words always parse the same way in chat (no environment applies). */
-function parseChatCommand(argv: readonly string[]): ParseResult {
-  const key = JSON.stringify(argv);
+/**
+ * A chat command line parsed once: the same words always parse the same way in chat (no environment applies).
+ * `key` identifies the words (their JSON).
+ */
+function parseChatCommand(argv: readonly string[], key: string): ParseResult {
   let parsed = parsedCommands.get(key);
   if (!parsed) {
     parsed = parseCommandLine(argv, 'chat', {});
@@ -167,11 +169,12 @@ export async function runSlashCommand(deps: ChatDeps, text: string, actor: Actor
   try {
     const words = tokenize(text.trim());
     const argv = words.length === 0 || (words.length === 1 && words[0] === 'help') ? ['--help'] : words[0] === 'help' ? [...words.slice(1), '--help'] : words;
-    const parsed = parseChatCommand(argv);
+    const line = JSON.stringify(argv);
+    const parsed = parseChatCommand(argv, line);
     if ('help' in parsed) return { text: `\`\`\`\n${parsed.help.trim()}\n\`\`\`` };
     if ('error' in parsed) return { text: `⚠️ ${parsed.error}` };
     const run = async () => parsed.spec.run({ api: inProcessApi(deps.services, actor, deps.policy, deps.clock), now: () => deps.clock.now(), actor: actor.name }, parsed.input);
-    if (parsed.spec.readOnly) return await deps.services.reads.read(`chat ${JSON.stringify(argv)}`, async (): Promise<SlashReply> => ({ text: renderForChat(await run()) }), (reply) => reply.text.length * 2);
+    if (parsed.spec.readOnly) return await deps.services.reads.read(`chat ${line}`, async (): Promise<SlashReply> => ({ text: renderForChat(await run()) }), (reply) => reply.text.length * 2);
     const output = await run();
     if (output.kind === 'plan') {
       return { text: renderForChat(output), attachments: [startButton(await deps.secret(), `${deps.baseUrl}/action`, output.plan, output.request, output.ringId, deps.clock.now())] };
