@@ -56,7 +56,7 @@ export const SERVER_SETTINGS: readonly SettingSpec[] = [
   { key: 'database', flag: 'database', kind: 'string', default: 'sqlite://elrond.db', description: 'database URL: sqlite://file.db, sqlite:///abs/path.db, sqlite://:memory: or postgres://user@host:5432/db' },
   { key: 'listen', flag: 'listen', kind: 'string', default: ':3018', description: 'address to listen on, [host]:port' },
   { key: 'poll', flag: 'poll', kind: 'int', default: 30, description: 'seconds between backstop supervisor runs (changes and deadlines wake it sooner); 0 turns the schedule off' },
-  { key: 'provisionerServer', flag: 'provisioner-server', kind: 'string', default: 'http://localhost:8075', description: 'Mattermost Cloud provisioner URL' },
+  { key: 'provisionerServer', flag: 'provisioner-server', kind: 'string', default: 'http://localhost:8075', description: 'Mattermost Cloud provisioner URL, or sim:// for the built-in simulator (e.g. sim://?rollout=5s&installations=4&fail=0.05)' },
   { key: 'provisionerClientId', flag: 'provisioner-client-id', kind: 'string', default: '', description: 'OAuth2 client id for the provisioner (with secret and token endpoint)' },
   { key: 'provisionerClientSecret', flag: 'provisioner-client-secret', kind: 'string', default: '', description: 'OAuth2 client secret for the provisioner', secret: true },
   { key: 'provisionerTokenEndpoint', flag: 'provisioner-token-endpoint', kind: 'string', default: '', description: 'OAuth2 token endpoint for the provisioner' },

@@ -14,6 +14,8 @@ import { Supervisor } from './engine/supervisor.js';
 import { OutboxWorker, type Deliverer } from './engine/outbox-worker.js';
 import type { EngineDeps } from './engine/engine-deps.js';
 import { createProvisionerClient, type ProvisionerClient } from './integrations/provisioner-client.js';
+import { isSimulatorUrl, parseSimulatorUrl, type SimulatorOptions } from './integrations/provisioner-simulator-options.js';
+import { createProvisionerSimulator } from './integrations/provisioner-simulator.js';
 import { webhookDeliverer, webhookSink } from './integrations/webhooks.js';
 import { grafanaDeliverer, grafanaSink } from './integrations/grafana.js';
 import { thanosSloChecker } from './integrations/thanos-slo.js';
@@ -33,6 +35,11 @@ export interface RunningServer {
   supervisor: Supervisor;
   outbox: OutboxWorker;
   log: Logger;
+  /**
+   * Set when `--provisioner-server` is `sim://…`: no real installation is touched, and every surface that shows a
+   * rollout must say so. `summary` is one line for a label ("4 installations per new group, 1 at a time, …").
+   */
+  simulatedProvisioner: { options: SimulatorOptions; seed: number; summary: string } | null;
   close(): Promise<void>;
 }
 
@@ -66,6 +73,8 @@ export async function startServer(config: ServerConfig, overrides: ServerOverrid
   const log = overrides.log ?? createLogger({ debug: config.debug, machineReadable: config.machineReadableLogs });
   const owner = `elrond-${newId().slice(0, 8)}`;
   const random = overrides.random ?? Math.random;
+  // A bad sim:// option is refused before anything is opened or written.
+  const simulatorOptions = isSimulatorUrl(config.provisionerServer) && !overrides.provisioner ? parseSimulatorUrl(config.provisionerServer) : undefined;
   const store = connect(config.database, { poolSize: config.dbPoolSize });
   try {
     const report = await migrateToLatest(store.db);
@@ -110,8 +119,11 @@ export async function startServer(config: ServerConfig, overrides: ServerOverrid
     );
     if (config.admins.length === 0) log.warn('no --admins given: every Mattermost user who can run /elrond may release, force and roll back');
   }
+  const simulator = simulatorOptions ? createProvisionerSimulator({ db: store.db, clock, options: simulatorOptions, random }) : undefined;
+  if (simulator) log.warn({ provisioner: 'simulated', seed: simulator.seed }, `provisioner is SIMULATED (--provisioner-server sim://): no real installation is updated; ${simulator.summary}`);
   const provisioner =
     overrides.provisioner ??
+    simulator ??
     createProvisionerClient({
       baseUrl: config.provisionerServer,
       ...(config.provisionerClientId && config.provisionerClientSecret && config.provisionerTokenEndpoint
@@ -217,6 +229,7 @@ export async function startServer(config: ServerConfig, overrides: ServerOverrid
     supervisor,
     outbox,
     log,
+    simulatedProvisioner: simulator ? { options: simulator.options, seed: simulator.seed, summary: simulator.summary } : null,
     async close() {
       if (closed) return;
       closed = true;

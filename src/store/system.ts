@@ -28,3 +28,12 @@ export async function setSetting(db: Kysely<Database>, key: string, value: strin
     .onConflict((oc) => oc.column('key').doUpdateSet({ value }))
     .execute();
 }
+
+/**
+ * Replace a value only if it is still `expected` (compare-and-set); false when someone changed it first, so a
+ * read-modify-write can read again instead of overwriting a newer value.
+ */
+export async function replaceSetting(db: Kysely<Database>, key: string, expected: string, value: string): Promise<boolean> {
+  const result = await db.updateTable('system').set({ value }).where('key', '=', key).where('value', '=', expected).executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
