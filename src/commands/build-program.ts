@@ -15,15 +15,14 @@ export interface BuildProgramOptions {
   /** Called with the command that matched, instead of running anything. */
   onMatch?(spec: CommandSpec, command: Command): void;
   commands?: readonly CommandSpec[];
-  groups?: readonly GroupSpec[];
 }
 
 /** `elrond` on the command line, `/elrond` in Mattermost. */
 export const programName = (mode: ParseMode) => (mode === 'cli' ? 'elrond' : '/elrond');
 
 /** The options a command (or a group, before its command) offers in a mode: chat has no `--server`/`--api-token`. */
-export const optionsFor = (spec: CommandSpec, mode: ParseMode) => offered(spec.options, mode);
 const offered = (options: readonly OptionSpec[], mode: ParseMode) => options.filter((option) => mode === 'cli' || !option.cliOnly);
+export const optionsFor = (spec: CommandSpec, mode: ParseMode) => offered(spec.options, mode);
 
 /** commander's property name for a flag: `installation-group-name` → `installationGroupName`. */
 const attributeName = (name: string) => name.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
@@ -81,10 +80,9 @@ function commanderOptions(option: OptionSpec): Option[] {
   }
   const value = option.valueName ?? (option.kind === 'int' ? 'n' : 'value');
   const result = new Option(`--${option.name} <${value}>`, describe(option));
+  const values = (raw: string) => (option.commaSeparated ? commaSplit(raw) : [raw]).map((one) => checked(option, one));
   if (option.kind === 'int') result.argParser((raw: string) => parseInt10(raw));
-  else if (option.kind === 'list') {
-    result.argParser((raw: string, previous: string[] | undefined) => [...(previous ?? []), ...(option.commaSeparated ? commaSplit(raw) : [raw]).map((value) => checked(option, value))]);
-  }
+  else if (option.kind === 'list') result.argParser((raw: string, previous: string[] | undefined) => [...(previous ?? []), ...values(raw)]);
   else if (option.check) result.argParser((raw: string) => checked(option, raw));
   if (option.default !== undefined && !(Array.isArray(option.default) && option.default.length === 0)) result.default(option.default);
   if (option.required) result.makeOptionMandatory();
@@ -115,14 +113,13 @@ export function buildProgram(options: BuildProgramOptions): Command {
   // Chat has no terminal width; the CLI wraps to the terminal's.
   if (mode === 'chat') program.configureHelp({ helpWidth: 120 });
 
-  const specs = options.groups ?? GROUPS;
   const groups = new Map<string, Command>([['', program]]);
   const groupFor = (path: readonly string[]): Command => {
     const key = path.join(' ');
     const existing = groups.get(key);
     if (existing) return existing;
     const parent = groupFor(path.slice(0, -1));
-    const spec = specs.find((g) => g.path.join(' ') === key);
+    const spec = GROUPS.find((g) => g.path.join(' ') === key);
     const group = parent
       .command(path[path.length - 1] as string)
       .description(spec?.summary ?? '')

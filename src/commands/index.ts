@@ -25,7 +25,8 @@ export const COMMANDS: CommandSpec[] = [
 
 /**
  * The words that only group commands (`elrond ring`, `elrond security ring`…), with the flags the Go CLI
- * declared on them as cobra persistent flags (`elrond ring --server URL list`, `elrond security ring --ring ID api-lock`).
+ * declared on them as cobra persistent flags (`elrond ring --server URL list`, `elrond security ring --ring ID api-lock`);
+ * `freeze`, Elrond's own, takes `--server` there too, like the other remote groups.
  */
 export const GROUPS: GroupSpec[] = [
   { path: ['schema'], summary: 'Manage the database schema.', persistent: [DATABASE_OPTION] },
