@@ -75,6 +75,24 @@ for (const dialect of TEST_DIALECTS) {
       expect(text).toMatch(/"ReleaseAt":\d{19},/);
     });
 
+    it('an EnvVariables entry of null deletes the variable, as Go decodes it (REST release and plan)', async () => {
+      const ring = await h.ring('envnull', 1, { soak: 0, env: { MM_OLD: { value: 'old' }, MM_KEEP: { value: 'kept' } } });
+      await h.settle();
+      const body = { Image: IMAGE, Version: 'v1', EnvVariables: { MM_OLD: null, MM_NEW: { value: 'new' } } };
+      const plan = await h.api('POST', `/ring/${ring.id}/release/plan`, body);
+      expect(plan.status).toBe(200);
+      expect(plan.body.release.envVariables).toEqual({ MM_OLD: '(delete)', MM_NEW: 'new' });
+      const reply = await h.api('POST', `/ring/${ring.id}/release`, body);
+      expect(reply.status).toBe(202);
+      const release = await releaseOf(h, reply.body.DesiredReleaseID);
+      expect(Object.keys(release.EnvVariables).sort()).toEqual(['MM_NEW', 'MM_OLD']);
+      expect(release.EnvVariables.MM_OLD.value ?? '').toBe('');
+      await h.settle();
+      expect((await h.getRing(ring.id)).State).toBe('stable');
+      // What the provisioner group ends with: MM_OLD gone, MM_KEEP kept, MM_NEW added.
+      expect(h.provisioner.group(ring.groups[0]!.provisionerGroupId)!.MattermostEnv).toEqual({ MM_KEEP: { value: 'kept' }, MM_NEW: { value: 'new' } });
+    });
+
     it('a release request on a ring still pending replaces its pending release', async () => {
       const first = await h.ring('first', 1, { soak: 600 });
       const second = await h.ring('second', 2);

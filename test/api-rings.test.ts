@@ -6,6 +6,7 @@ import { describe, it, expect, beforeEach, afterEach } from 'vitest';
 import { startHarness, IMAGE, type Harness } from './helpers/harness.js';
 import { TEST_DIALECTS } from './helpers/temp-database.js';
 import { newId } from '../src/model/ids.js';
+import { MAX_PER_PAGE, parsePaging } from '../src/http/query.js';
 
 const RING_KEYS = [
   'ID',
@@ -100,13 +101,15 @@ for (const dialect of TEST_DIALECTS) {
       await h.api('POST', '/rings', { name: 'existing', priority: 1 });
       const before = await counts(h);
       const cases: Array<[unknown, RegExp, number?]> = [
-        [{ name: 'x', priority: 0 }, /priority: must be 1 or more/],
-        [{ name: 'x', priority: -3 }, /priority: must be 1 or more/],
+        [{ name: 'x', priority: 0 }, /priority: must not be 0: lower numbers release first/],
+        [{ name: 'x', priority: -1_000_001 }, /priority: must be at least -1000000/],
         [{ name: 'x', priority: 1.5 }, /priority: must be a whole number/],
         [{ name: 'x', priority: '1' }, /priority: must be a number/],
         [{ name: 'x' }, /priority: is required/],
-        [{ priority: 1 }, /name: is required/],
-        [{ name: '', priority: 1 }, /name: must not be empty/],
+        // A name stays required (the Go Elrond took none), and the refusal says why.
+        [{ priority: 1 }, /name: is required: a ring needs a name .*chat commands, release cards and "why" show rings by it/],
+        [{ name: '', priority: 1 }, /name: must not be empty: a ring needs a name/],
+        [{ name: '   ', priority: 1 }, /name: must not be empty: a ring needs a name/],
         [{ name: 'n'.repeat(129), priority: 1 }, /name: must be at most 128 characters/],
         [{ name: 'x', priority: 1, soakTime: -1 }, /soakTime: must not be negative/],
         [{ name: 'x', priority: 1, soakTime: 'long' }, /soakTime: must be a number of seconds/],
@@ -164,8 +167,8 @@ for (const dialect of TEST_DIALECTS) {
       const bad: Array<[string, RegExp]> = [
         ['page=x', /page="x" is not a whole number/],
         ['page=-1', /page=-1 is out of range/],
-        ['per_page=-2', /per_page=-2 is out of range/],
-        ['per_page=1.5', /per_page="1.5" is not a whole number/],
+        ['per_page=1.5', /per_page="1.5" is not a whole number: use e.g. 100, or -1 for all/],
+        ['per_page=many', /per_page="many" is not a whole number/],
         ['include_deleted=maybe', /include_deleted="maybe" is not a boolean/],
         ['page=1&page=2', /page must be given once/],
       ];
@@ -174,6 +177,53 @@ for (const dialect of TEST_DIALECTS) {
         expect(reply.status).toBe(400);
         expect(reply.body.error).toMatch(message);
       }
+    });
+
+    it('soakTime 0 is zero: the ring is stable as soon as its groups are, with no soak; an absent soakTime is 7200', async () => {
+      const absent = await h.api('POST', '/rings', { name: 'default-soak', priority: 2 });
+      expect(absent.body.SoakTime).toBe(7200);
+      const zero = await h.ring('no-soak', 1, { soak: 0 });
+      expect((await h.getRing(zero.id)).SoakTime).toBe(0);
+      await h.settle();
+      const start = h.clock.now();
+      expect((await h.api('POST', `/ring/${zero.id}/release`, { image: IMAGE, version: 'v2' })).status).toBe(202);
+      await h.settle();
+      // The clock has not moved: a 7200 s soak would still be running.
+      expect(h.clock.now()).toBe(start);
+      const released = await h.getRing(zero.id);
+      expect(released).toMatchObject({ State: 'stable', SoakTime: 0 });
+      expect(released.ActiveReleaseID).toBe(released.DesiredReleaseID);
+      expect(h.provisioner.puts(zero.groups[0]!.provisionerGroupId)).toEqual([expect.objectContaining({ Version: 'v2' })]);
+    });
+
+    it('a negative priority is accepted (as the Go Elrond did) and releases before priority 1; update may set one too', async () => {
+      const one = await h.ring('one', 1, { soak: 0 });
+      const minus = await h.ring('minus', -5, { soak: 0 });
+      expect((await h.getRing(minus.id)).Priority).toBe(-5);
+      await h.settle();
+      h.provisioner.clearLog();
+      expect((await h.api('POST', '/rings/release', { image: IMAGE, version: 'v2' })).status).toBe(202);
+      while (await h.advanceToNextDeadline());
+      await h.settle();
+      const order = h.provisioner.requests.filter((r) => r.route === 'putGroup').map((r) => r.path);
+      expect(order).toEqual([`/api/group/${minus.groups[0]!.provisionerGroupId}`, `/api/group/${one.groups[0]!.provisionerGroupId}`]);
+
+      const updated = await h.api('POST', `/ring/${one.id}/update`, { priority: -10 });
+      expect(updated.status).toBe(202);
+      expect(updated.body.Priority).toBe(-10);
+    });
+
+    it('per_page takes any whole number: negative is every ring, more than 10000 is 10000', async () => {
+      for (const name of ['a', 'b', 'c']) await h.api('POST', '/rings', { name, priority: 1 });
+      for (const query of ['per_page=-1', 'per_page=-2', 'per_page=-99999999999', 'per_page=50000', 'per_page=99999999999999999999', 'per_page=%2B3']) {
+        const reply = await h.api('GET', `/rings?${query}`);
+        expect({ query, status: reply.status, names: reply.body.map((r: any) => r.Name) }).toEqual({ query, status: 200, names: ['a', 'b', 'c'] });
+      }
+      expect((await h.api('GET', '/rings?per_page=0')).body).toEqual([]);
+      expect(parsePaging({ per_page: '50000' }).perPage).toBe(MAX_PER_PAGE);
+      expect(parsePaging({ per_page: '-7' }).perPage).toBe(-1);
+      expect(parsePaging({ per_page: '-0' }).perPage).toBe(0);
+      expect((await h.api('GET', '/webhooks?per_page=-5')).status).toBe(200);
     });
 
     it('DELETE /ring/{id}: 202 with no body, then deleted; include_deleted lists it; GET still finds it', async () => {
@@ -269,7 +319,7 @@ for (const dialect of TEST_DIALECTS) {
 
       const before = await counts(h);
       const bad: Array<[unknown, RegExp]> = [
-        [{ priority: -1 }, /priority: must be 1 or more/],
+        [{ priority: 2_000_000 }, /priority: must be at most 1000000/],
         [{ priority: 'high' }, /priority/],
         [{ soakTime: 1.5 }, /soakTime: must be a whole number of seconds/],
         [{ soakTime: 10_000_000 }, /soakTime: must be at most 30 days/],

@@ -216,4 +216,25 @@ describe('chat-ops: the /elrond grammar', () => {
     expect((await h.events()).length).toBe(eventsBefore);
     expect(h.cards()).toEqual([]);
   });
+
+  it('--soak-time 0 is zero on ring create and installation-group register', async () => {
+    const created = await h.slash('alice', 'ring create --name "zero soak" --priority 7 --soak-time 0');
+    expect(created.ephemeral).toMatch(/"SoakTime": 0\b/);
+    const ring = ((await h.api('GET', '/rings?per_page=-1')).body as Array<{ ID: string; Name: string; SoakTime: number }>).find((r) => r.Name === 'zero soak')!;
+    expect(ring.SoakTime).toBe(0);
+    const registered = await h.slash('alice', `ring installation-group register --ring ${ring.ID} --installation-group-name zero-soak-ig --provisioner-group-id pgzerosoak --soak-time 0`);
+    expect(registered.ephemeral).toMatch(/zero-soak-ig/);
+    expect((await h.getRing(ring.ID)).installationGroups).toEqual([expect.objectContaining({ name: 'zero-soak-ig', soakTime: 0 })]);
+  });
+
+  it('takes --dry-run before the command, as the Go CLI did ("ring --dry-run create"), and refuses it where it does not apply', async () => {
+    const eventsBefore = (await h.events()).length;
+    const dry = await h.slash('alice', 'ring --dry-run create --name "never created" --priority 8');
+    expect(dry.ephemeral).toMatch(/```json[\s\S]*"name": "never created"/);
+    const refused = await h.slash('alice', 'ring --dry-run delete --ring abc');
+    expect(refused.status).toBe(200);
+    expect(refused.ephemeral).toMatch(/option '--dry-run' does not apply to "ring delete"/);
+    expect((await h.events()).length).toBe(eventsBefore);
+    expect(((await h.api('GET', '/rings?per_page=-1')).body as Array<{ Name: string }>).map((r) => r.Name)).not.toContain('never created');
+  });
 });

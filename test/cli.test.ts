@@ -150,6 +150,46 @@ describe('elrond CLI against a real server', () => {
   });
 });
 
+describe('elrond CLI: what the Go CLI accepted', () => {
+  const ringJson = async (id: string) => (await (await fetch(`${server.url}/api/ring/${id}`)).json()) as { State: string; SoakTime: number; APISecurityLock: boolean; installationGroups?: Array<{ soakTime: number }> };
+
+  it('--soak-time 0 is zero on ring create and installation-group register; a negative --priority is accepted', async () => {
+    const created = json<{ ID: string; SoakTime: number; Priority: number }>(await elrond(['ring', 'create', '--name', 'no-soak', '--priority', '-2', '--soak-time', '0', ...S]));
+    expect(created).toMatchObject({ SoakTime: 0, Priority: -2 });
+    const registered = await elrond(['ring', 'installation-group', 'register', '--ring', created.ID, '--installation-group-name', 'no-soak-ig', '--provisioner-group-id', 'pgnosoak', '--soak-time', '0', ...S]);
+    expect(registered.stderr).toBe('');
+    expect(json(registered).installationGroups).toEqual([expect.objectContaining({ name: 'no-soak-ig', soakTime: 0 })]);
+    expect(await ringJson(created.ID)).toMatchObject({ SoakTime: 0, installationGroups: [expect.objectContaining({ soakTime: 0 })] });
+  });
+
+  it('takes the Go CLI\'s persistent flags before the command: ring --server/--dry-run, security ring --ring, schema --database', async () => {
+    const listed = await elrond(['ring', '--server', server.url, 'list']);
+    expect(listed.stderr).toBe('');
+    const rings = json<Array<{ ID: string; Name: string }>>(listed);
+    expect(rings.length).toBeGreaterThan(0);
+
+    const dry = await elrond(['ring', `--server=${server.url}`, '--dry-run', 'create', '--name', 'persistent-dry', '--priority', '4']);
+    expect(json(dry)).toEqual({ name: 'persistent-dry', priority: 4, soakTime: 7200, installationGroup: {} });
+    expect(json<Array<{ Name: string }>>(await elrond(['ring', 'list', ...S])).map((r) => r.Name)).not.toContain('persistent-dry');
+
+    const id = rings[0]!.ID;
+    expect(await elrond(['security', '--server', server.url, 'ring', '--ring', id, 'api-lock'])).toEqual({ code: 0, stdout: '', stderr: '' });
+    expect((await ringJson(id)).APISecurityLock).toBe(true);
+    expect((await elrond(['security', 'ring', '--ring', id, 'api-unlock', ...S])).code).toBe(0);
+    expect((await ringJson(id)).APISecurityLock).toBe(false);
+
+    // The Go CLI silently ignored --dry-run on commands without one (and deleted); here it is refused.
+    const refused = await elrond(['ring', '--dry-run', 'delete', '--ring', id, ...S]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/^error: option '--dry-run' does not apply to "ring delete"\nUsage: elrond ring delete \[options\]/);
+    expect((await ringJson(id)).State).not.toBe('deletion-requested');
+
+    const database = `sqlite://${path.join(dir, 'persistent.db')}`;
+    const migrated = await elrond(['schema', '--database', database, 'migrate']);
+    expect(migrated.stdout).toMatch(/^applied migration 0001_initial_schema\n[\s\S]*persistent\.db/);
+  });
+});
+
 describe('elrond CLI: connection and authentication', () => {
   it('an unreachable server prints one line and exits 1', async () => {
     const closed = http.createServer();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { COMMANDS } from '../src/commands/index.js';
+import { COMMANDS, GROUPS } from '../src/commands/index.js';
 import { parseCommandLine, tokenize, type ParseResult } from '../src/commands/build-program.js';
 import type { ElrondApi, ReleaseJson, RingJson } from '../src/commands/elrond-api.js';
 import { RING_TABLE_HEADERS } from '../src/commands/format-ring-table.js';
@@ -8,7 +8,9 @@ import { renderOutput } from '../src/commands/render-output.js';
 import { releaseMode } from '../src/commands/ring.js';
 import { serverConfigFromInput } from '../src/commands/server.js';
 import type { CommandInput, CommandOutput, CommandSpec } from '../src/commands/spec.js';
-import { defaultServerConfig, envVarName, SERVER_SETTINGS } from '../src/config.js';
+import { defaultServerConfig, envVarName, SERVER_SETTINGS, type ServerConfig } from '../src/config.js';
+import { FakeGrafana } from './fakes/fake-grafana.js';
+import { IMAGE, startHarness } from './helpers/harness.js';
 
 /** Every command and flag of the original CLI (elrond-behaviour.md §3.1), plus Elrond's additions. */
 const EXPECTED: Record<string, string[]> = {
@@ -218,6 +220,104 @@ describe('parseCommandLine', () => {
   });
 });
 
+describe('flags given before the command (the Go CLI\'s cobra persistent flags)', () => {
+  const input = (argv: string[], mode: 'cli' | 'chat' = 'cli') => parsed(parseCommandLine(argv, mode, NO_ENV));
+  const error = (argv: string[], mode: 'cli' | 'chat' = 'cli') => {
+    const result = parseCommandLine(argv, mode, NO_ENV);
+    return 'error' in result ? result.error : `no error: ${JSON.stringify(result)}`;
+  };
+
+  it('ring --server and --dry-run, webhook/security --server, security ring --ring and schema --database count as the command\'s', () => {
+    expect(input(['ring', '--server', 'http://x:1', 'list'])).toMatchObject({ spec: { path: ['ring', 'list'] }, input: { server: 'http://x:1' } });
+    expect(input(['ring', '--server=http://x:1', '--api-token', 't', '--dry-run', 'create', '--name', 'n']).input).toMatchObject({ server: 'http://x:1', 'api-token': 't', 'dry-run': true, name: 'n' });
+    expect(input(['ring', '--dry-run=true', 'installation-group', '--server', 'http://x:2', 'register', '--ring', 'r', '--installation-group-name', 'g', '--provisioner-group-id', 'p']).input).toMatchObject({ 'dry-run': true, server: 'http://x:2' });
+    expect(input(['ring', '--dry-run=false', 'update', '--ring', 'r']).input).toMatchObject({ 'dry-run': false });
+    expect(input(['webhook', '--server', 'http://x:3', 'list']).input).toMatchObject({ server: 'http://x:3' });
+    expect(input(['security', 'ring', '--ring', 'abc', 'api-lock'])).toMatchObject({ spec: { path: ['security', 'ring', 'api-lock'] }, input: { ring: 'abc' } });
+    expect(input(['security', '--server', 'http://x:4', 'ring', '--ring', 'abc', 'api-unlock']).input).toMatchObject({ ring: 'abc', server: 'http://x:4' });
+    expect(input(['schema', '--database', 'sqlite://x.db', 'migrate']).input).toEqual({ database: 'sqlite://x.db' });
+    expect(input(['freeze', '--server', 'http://x:5', 'list']).input).toMatchObject({ server: 'http://x:5' });
+  });
+
+  it('the same flag after the command wins, as in cobra; environment variables still fill the rest', () => {
+    expect(input(['ring', '--server', 'http://before:1', 'list', '--server', 'http://after:2']).input).toMatchObject({ server: 'http://after:2' });
+    expect(parsed(parseCommandLine(['ring', 'list'], 'cli', { ELROND_SERVER: 'http://env:1' })).input).toMatchObject({ server: 'http://env:1' });
+    expect(parsed(parseCommandLine(['ring', '--server', 'http://flag:1', 'list'], 'cli', { ELROND_SERVER: 'http://env:1' })).input).toMatchObject({ server: 'http://flag:1' });
+  });
+
+  it('refuses a group flag the command does not take (the Go CLI ignored it: "ring --dry-run delete" deleted), and keeps required flags required', () => {
+    expect(error(['ring', '--dry-run', 'delete', '--ring', 'r'])).toMatch(/^error: option '--dry-run' does not apply to "ring delete"\nUsage: elrond ring delete \[options\]/);
+    expect(error(['ring', '--dry-run', 'list'])).toMatch(/option '--dry-run' does not apply to "ring list"/);
+    expect(error(['security', 'ring', 'api-lock'])).toMatch(/required option '--ring <id>' not specified/);
+    expect(error(['ring', '--server'])).toMatch(/option '--server <url>' argument missing/);
+    expect(error(['ring', '--bogus', 'list'])).toMatch(/unknown option '--bogus'/);
+    // Group flags stop at the command: after it, only the command's own flags count.
+    expect(error(['ring', 'list', '--dry-run'])).toMatch(/unknown option '--dry-run'[\s\S]*Usage: elrond ring list/);
+  });
+
+  it('in chat, --dry-run works before the command and --server does not exist', () => {
+    expect(input(['ring', '--dry-run', 'create', '--name', 'n'], 'chat').input).toMatchObject({ 'dry-run': true, name: 'n' });
+    expect(error(['ring', '--server', 'http://x', 'list'], 'chat')).toMatch(/unknown option '--server'/);
+  });
+
+  it('group help lists the flags and says they apply to the command that follows', () => {
+    const help = parseCommandLine(['ring', '--help'], 'cli', NO_ENV);
+    expect('help' in help && help.help).toMatch(/Usage: elrond ring \[options\] \[command\][\s\S]*--server <url>[\s\S]*--dry-run[\s\S]*apply to the command that follows[^\n]*: elrond ring --server <url> <command>/);
+    const security = parseCommandLine(['security', 'ring', '--help'], 'cli', NO_ENV);
+    expect('help' in security && security.help).toContain('elrond security ring --ring <id> <command>');
+    const chat = parseCommandLine(['ring', '--help'], 'chat', NO_ENV);
+    expect('help' in chat && chat.help).not.toContain('--server');
+    expect('help' in chat && chat.help).toContain('/elrond ring --dry-run <command>');
+  });
+
+  it('every group flag is a flag of at least one command under the group, of the same kind; every group has a summary', () => {
+    const groupPaths = new Set(COMMANDS.flatMap((c) => c.path.slice(0, -1).map((_, i) => c.path.slice(0, i + 1).join(' '))));
+    expect(GROUPS.map((g) => g.path.join(' ')).sort()).toEqual([...groupPaths].sort());
+    for (const group of GROUPS) {
+      expect(group.summary, group.path.join(' ')).not.toBe('');
+      const under = COMMANDS.filter((c) => c.path.length > group.path.length && group.path.every((w, i) => c.path[i] === w));
+      for (const option of group.persistent ?? []) {
+        const same = under.flatMap((c) => c.options.filter((o) => o.name === option.name));
+        expect(same.length, `${group.path.join(' ')} --${option.name}`).toBeGreaterThan(0);
+        for (const o of same) expect(o.kind, `${group.path.join(' ')} --${option.name}`).toBe(option.kind);
+      }
+    }
+  });
+});
+
+describe('--grafana-token a,b (cobra StringSlice)', () => {
+  it('splits on commas for --grafana-token only; --env-variable keeps its commas', () => {
+    const server = parsed(parseCommandLine(['server', '--grafana-token', 'glsa_a,glsa_b', '--grafana-token', 'glsa_c', '--admins', 'x,y'], 'cli', NO_ENV)).input;
+    expect(serverConfigFromInput(server)).toMatchObject({ grafanaTokens: ['glsa_a', 'glsa_b', 'glsa_c'], admins: ['x,y'] });
+    expect(parsed(parseCommandLine(['ring', 'release', '--ring', 'r', '--env-variable', 'MM_LIST:a,b'], 'cli', NO_ENV)).input['env-variable']).toEqual(['MM_LIST:a,b']);
+    const help = parseCommandLine(['server', '--help'], 'cli', NO_ENV);
+    expect('help' in help && help.help).toMatch(/--grafana-token <value>[^\n]*\n?[^\n]*repeatable or comma-separated/);
+  });
+
+  it('a server started with --grafana-token org1,org2 annotates both orgs', async () => {
+    const grafana = new FakeGrafana();
+    grafana.addToken('glsa_one', 1);
+    grafana.addToken('glsa_two', 2);
+    const grafanaUrl = await grafana.start();
+    const flags = serverConfigFromInput(parsed(parseCommandLine(['server', '--grafana-url', grafanaUrl, '--grafana-token', 'glsa_one,glsa_two'], 'cli', NO_ENV)).input);
+    const config: Partial<ServerConfig> = { grafanaUrl: flags.grafanaUrl, grafanaTokens: flags.grafanaTokens };
+    const h = await startHarness({ config });
+    try {
+      const ring = await h.ring('canary', 1, { soak: 0 });
+      await h.settle();
+      await h.api('POST', `/ring/${ring.id}/release`, { image: IMAGE, version: 'v2' });
+      await h.settle();
+      expect((await h.getRing(ring.id)).State).toBe('stable');
+      expect(grafana.annotations(1).length).toBeGreaterThan(0);
+      expect(grafana.annotations(2).length).toBe(grafana.annotations(1).length);
+      expect(grafana.requests.every((r) => r.status === 200)).toBe(true);
+    } finally {
+      await h.close();
+      await grafana.stop();
+    }
+  });
+});
+
 describe('ring release modes', () => {
   const mode = (argv: string) => releaseMode(parsed(parseCommandLine(['ring', 'release', ...argv.split(' ')], 'cli', NO_ENV)).input);
 
@@ -267,6 +367,13 @@ describe('ring release modes', () => {
     const { calls } = await run(['ring', 'create', '--name', 'canary', '--installation-group-name', 'ig', '--installation-group-provisioner-group-id', 'pg1']);
     expect(calls[0]?.args[0]).toEqual({ name: 'canary', priority: 1, soakTime: 7200, installationGroup: { name: 'ig', provisionerGroupID: 'pg1' } });
   });
+
+  it('--soak-time 0 is sent as 0 (the Go CLI left it out, so the server made it 7200); on register too', async () => {
+    const create = await run(['ring', 'create', '--name', 'canary', '--soak-time', '0']);
+    expect(create.calls).toEqual([{ method: 'createRing', args: [{ name: 'canary', priority: 1, soakTime: 0, installationGroup: {} }] }]);
+    const register = await run(['ring', 'installation-group', 'register', '--ring', 'r', '--installation-group-name', 'g', '--provisioner-group-id', 'p', '--soak-time', '0']);
+    expect(register.calls).toEqual([{ method: 'registerGroup', args: ['r', { name: 'g', soakTime: 0, provisionerGroupID: 'p' }] }]);
+  });
 });
 
 describe('help generated from the data', () => {
@@ -296,6 +403,12 @@ describe('help generated from the data', () => {
       expect(command.examples.length, command.path.join(' ')).toBeGreaterThan(0);
       for (const example of command.examples) expect(text).toContain(`elrond ${example}`);
     }
+  });
+
+  it('schema migrate --help says the server migrates on start too (it does), not that it never does', () => {
+    const text = help(['schema', 'migrate']).replace(/\s+/g, ' ');
+    expect(text).toContain('without starting the server ("elrond server" also does it when it starts)');
+    expect(text).not.toMatch(/never migrates/);
   });
 
   it('every example parses', () => {

@@ -1,6 +1,6 @@
 import { Command, CommanderError, InvalidArgumentError, Option, type OutputConfiguration } from 'commander';
-import { COMMANDS, GROUP_SUMMARIES } from './index.js';
-import type { CommandInput, CommandSpec, OptionSpec, OptionValue } from './spec.js';
+import { COMMANDS, GROUPS } from './index.js';
+import type { CommandInput, CommandSpec, GroupSpec, OptionSpec, OptionValue } from './spec.js';
 
 export { tokenize } from './tokenize.js';
 
@@ -20,8 +20,9 @@ export interface BuildProgramOptions {
 /** `elrond` on the command line, `/elrond` in Mattermost. */
 export const programName = (mode: ParseMode) => (mode === 'cli' ? 'elrond' : '/elrond');
 
-/** The options a command offers in a mode: chat has no `--server`/`--api-token`. */
-export const optionsFor = (spec: CommandSpec, mode: ParseMode) => spec.options.filter((option) => mode === 'cli' || !option.cliOnly);
+/** The options a command (or a group, before its command) offers in a mode: chat has no `--server`/`--api-token`. */
+const offered = (options: readonly OptionSpec[], mode: ParseMode) => options.filter((option) => mode === 'cli' || !option.cliOnly);
+export const optionsFor = (spec: CommandSpec, mode: ParseMode) => offered(spec.options, mode);
 
 /** commander's property name for a flag: `installation-group-name` → `installationGroupName`. */
 const attributeName = (name: string) => name.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
@@ -55,16 +56,16 @@ function parseEnvValue(option: OptionSpec, raw: string): OptionValue {
       if (FALSE_WORDS.includes(raw)) return false;
       throw new InvalidArgumentError('must be true or false');
     case 'list':
-      return raw
-        .split(',')
-        .map((part) => part.trim())
-        .filter(Boolean)
-        .map((part) => checked(option, part));
+      return commaSplit(raw).map((part) => checked(option, part));
   }
 }
 
+/** `a,b` as two values: cobra's StringSlice split on commas. */
+const commaSplit = (raw: string) => raw.split(',').map((part) => part.trim()).filter(Boolean);
+
 function describe(option: OptionSpec): string {
-  const notes = [option.required ? 'required' : '', option.kind === 'list' ? 'repeatable' : '', option.env ? `env: ${option.env}` : ''].filter(Boolean);
+  const repeatable = option.kind === 'list' ? (option.commaSeparated ? 'repeatable or comma-separated' : 'repeatable') : '';
+  const notes = [option.required ? 'required' : '', repeatable, option.env ? `env: ${option.env}` : ''].filter(Boolean);
   return notes.length > 0 ? `${option.description} [${notes.join(', ')}]` : option.description;
 }
 
@@ -79,8 +80,9 @@ function commanderOptions(option: OptionSpec): Option[] {
   }
   const value = option.valueName ?? (option.kind === 'int' ? 'n' : 'value');
   const result = new Option(`--${option.name} <${value}>`, describe(option));
+  const values = (raw: string) => (option.commaSeparated ? commaSplit(raw) : [raw]).map((one) => checked(option, one));
   if (option.kind === 'int') result.argParser((raw: string) => parseInt10(raw));
-  else if (option.kind === 'list') result.argParser((raw: string, previous: string[] | undefined) => [...(previous ?? []), checked(option, raw)]);
+  else if (option.kind === 'list') result.argParser((raw: string, previous: string[] | undefined) => [...(previous ?? []), ...values(raw)]);
   else if (option.check) result.argParser((raw: string) => checked(option, raw));
   if (option.default !== undefined && !(Array.isArray(option.default) && option.default.length === 0)) result.default(option.default);
   if (option.required) result.makeOptionMandatory();
@@ -104,6 +106,8 @@ export function buildProgram(options: BuildProgramOptions): Command {
   const program = new Command(programName(mode))
     .description('Ring-based releases of Mattermost Cloud.')
     .exitOverride()
+    // A group's options stop at its command (so `ring list --server X` is list's flag, not ring's).
+    .enablePositionalOptions()
     .showHelpAfterError(usageHint(mode, [], false));
   if (options.output) program.configureOutput(options.output);
   // Chat has no terminal width; the CLI wraps to the terminal's.
@@ -115,10 +119,19 @@ export function buildProgram(options: BuildProgramOptions): Command {
     const existing = groups.get(key);
     if (existing) return existing;
     const parent = groupFor(path.slice(0, -1));
+    const spec = GROUPS.find((g) => g.path.join(' ') === key);
     const group = parent
       .command(path[path.length - 1] as string)
-      .description(GROUP_SUMMARIES[key] ?? '')
+      .description(spec?.summary ?? '')
       .showHelpAfterError(usageHint(mode, path, false));
+    const persistent = offered(spec?.persistent ?? [], mode);
+    // Parsed by the command they precede (hoistPersistentFlags); declared here for help and for a bare group.
+    for (const option of persistent) for (const built of commanderOptions({ ...option, required: false })) group.addOption(built);
+    if (persistent[0]) {
+      const first = persistent[0];
+      const flag = first.kind === 'bool' ? `--${first.name}` : `--${first.name} <${first.valueName ?? 'value'}>`;
+      group.addHelpText('after', `\nOptions given here apply to the command that follows (as in the Go Elrond): ${[programName(mode), ...path].join(' ')} ${flag} <command>\n`);
+    }
     groups.set(key, group);
     return group;
   };
@@ -148,6 +161,48 @@ function normalizeBoolFlags(argv: readonly string[], boolNames: ReadonlySet<stri
     if (FALSE_WORDS.includes(match[2] as string)) return `--no-${match[1]}`;
     return arg;
   });
+}
+
+/**
+ * Cobra's persistent flags: a group's flag given before the command (`ring --server URL list`,
+ * `security ring --ring ID api-lock`) is moved to just after the command's name, so the command parses it as
+ * its own (required flags, ELROND_* fallbacks and help all unchanged); the same flag given again after the
+ * name still wins, as in cobra. A group flag the command does not take is an error naming both.
+ */
+function hoistPersistentFlags(argv: readonly string[], mode: ParseMode, commands: readonly CommandSpec[], groups: readonly GroupSpec[]): { argv: string[] } | { error: string; path: string[] } {
+  const persistent = new Map<string, OptionSpec>();
+  const words: string[] = [];
+  const hoisted: Array<{ name: string; tokens: string[] }> = [];
+  const offeredHere = commands.filter((spec) => mode === 'cli' || !spec.cliOnly);
+  const startsWith = (long: readonly string[], short: readonly string[]) => short.every((word, j) => long[j] === word);
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    const path = [...words, arg];
+    const leaf = offeredHere.find((spec) => spec.path.length === path.length && startsWith(spec.path, path));
+    if (leaf) {
+      const takes = new Set(optionsFor(leaf, mode).map((option) => option.name));
+      const stray = hoisted.find((flag) => !takes.has(flag.name));
+      if (stray) return { error: `error: option '--${stray.name}' does not apply to "${path.join(' ')}"`, path };
+      return { argv: [...path, ...hoisted.flatMap((flag) => flag.tokens), ...argv.slice(i + 1)] };
+    }
+    if (offeredHere.some((spec) => spec.path.length > path.length && startsWith(spec.path, path))) {
+      words.push(arg);
+      const group = groups.find((g) => g.path.length === path.length && startsWith(g.path, path));
+      for (const option of offered(group?.persistent ?? [], mode)) persistent.set(option.name, option);
+      continue;
+    }
+    const flag = /^--(no-)?([a-z0-9-]+)(=.*)?$/.exec(arg);
+    const option = flag ? persistent.get(flag[2] as string) : undefined;
+    if (!flag || !option || (flag[1] && option.kind !== 'bool')) break;
+    const tokens = [arg];
+    if (option.kind !== 'bool' && flag[3] === undefined) {
+      if (i + 1 >= argv.length) break;
+      tokens.push(argv[++i] as string);
+    }
+    hoisted.push({ name: option.name, tokens });
+  }
+  // No command after the flags (or something else came first): commander reports it as it is.
+  return { argv: [...argv] };
 }
 
 function collectInput(spec: CommandSpec, command: Command, mode: ParseMode, env: NodeJS.ProcessEnv): { input: CommandInput } | { error: string } {
@@ -210,8 +265,10 @@ export function parseCommandLine(argv: readonly string[], mode: ParseMode, env: 
     onMatch: (spec, command) => (matched = { spec, command }),
   });
   const boolNames = new Set(COMMANDS.flatMap((spec) => spec.options.filter((o) => o.kind === 'bool').map((o) => o.name)));
+  const hoisted = hoistPersistentFlags(normalizeBoolFlags(argv, boolNames), mode, COMMANDS, GROUPS);
+  if ('error' in hoisted) return { error: `${oneLine(hoisted.error)}\n${usageHint(mode, hoisted.path, true)}` };
   try {
-    program.parse(normalizeBoolFlags(argv, boolNames), { from: 'user' });
+    program.parse(hoisted.argv, { from: 'user' });
   } catch (error) {
     if (!(error instanceof CommanderError)) throw error;
     if (['commander.helpDisplayed', 'commander.help', 'commander.version'].includes(error.code)) return { help: out || err };

@@ -1,10 +1,11 @@
 import { EVENT_COMMANDS } from './events.js';
 import { RING_INSTALLATION_GROUP_COMMANDS } from './ring-installation-group.js';
 import { RING_COMMANDS } from './ring.js';
-import { SCHEMA_COMMANDS } from './schema.js';
+import { DATABASE_OPTION, SCHEMA_COMMANDS } from './schema.js';
 import { SECURITY_COMMANDS } from './security.js';
 import { SERVER_COMMANDS } from './server.js';
-import type { CommandSpec } from './spec.js';
+import type { CommandSpec, GroupSpec } from './spec.js';
+import { DRY_RUN, REMOTE_OPTIONS, ringOption } from './common-options.js';
 import { WEBHOOK_COMMANDS } from './webhook.js';
 import { STATUS_COMMANDS } from './status.js';
 import { GOVERNANCE_COMMANDS } from './governance.js';
@@ -22,15 +23,19 @@ export const COMMANDS: CommandSpec[] = [
   ...GOVERNANCE_COMMANDS,
 ];
 
-/** Summaries of the commands that only group others (`elrond ring`, `elrond security ring`…). */
-export const GROUP_SUMMARIES: Readonly<Record<string, string>> = {
-  schema: 'Manage the database schema.',
-  ring: 'Create, change and release rings.',
-  'ring installation-group': 'Manage the installation groups of a ring.',
-  webhook: 'Manage webhooks that receive ring state changes.',
-  security: 'Lock rings against API changes.',
-  'security ring': 'Lock or unlock one ring.',
-  freeze: 'Freeze windows: times when no ring or group starts.',
-};
+/**
+ * The words that only group commands (`elrond ring`, `elrond security ring`…), with the flags the Go CLI
+ * declared on them as cobra persistent flags (`elrond ring --server URL list`, `elrond security ring --ring ID api-lock`);
+ * `freeze`, Elrond's own, takes `--server` there too, like the other remote groups.
+ */
+export const GROUPS: GroupSpec[] = [
+  { path: ['schema'], summary: 'Manage the database schema.', persistent: [DATABASE_OPTION] },
+  { path: ['ring'], summary: 'Create, change and release rings.', persistent: [...REMOTE_OPTIONS, DRY_RUN] },
+  { path: ['ring', 'installation-group'], summary: 'Manage the installation groups of a ring.' },
+  { path: ['webhook'], summary: 'Manage webhooks that receive ring state changes.', persistent: REMOTE_OPTIONS },
+  { path: ['security'], summary: 'Lock rings against API changes.', persistent: REMOTE_OPTIONS },
+  { path: ['security', 'ring'], summary: 'Lock or unlock one ring.', persistent: [ringOption('the id of the ring')] },
+  { path: ['freeze'], summary: 'Freeze windows: times when no ring or group starts.', persistent: REMOTE_OPTIONS },
+];
 
-export type { CommandSpec, CommandInput, CommandOutput, CommandContext, OptionSpec } from './spec.js';
+export type { CommandSpec, CommandInput, CommandOutput, CommandContext, GroupSpec, OptionSpec } from './spec.js';

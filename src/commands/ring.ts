@@ -23,7 +23,7 @@ const create: CommandSpec = {
     { name: 'installation-group-name', valueName: 'name', kind: 'string', description: 'name of an installation group to register with the ring' },
     { name: 'installation-group-soak-time', valueName: 'seconds', kind: 'int', default: 0, description: 'soak time of that installation group' },
     { name: 'installation-group-provisioner-group-id', valueName: 'id', kind: 'string', description: 'provisioner group of that installation group' },
-    { name: 'soak-time', valueName: 'seconds', kind: 'int', default: DEFAULT_RING_SOAK_SECONDS, description: 'how long the ring must stay healthy after a release' },
+    { name: 'soak-time', valueName: 'seconds', kind: 'int', default: DEFAULT_RING_SOAK_SECONDS, description: 'how long the ring must stay healthy after a release (0: no soak)' },
     { name: 'image', valueName: 'image', kind: 'string', description: 'the Mattermost image of the ring\'s first release' },
     { name: 'version', valueName: 'version', kind: 'string', description: 'the Mattermost version of the ring\'s first release' },
     { name: 'approval-required', kind: 'bool', description: 'each release waits for an approver\'s click (Approve on the release card) before this ring starts' },
@@ -35,10 +35,11 @@ const create: CommandSpec = {
       ...compact({
         name: inputString(input, 'name'),
         priority: inputInt(input, 'priority'),
-        soakTime: inputInt(input, 'soak-time'),
         image: inputString(input, 'image'),
         version: inputString(input, 'version'),
       }),
+      // Always sent, 0 included: "--soak-time 0" means no soak (the original's omitempty made it 7200).
+      soakTime: inputInt(input, 'soak-time'),
       ...(inputBool(input, 'approval-required') ? { approvalRequired: true } : {}),
       installationGroup: compact({
         name: inputString(input, 'installation-group-name'),

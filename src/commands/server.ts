@@ -2,6 +2,9 @@ import { SERVER_SETTINGS, envVarName, type ServerConfig } from '../config.js';
 import { ElrondError } from '../model/errors.js';
 import { inputBool, inputInt, inputList, inputString, nothing, type CommandInput, type CommandSpec, type OptionSpec } from './spec.js';
 
+/** The Go server's only cobra StringSlice flag: `--grafana-token a,b` is two tokens there, so it is here too. */
+const COMMA_SEPARATED = new Set(['grafana-token']);
+
 /** One option per server setting: `--flag`, its ELROND_* variable, its default; bools also as `--no-flag`. */
 export const SERVER_OPTIONS: OptionSpec[] = SERVER_SETTINGS.map((setting) => ({
   name: setting.flag,
@@ -9,6 +12,7 @@ export const SERVER_OPTIONS: OptionSpec[] = SERVER_SETTINGS.map((setting) => ({
   description: setting.description,
   env: envVarName(setting.flag),
   ...(setting.kind === 'bool' ? { negatable: true } : {}),
+  ...(COMMA_SEPARATED.has(setting.flag) ? { commaSeparated: true } : {}),
   ...(setting.kind === 'int' ? { valueName: 'n' } : {}),
   ...((Array.isArray(setting.default) && setting.default.length === 0) || setting.default === '' ? {} : { default: setting.default }),
 }));
@@ -42,6 +46,7 @@ const server: CommandSpec = {
     'server',
     'server --database postgres://elrond@localhost:5432/elrond --listen :3018 --provisioner-server http://provisioner:8075',
     'server --grafana-url https://grafana.example.com --grafana-token <org1-token> --grafana-token <org2-token>',
+    'server --grafana-url https://grafana.example.com --grafana-token <org1-token>,<org2-token>',
   ],
   options: SERVER_OPTIONS,
   cliOnly: true,

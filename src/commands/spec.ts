@@ -23,6 +23,11 @@ export interface OptionSpec {
   cliOnly?: boolean;
   /** Extra validation of one value; throw an Error whose message says what is wrong. */
   check?(value: string): void;
+  /**
+   * A `list` whose values may also be given comma-separated (`--grafana-token a,b`), as cobra's StringSlice
+   * flags were. Not for values that may contain a comma (`--env-variable`).
+   */
+  commaSeparated?: boolean;
 }
 
 /** The parsed options of one command, keyed by option name. Missing bools are false, missing lists []. */
@@ -66,6 +71,18 @@ export interface CommandSpec {
   /** Checks across options after parsing; returns what is wrong, or undefined. */
   validate?(input: CommandInput): string | undefined;
   run(ctx: CommandContext, input: CommandInput): Promise<CommandOutput>;
+}
+
+/** A word that only groups commands: `elrond ring`, `elrond security ring`. */
+export interface GroupSpec {
+  path: string[];
+  summary: string;
+  /**
+   * Flags also accepted here, before the command (`elrond ring --server URL list`), for the commands under
+   * this group that take them: the Go CLI declared these as cobra persistent flags. Each must be an option of
+   * those commands; given here, it counts as given to the command.
+   */
+  persistent?: OptionSpec[];
 }
 
 export function inputString(input: CommandInput, name: string): string {

@@ -28,11 +28,26 @@ export function parseInteger(query: Query, key: string, fallback: number, min: n
   return value;
 }
 
+/** The most a page holds; a larger per_page gets this many. */
+export const MAX_PER_PAGE = 10_000;
+
+/**
+ * per_page as the original accepted it (Go's strconv.Atoi, so any whole number), clamped: -1 (or any negative
+ * number) is every item, more than MAX_PER_PAGE is MAX_PER_PAGE. Only a value that is not a number is refused.
+ */
+function parsePerPage(query: Query): number {
+  const raw = single(query, 'per_page');
+  if (raw === undefined || raw === '') return 100;
+  if (!/^[-+]?\d+$/.test(raw)) throw badRequest(`query parameter per_page="${raw}" is not a whole number: use e.g. 100, or -1 for all`);
+  const value = Number(raw) || 0; // "-0" is 0
+  return value < 0 ? -1 : Math.min(value, MAX_PER_PAGE);
+}
+
 /** page (default 0), per_page (default 100, -1 = all), include_deleted (default false). */
 export function parsePaging(query: Query) {
   return {
     page: parseInteger(query, 'page', 0, 0),
-    perPage: parseInteger(query, 'per_page', 100, -1, 10_000),
+    perPage: parsePerPage(query),
     includeDeleted: parseBool(query, 'include_deleted', false),
   };
 }

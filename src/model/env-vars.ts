@@ -124,6 +124,8 @@ export function displayEnvValue(name: string, entry: EnvVar): string {
 
 /**
  * Validate an env map that arrived over the wire (REST body). Returns the map, or throws naming the bad key.
+ * An entry that is `null` is a deletion, as Go's encoding/json decodes it: a null into the `EnvVar` struct
+ * of mattermost-cloud's `EnvVarMap` leaves the zero value (no value, no valueFrom), which `ClearOrPatch` deletes.
  */
 export function validateEnvMap(input: unknown, field = 'EnvVariables'): EnvVarMap | null {
   if (input === null || input === undefined) return null;
@@ -133,8 +135,12 @@ export function validateEnvMap(input: unknown, field = 'EnvVariables'): EnvVarMa
   const out: EnvVarMap = {};
   for (const [name, raw] of Object.entries(input as Record<string, unknown>)) {
     if (!NAME_PATTERN.test(name)) throw badRequest(`${field}: "${name}" is not a valid variable name`);
-    if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
-      throw badRequest(`${field}.${name} must be an object like {"value":"v"} ({"value":""} deletes it)`);
+    if (raw === null) {
+      out[name] = {};
+      continue;
+    }
+    if (typeof raw !== 'object' || Array.isArray(raw)) {
+      throw badRequest(`${field}.${name} must be an object like {"value":"v"} ({"value":""} or null deletes it)`);
     }
     const entry = raw as Record<string, unknown>;
     const value = entry.value ?? entry.Value;

@@ -64,17 +64,27 @@ export const soakSeconds = z
   .min(0, 'must not be negative')
   .max(30 * 24 * 3600, 'must be at most 30 days (2592000 seconds)');
 
+/** Any whole number but 0, negative included (the original's rule: "Priority cannot be zero"). */
 export const priority = z
   .number({ invalid_type_error: 'must be a number' })
   .int('must be a whole number')
-  .min(1, 'must be 1 or more (lower numbers release first)')
-  .max(1_000_000, 'must be at most 1000000');
+  .min(-1_000_000, 'must be at least -1000000')
+  .max(1_000_000, 'must be at most 1000000')
+  .refine((value) => value !== 0, 'must not be 0: lower numbers release first, e.g. 1 for the first ring (negative numbers go before it)');
 
 /** A docker image name: registry/repo[:port] path, no tag. */
 export const image = nonEmpty(256).regex(/^[a-z0-9][a-z0-9._/:-]*$/, 'must be a docker image name like mattermost/mattermost-enterprise-edition');
 /** A docker tag. */
 export const version = nonEmpty(128).regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/, 'must be a docker tag like 10.5.1');
 export const name = nonEmpty(128);
+
+const WHY_A_RING_NEEDS_A_NAME = 'a ring needs a name (the Go Elrond accepted none): chat commands, release cards and "why" show rings by it; e.g. "name": "canary"';
+/** A new ring's name: required, and the refusal says why. */
+export const ringName = z
+  .string({ required_error: `is required: ${WHY_A_RING_NEEDS_A_NAME}`, invalid_type_error: 'must be a string' })
+  .trim()
+  .min(1, `must not be empty: ${WHY_A_RING_NEEDS_A_NAME}`)
+  .max(128, 'must be at most 128 characters');
 export const provisionerGroupId = nonEmpty(64).regex(/^[A-Za-z0-9]+$/, 'must be a provisioner group id (letters and digits)');
 export const reason = text(500);
 

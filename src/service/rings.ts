@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { ServiceDeps, Tx } from './deps.js';
 import { inTransaction } from './deps.js';
-import { HINTS, image, lowerKeys, name, parseInput, priority, provisionerGroupId, soakSeconds, version } from './inputs.js';
+import { HINTS, image, lowerKeys, name, parseInput, priority, provisionerGroupId, ringName, soakSeconds, version } from './inputs.js';
 import { DEFAULT_RING_SOAK_SECONDS, PROVISIONER_NAME, type Actor, type Ring, type RingWithGroups } from '../model/ring.js';
 import { canRequestRingState, describeRingRequest, type RequestableRingState } from '../model/ring-states.js';
 import { badRequest, conflict, forbidden } from '../model/errors.js';
@@ -19,7 +19,7 @@ const groupInput = z
   .optional();
 
 const createRingInput = z.object({
-  name,
+  name: ringName,
   priority,
   soaktime: soakSeconds.optional(),
   image: image.optional().or(z.literal('')),
@@ -110,7 +110,8 @@ export function ringService(deps: ServiceDeps) {
           name: input.name,
           state: 'creation-requested',
           priority: input.priority,
-          soak_time: input.soaktime || DEFAULT_RING_SOAK_SECONDS,
+          // An explicit 0 is zero (the original turned it into 7200); only an absent soakTime takes the default.
+          soak_time: input.soaktime ?? DEFAULT_RING_SOAK_SECONDS,
           provisioner: PROVISIONER_NAME,
           active_release_id: release.id,
           desired_release_id: release.id,
