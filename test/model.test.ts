@@ -15,6 +15,7 @@ function ring(partial: Partial<Ring>): Ring {
     id: 'r1', name: 'ring-1', state: 'stable', priority: 1, createSeq: 1, soakTime: 60, provisioner: 'elrond', activeReleaseId: 'rel1', desiredReleaseId: 'rel2',
     previousReleaseId: null, rolloutId: 'ro', releaseAt: 0, createAt: 0, deleteAt: 0, apiSecurityLock: false, rollingBack: false, soakUntil: null, nextCheckAt: 0,
     statusMessage: '', failureReason: null, lockedBy: null, lockedAt: 0, lockedUntil: 0, approvalRequired: false, approvedBy: null, approvedAt: null, forceRequestedBy: null,
+    sloFailures: 0, sloError: null, sloHealthyAt: null,
     ...partial,
   };
 }
