@@ -370,7 +370,7 @@ async function scale(): Promise<void> {
       log: createLogger({ silent: true }),
       sinks: [],
       provisioner: { getGroup: () => Promise.reject(new Error('unused')), updateGroup: () => Promise.reject(new Error('unused')), getGroupStatus: () => Promise.reject(new Error('unused')), installations: () => Promise.resolve([]) },
-      config: { maxParallelGroups: 1, groupReleaseTimeoutMs: 3_600_000, statusIntervalMs: 10_000, leaseMs: 60_000, sloIntervalMs: 60_000 },
+      config: { maxParallelGroups: 1, groupReleaseTimeoutMs: 3_600_000, statusIntervalMs: 10_000, leaseMs: 60_000, sloIntervalMs: 60_000, sloMaxFailures: 10 },
       owner: 'bench-tick',
       random: Math.random,
     },

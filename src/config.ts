@@ -19,6 +19,8 @@ export interface ServerConfig {
   grafanaTokens: string[];
   grafanaDashboardUrl: string;
   thanosUrl: string;
+  /** Failed SLO checks in a row after which a soaking ring fails. */
+  sloMaxFailures: number;
   ringSupervisor: boolean;
   installationgroupSupervisor: boolean;
   maxParallelGroups: number;
@@ -66,6 +68,7 @@ export const SERVER_SETTINGS: readonly SettingSpec[] = [
   { key: 'grafanaTokens', flag: 'grafana-token', kind: 'list', default: [], description: 'Grafana service account token, one per org (repeatable)', secret: true },
   { key: 'grafanaDashboardUrl', flag: 'grafana-dashboard-url', kind: 'string', default: '', description: 'dashboard linked from release cards, with from/to spanning the rollout' },
   { key: 'thanosUrl', flag: 'thanos-url', kind: 'string', default: '', description: 'Thanos/Prometheus URL for the SLO check while rings soak' },
+  { key: 'sloMaxFailures', flag: 'slo-max-failures', kind: 'int', default: 10, description: 'SLO checks failing in a row (retried after 5 s, doubling up to 5 min) before a soaking ring fails' },
   { key: 'ringSupervisor', flag: 'ring-supervisor', kind: 'bool', default: true, description: 'run the ring supervisor' },
   { key: 'installationgroupSupervisor', flag: 'installationgroup-supervisor', kind: 'bool', default: true, description: 'run the installation group supervisor' },
   { key: 'maxParallelGroups', flag: 'max-parallel-groups', kind: 'int', default: 1, description: 'installation groups of one ring rolled at the same time' },

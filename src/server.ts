@@ -145,6 +145,7 @@ export async function startServer(config: ServerConfig, overrides: ServerOverrid
       statusIntervalMs: Math.max(1, config.provisionerStatusInterval) * 1000,
       leaseMs: Math.max(5, config.leaseDuration) * 1000,
       sloIntervalMs: 60_000,
+      sloMaxFailures: Math.max(1, config.sloMaxFailures),
     },
     owner,
     random,
@@ -162,6 +163,7 @@ export async function startServer(config: ServerConfig, overrides: ServerOverrid
     maxParallelGroups: engineDeps.config.maxParallelGroups,
     approvers: config.approvers,
     sloEnabled: Boolean(config.thanosUrl),
+    sloMaxFailures: engineDeps.config.sloMaxFailures,
     nudge: () => {
       supervisor.nudge();
       outbox.nudge();

@@ -1,8 +1,9 @@
 import { describe, it, expect, afterEach } from 'vitest';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { startHarness, IMAGE, type Harness } from './helpers/harness.js';
+import { startChatHarness } from './helpers/chat-harness.js';
 import { burnRateQuery } from '../src/integrations/thanos-slo.js';
+import { FakePrometheus, type PromFailure } from './fakes/fake-prometheus.js';
+import { ManualClock } from '../src/model/clock.js';
 
 let h: Harness | undefined;
 let prometheus: FakePrometheus | undefined;
@@ -12,44 +13,6 @@ afterEach(async () => {
   await prometheus?.stop();
   prometheus = undefined;
 });
-
-/** A tiny Prometheus/Thanos query API: healthy (`vector(0)`) unless told to breach or fail. */
-class FakePrometheus {
-  readonly queries: string[] = [];
-  /** slo_service → value: those series are returned (a breach). */
-  readonly breaching = new Map<string, string>();
-  failures = 0;
-  failWith: 'http-500' | 'prom-error' = 'http-500';
-  #server: http.Server | undefined;
-
-  async start(): Promise<string> {
-    this.#server = http.createServer((req, res) => {
-      const url = new URL(req.url ?? '/', 'http://x');
-      if (url.pathname !== '/api/v1/query') return void res.writeHead(404).end();
-      const query = url.searchParams.get('query') ?? '';
-      this.queries.push(query);
-      if (this.failures > 0) {
-        this.failures--;
-        if (this.failWith === 'http-500') return void res.writeHead(500).end('boom');
-        return void res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ status: 'error', errorType: 'execution', error: 'query timed out' }));
-      }
-      const result = [...this.breaching]
-        .filter(([service]) => query.includes(`slo_service='${service}'`))
-        .map(([service, value]) => ({ metric: { slo_service: service, slo_window: '5m' }, value: [Date.now() / 1000, value] }));
-      if (result.length === 0) result.push({ metric: {} as { slo_service: string; slo_window: string }, value: [Date.now() / 1000, '0'] });
-      res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ status: 'success', data: { resultType: 'vector', result } }));
-    });
-    await new Promise<void>((resolve) => this.#server!.listen(0, '127.0.0.1', resolve));
-    return `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
-  }
-
-  async stop(): Promise<void> {
-    const server = this.#server;
-    if (!server) return;
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  }
-}
 
 async function releaseIdOf(harness: Harness, ringId: string, which: 'ActiveReleaseID' | 'DesiredReleaseID'): Promise<{ ID: string; Version: string }> {
   const ring = await harness.getRing(ringId);
@@ -140,33 +103,48 @@ describe('rollback', () => {
   });
 });
 
+/** A Prometheus timeout as `respondError` sends it: 503, errorType "timeout", the engine's own text. */
+const TIMEOUT: PromFailure = { errorType: 'timeout', error: 'query timed out in expression evaluation' };
+const serviceOf = (group: { name: string; provisionerGroupId: string }) => `${group.name}-ring-${group.provisionerGroupId}`;
+
+async function startWithPrometheus(config: Record<string, unknown> = {}): Promise<{ h: Harness; prometheus: FakePrometheus }> {
+  const manual = new ManualClock(Date.UTC(2026, 10, 25, 12));
+  prometheus = new FakePrometheus({ now: () => manual.now() });
+  const thanosUrl = await prometheus.start();
+  h = await startHarness({ clock: manual, config: { thanosUrl, ...config } });
+  return { h, prometheus };
+}
+
+async function sloEvents(harness: Harness, ringId: string) {
+  return (await harness.events(ringId)).reverse().filter((e) => e.kind === 'ring.slo' || e.kind === 'ring.state');
+}
+
 describe('SLO gate while a ring soaks', () => {
   it('queries the burn-rate SLO per group while the ring soaks, and completes when healthy', async () => {
-    prometheus = new FakePrometheus();
-    const thanosUrl = await prometheus.start();
-    h = await startHarness({ config: { thanosUrl } });
+    const { h, prometheus } = await startWithPrometheus();
     const ring = await h.ring('slo', 1, { groups: 2, soak: 180 });
     await h.settle();
     await h.api('POST', `/ring/${ring.id}/release`, { image: IMAGE, version: 'v2' });
     await h.settle();
     expect((await h.getRing(ring.id)).State).toBe('soaking-requested');
     const expected = ring.groups.map((g) => burnRateQuery(g.name, g.provisionerGroupId));
-    expect(prometheus.queries).toEqual(expected);
+    expect(prometheus.queryTexts).toEqual(expected);
     expect(expected[0]).toBe(
       `((slo:sli_error:ratio_rate5m{slo_service='${ring.groups[0]!.name}-ring-${ring.groups[0]!.provisionerGroupId}'} > (14.4 * 0.005)) and ignoring(slo_window)(slo:sli_error:ratio_rate1h{slo_service='${ring.groups[0]!.name}-ring-${ring.groups[0]!.provisionerGroupId}'} > (14.4 * 0.005))) or ignoring(slo_window)((slo:sli_error:ratio_rate30m{slo_service='${ring.groups[0]!.name}-ring-${ring.groups[0]!.provisionerGroupId}'} > (6 * 0.005)) and ignoring(slo_window)(slo:sli_error:ratio_rate6h{slo_service='${ring.groups[0]!.name}-ring-${ring.groups[0]!.provisionerGroupId}'} > (3.3 * 0.005))) or vector(0)`,
     );
     await h.advance(60_000);
     await h.advance(60_000);
     expect(prometheus.queries).toHaveLength(6);
-    expect((await h.getRing(ring.id)).statusMessage).toMatch(/SLO healthy/);
+    expect((await h.getRing(ring.id)).statusMessage).toMatch(/SLO healthy at 2026-11-25T12:02:00.000Z/);
     await h.advance(60_000);
     expect((await h.getRing(ring.id)).State).toBe('stable');
+    // The last check ran at the soak's end, and it was what completed the ring.
+    expect(prometheus.queries).toHaveLength(8);
+    expect(prometheus.queries.slice(-2).map((q) => [q.at - prometheus.queries[0]!.at, q.status])).toEqual([[180_000, 200], [180_000, 200]]);
   });
 
   it('a breach fails the soak with the query, the value and the group, and stops the release', async () => {
-    prometheus = new FakePrometheus();
-    const thanosUrl = await prometheus.start();
-    h = await startHarness({ config: { thanosUrl } });
+    const { h, prometheus } = await startWithPrometheus();
     const ring = await h.ring('canary', 1, { groups: 2, soak: 600 });
     const next = await h.ring('next', 2, { soak: 600 });
     await h.settle();
@@ -174,7 +152,7 @@ describe('SLO gate while a ring soaks', () => {
     await h.settle();
     await h.advance(60_000);
     const bad = ring.groups[1]!;
-    prometheus.breaching.set(`${bad.name}-ring-${bad.provisionerGroupId}`, '0.0917');
+    prometheus.burn(serviceOf(bad), 0.0917);
     await h.advance(60_000);
     const json = await h.getRing(ring.id);
     expect(json.State).toBe('soaking-failed');
@@ -191,26 +169,143 @@ describe('SLO gate while a ring soaks', () => {
     expect((await h.getRing(ring.id)).State).toBe('release-rollback-complete');
   });
 
-  it('query errors are retried and never fail or crash the release', async () => {
-    prometheus = new FakePrometheus();
-    const thanosUrl = await prometheus.start();
-    h = await startHarness({ config: { thanosUrl } });
-    const ring = await h.ring('flaky', 1, { soak: 240 });
+  it('completes only after a healthy check at or after the soak ends: a failing check at the end holds the ring', async () => {
+    const { h, prometheus } = await startWithPrometheus();
+    const ring = await h.ring('gate', 1, { soak: 120 });
     await h.settle();
-    prometheus.failures = 1;
     await h.api('POST', `/ring/${ring.id}/release`, { image: IMAGE, version: 'v2' });
     await h.settle();
-    expect((await h.getRing(ring.id)).statusMessage).toMatch(/SLO check failed \(.*500.*\), retrying/);
-    prometheus.failWith = 'prom-error';
-    prometheus.failures = 1;
+    const soakStart = prometheus.queries[0]!.at;
     await h.advance(60_000);
-    expect((await h.getRing(ring.id)).statusMessage).toMatch(/SLO check failed \(Thanos query failed: query timed out\), retrying/);
+    prometheus.failAlways(TIMEOUT);
+    await h.advance(60_000); // the soak's end: its check fails
+    let json = await h.getRing(ring.id);
+    expect(json.State).toBe('soaking-requested');
+    expect(json.soakRemainingSeconds).toBe(0);
+    expect(json.statusMessage).toBe(
+      `soak time over since 2026-11-25T12:02:00.000Z; the ring completes after a healthy SLO check; SLO check failed once (the soak fails at 10): group ${ring.groups[0]!.name}: HTTP 503 timeout: query timed out in expression evaluation; next check at 2026-11-25T12:02:05.000Z`,
+    );
+    // The backstop's full pass does not query early: the retry waits its backoff.
+    await h.settle();
+    expect(prometheus.queries).toHaveLength(3);
+    await h.advance(5_000);
+    expect((await h.getRing(ring.id)).statusMessage).toMatch(/SLO check failed 2 times in a row \(the soak fails at 10\): .*next check at 2026-11-25T12:02:15.000Z$/);
+    await h.advance(60 * 60_000); // an hour later, still failing: still not complete
+    json = await h.getRing(ring.id);
+    expect(json.State).toBe('soaking-requested');
+    prometheus.failAlways(undefined);
+    await h.advance(5 * 60_000);
+    json = await h.getRing(ring.id);
+    expect(json.State).toBe('stable');
+    const healthy = prometheus.queries.filter((q) => q.status === 200).map((q) => q.at - soakStart);
+    const completed = (await sloEvents(h, ring.id)).filter((e) => e.newState === 'stable').at(-1)!;
+    expect(completed.message).toMatch(/soak finished with the SLO healthy; release complete/);
+    // Completed by the first healthy check after the end (not by the soak's deadline).
+    expect(healthy).toEqual([0, 60_000, prometheus.queries.at(-1)!.at - soakStart]);
+    expect(healthy.at(-1)).toBeGreaterThan(120_000 + 3600_000);
+  });
+
+  it("shows Prometheus' own error text in the status message, why, status and the release card", async () => {
+    prometheus = new FakePrometheus();
+    const thanosUrl = await prometheus.start();
+    const chat = await startChatHarness({ thanosUrl });
+    h = chat;
+    const ring = await chat.ring('canary', 1, { soak: 600 });
+    await chat.settle();
+    const execution = 'found duplicate series for the match group {slo_service="x"} on the right hand-side of the operation: many-to-many matching not allowed: matching labels must be unique on one side';
+    prometheus.failNext({ errorType: 'execution', error: execution });
+    await chat.slash('alice', `ring release --ring ${ring.id} --image ${IMAGE} --version v2`);
+    await chat.settle();
+    const error = `group ${ring.groups[0]!.name}: HTTP 422 execution: ${execution}`;
+    const shown = `SLO check failed once (the soak fails at 10): ${error}`;
+    expect(prometheus.queries.map((q) => q.status)).toEqual([422]);
+
+    const json = await chat.getRing(ring.id);
+    expect(json.State).toBe('soaking-requested');
+    expect(json.statusMessage).toContain(shown);
+    const [why] = (await chat.api('GET', `/ring/${ring.id}/why`)).body as Array<{ next: string; holds: Array<{ kind: string; message: string }> }>;
+    expect(why!.holds.find((hold) => hold.kind === 'slo')?.message).toContain(`${shown}; next check at `);
+    expect(why!.next).toContain(shown);
+    const status = (await chat.api('GET', '/status')).body as Array<{ name: string; doing: string }>;
+    expect(status.find((r) => r.name === 'canary')?.doing).toContain(shown);
+    await chat.advance(2_000);
+    const field = () => ((chat.card()!.props as any).attachments[0].fields as Array<{ title: string; value: string }>).find((f) => f.title.startsWith('canary'))!.value;
+    expect(field()).toContain(`SLO check failed once: ${error}; next check at 2026-11-25T12:00:05.000Z`);
+    const failedEvent = (await sloEvents(chat, ring.id)).find((e) => e.kind === 'ring.slo')!;
+    expect(failedEvent.message).toContain(`(1 in a row; the soak fails at 10): group ${ring.groups[0]!.name}: HTTP 422 execution: ${execution}`);
+    expect(failedEvent.data.query).toBe(burnRateQuery(ring.groups[0]!.name, ring.groups[0]!.provisionerGroupId));
+
+    // The retry, 5 s later, is healthy: the error is gone from every surface.
+    await chat.advance(5_000);
+    await chat.advance(2_000);
+    expect((await chat.getRing(ring.id)).statusMessage).toMatch(/SLO healthy at 2026-11-25T12:00:0\d.000Z$/);
+    expect(field()).not.toContain('SLO check failed');
+    expect((await sloEvents(chat, ring.id)).filter((e) => e.kind === 'ring.slo').map((e) => e.message)).toEqual([
+      expect.stringContaining('failed (1 in a row; the soak fails at 10)'),
+      'SLO check of ring canary healthy again after 1 failed check',
+    ]);
+  });
+
+  it('fails the soak after --slo-max-failures failed checks in a row, backing off between them, with the query and the error', async () => {
+    const { h, prometheus } = await startWithPrometheus({ sloMaxFailures: 4 });
+    const ring = await h.ring('canary', 1, { soak: 3600 });
+    const next = await h.ring('next', 2, { soak: 600 });
+    await h.settle();
+    prometheus.failAlways(TIMEOUT);
+    await h.api('POST', '/rings/release', { image: IMAGE, version: 'v2' });
+    await h.settle();
+    for (let i = 0; i < 10 && (await h.getRing(ring.id)).State === 'soaking-requested'; i++) await h.advanceToNextDeadline();
+    const json = await h.getRing(ring.id);
+    expect(json.State).toBe('soaking-failed');
+    const group = ring.groups[0]!;
+    expect(json.failureReason).toBe(
+      `SLO check failed 4 times in a row (--slo-max-failures 4); last error: group ${group.name}: HTTP 503 timeout: query timed out in expression evaluation; query: ${burnRateQuery(group.name, group.provisionerGroupId)}`,
+    );
+    // Retried after 5, 10 and 20 s.
+    const start = prometheus.queries[0]!.at;
+    expect(prometheus.queries.map((q) => q.at - start)).toEqual([0, 5_000, 15_000, 35_000]);
+    expect((await h.getRing(next.id)).State).toBe('release-failed');
+    const reasons = (await h.events(ring.id)).filter((e) => e.newState === 'soaking-failed').map((e) => e.data.reason);
+    expect(reasons).toEqual([json.failureReason]);
+  });
+
+  it('a healthy check resets the count of failures in a row', async () => {
+    const { h, prometheus } = await startWithPrometheus({ sloMaxFailures: 3 });
+    const ring = await h.ring('canary', 1, { soak: 600 });
+    await h.settle();
+    prometheus.failNext(TIMEOUT, 2);
+    await h.api('POST', `/ring/${ring.id}/release`, { image: IMAGE, version: 'v2' });
+    await h.settle();
+    await h.advance(5_000);
+    await h.advance(10_000); // healthy: the count goes back to 0
+    expect((await h.getRing(ring.id)).statusMessage).toMatch(/SLO healthy at/);
+    prometheus.failNext({ status: 502, body: '<html><body><h1>502 Bad Gateway</h1></body></html>' }, 2);
     await h.advance(60_000);
-    expect((await h.getRing(ring.id)).statusMessage).toMatch(/SLO healthy/);
-    await h.advance(60_000);
-    expect((await h.getRing(ring.id)).State).toBe('soaking-requested');
-    await h.advance(60_000);
-    expect((await h.getRing(ring.id)).State).toBe('stable');
-    expect(h.server.supervisor.loop.failures).toBe(0);
+    await h.advance(5_000);
+    let json = await h.getRing(ring.id);
+    expect(json.State).toBe('soaking-requested');
+    expect(json.statusMessage).toContain('SLO check failed 2 times in a row (the soak fails at 3): group');
+    expect(json.statusMessage).toContain('HTTP 502, not a Prometheus answer: <html><body><h1>502 Bad Gateway</h1></body></html>');
+    for (let i = 0; i < 30 && (await h.getRing(ring.id)).State === 'soaking-requested'; i++) await h.advanceToNextDeadline();
+    json = await h.getRing(ring.id);
+    expect(json.State).toBe('stable');
+    expect(prometheus.queries.map((q) => q.status).slice(0, 6)).toEqual([503, 503, 200, 502, 502, 200]);
+    expect((await sloEvents(h, ring.id)).filter((e) => e.kind === 'ring.slo').map((e) => e.data.failures ?? 0)).toEqual([1, 2, 0, 1, 2, 0]);
+  });
+
+  it("escapes quotes and backslashes in the group's name, so the selector names exactly that service", async () => {
+    const { h, prometheus } = await startWithPrometheus();
+    const ring = await h.ring("o'brien\\eu", 1, { soak: 600 });
+    await h.settle();
+    const group = ring.groups[0]!;
+    expect(group.name).toContain("o'brien\\eu");
+    prometheus.burn(serviceOf(group));
+    await h.api('POST', `/ring/${ring.id}/release`, { image: IMAGE, version: 'v2' });
+    await h.settle();
+    expect(prometheus.queries[0]!.query).toContain(`slo_service='o\\'brien\\\\eu-ig-0-1-ring-${group.provisionerGroupId}'`);
+    expect(prometheus.queries[0]!.status).toBe(200);
+    const json = await h.getRing(ring.id);
+    expect(json.State).toBe('soaking-failed');
+    expect(json.failureReason).toContain(`SLO service ${serviceOf(group)} of group ${group.name} is burning its error budget (value 0.0917`);
   });
 });

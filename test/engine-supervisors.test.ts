@@ -38,7 +38,7 @@ function supervisorOn(harness: Harness, owner: string, databaseUrl: string): { s
     log,
     sinks: [webhookSink, grafanaSink(0)],
     provisioner,
-    config: { maxParallelGroups: 1, groupReleaseTimeoutMs: 3600_000, statusIntervalMs: 10_000, leaseMs: 2_000, sloIntervalMs: 60_000 },
+    config: { maxParallelGroups: 1, groupReleaseTimeoutMs: 3600_000, statusIntervalMs: 10_000, leaseMs: 2_000, sloIntervalMs: 60_000, sloMaxFailures: 10 },
     owner,
     random: () => 0.5,
   };

@@ -1,6 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { decideRing, type RingView } from '../src/model/ring-decision.js';
 import { releaseGates } from '../src/model/gates.js';
+import { sloRetryDelayMs } from '../src/model/slo-gate.js';
 import { envChangesApply, mergeEnv, parseEnvVariableFlag, diffEnv, displayEnvValue, canonicalEnv } from '../src/model/env-vars.js';
 import { RING_REQUEST_TRANSITIONS, canRequestRingState, type RingState } from '../src/model/ring-states.js';
 import { parseDatabaseUrl } from '../src/store/connect.js';
@@ -15,6 +16,7 @@ function ring(partial: Partial<Ring>): Ring {
     id: 'r1', name: 'ring-1', state: 'stable', priority: 1, createSeq: 1, soakTime: 60, provisioner: 'elrond', activeReleaseId: 'rel1', desiredReleaseId: 'rel2',
     previousReleaseId: null, rolloutId: 'ro', releaseAt: 0, createAt: 0, deleteAt: 0, apiSecurityLock: false, rollingBack: false, soakUntil: null, nextCheckAt: 0,
     statusMessage: '', failureReason: null, lockedBy: null, lockedAt: 0, lockedUntil: 0, approvalRequired: false, approvedBy: null, approvedAt: null, forceRequestedBy: null,
+    sloFailures: 0, sloError: null, sloHealthyAt: null,
     ...partial,
   };
 }
@@ -67,6 +69,27 @@ describe('decideRing: one step per state (table)', () => {
     expect(gates.map((g) => g.kind)).toEqual(['freeze']);
     const decision = decideRing(view(ring({ state: 'release-pending' }), { freeze }), { slo: false });
     expect(decision).toMatchObject({ kind: 'wait', until: NOW + 1000 });
+  });
+});
+
+describe('decideRing with an SLO gate', () => {
+  const soaking = (partial: Partial<Ring>) => view(ring({ state: 'soaking-requested', soakUntil: NOW, statusMessage: 'soaking; SLO check failed once', ...partial }));
+
+  it('at or past the soak end, never completes by itself: the SLO is checked first', () => {
+    expect(decideRing(soaking({ nextCheckAt: NOW }), { slo: true })).toMatchObject({ kind: 'check-slo', until: NOW });
+    expect(decideRing(soaking({ nextCheckAt: NOW - 3600_000, soakUntil: NOW - 7200_000 }), { slo: true }).kind).toBe('check-slo');
+  });
+
+  it('between checks (a retry backoff), waits as stored, even past the soak end', () => {
+    expect(decideRing(soaking({ nextCheckAt: NOW + 5000, soakUntil: NOW - 1 }), { slo: true })).toEqual({ kind: 'wait', until: NOW + 5000, message: 'soaking; SLO check failed once' });
+  });
+
+  it('Force still ends the soak at once', () => {
+    expect(decideRing(soaking({ nextCheckAt: NOW + 5000, forceRequestedBy: 'alice' }), { slo: true })).toMatchObject({ kind: 'complete', to: 'stable' });
+  });
+
+  it('retries back off from 5 s, doubling, to 5 min', () => {
+    expect([1, 2, 3, 4, 5, 6, 7, 10].map(sloRetryDelayMs)).toEqual([5_000, 10_000, 20_000, 40_000, 80_000, 160_000, 300_000, 300_000]);
   });
 });
 

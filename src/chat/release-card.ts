@@ -2,7 +2,7 @@ import type { CardRing, CardSnapshot } from './card-snapshot.js';
 import { signAction } from './action-signature.js';
 import { describeRelease } from '../model/release-target.js';
 import { displayEnvValue, isDeletion } from '../model/env-vars.js';
-import { describeSoak } from '../model/ring-decision.js';
+import { describeRingSoak } from '../model/slo-gate.js';
 import { RING_STATES_FAILED, RING_STATES_RELEASE_PENDING, ringStateIn } from '../model/ring-states.js';
 import type { Ring } from '../model/ring.js';
 
@@ -58,7 +58,7 @@ function ringLine(entry: CardRing, snapshot: CardSnapshot, approvers: readonly s
   const done = entry.onThisRollout ? mine.filter((g) => g.state === 'stable').length : 0;
   const parts = [`${icon} **${ring.state}** · ${versions}`];
   if (groups.length > 0) parts.push(progressBar(ring.activeReleaseId === entry.target.id && !ringStateIn(ring.state, RING_STATES_FAILED) && ring.state !== 'release-rollback-requested' ? groups.length : done, groups.length));
-  if (ring.state === 'soaking-requested' && ring.soakUntil) parts.push(describeSoak(ring.soakUntil, snapshot.now));
+  if (ring.state === 'soaking-requested' && ring.soakUntil) parts.push(describeRingSoak(ring, snapshot.now, { healthy: false }));
   else if (ring.failureReason && ringStateIn(ring.state, RING_STATES_FAILED)) parts.push(`reason: ${ring.failureReason}`);
   else if (ring.statusMessage && !['stable'].includes(ring.state)) parts.push(ring.statusMessage);
   if (ring.approvalRequired && ringStateIn(ring.state, RING_STATES_RELEASE_PENDING)) {

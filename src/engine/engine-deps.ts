@@ -4,9 +4,12 @@ import type { Clock } from '../model/clock.js';
 import type { EventSink } from '../store/event-log.js';
 import type { ProvisionerClient } from '../integrations/provisioner-client.js';
 
-/** Checks a ring's groups against their SLOs while the ring soaks; resolves to a breach description or null. */
+/** One SLO check of a ring: healthy, a breach (with its description), or no answer (with the query and why). */
+export type SloCheckResult = { kind: 'healthy' } | { kind: 'breach'; message: string } | { kind: 'error'; error: string; query: string; group: string };
+
+/** Checks a ring's groups against their SLOs while the ring soaks. */
 export interface SloChecker {
-  check(groups: ReadonlyArray<{ name: string; provisionerGroupId: string }>): Promise<{ breach: string | null }>;
+  check(groups: ReadonlyArray<{ name: string; provisionerGroupId: string }>): Promise<SloCheckResult>;
 }
 
 export interface EngineConfig {
@@ -16,6 +19,8 @@ export interface EngineConfig {
   leaseMs: number;
   /** How often a soaking ring's SLO is queried. */
   sloIntervalMs: number;
+  /** Failed SLO checks in a row after which a soaking ring fails (`--slo-max-failures`). */
+  sloMaxFailures: number;
 }
 
 export interface EngineDeps {

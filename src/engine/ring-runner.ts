@@ -1,11 +1,12 @@
 import type { Kysely } from 'kysely';
-import type { EngineDeps } from './engine-deps.js';
+import type { EngineDeps, SloCheckResult } from './engine-deps.js';
 import type { Database, RingRowUpdate } from '../store/schema.js';
 import type { Ring } from '../model/ring.js';
 import { SUPERVISOR_ACTOR } from '../model/ring.js';
 import { RING_STATES_RELEASE_IN_PROGRESS, RING_STATES_RELEASE_PENDING, type RingState } from '../model/ring-states.js';
 import { decideRing, type RingDecision } from '../model/ring-decision.js';
 import { describeRelease } from '../model/release-target.js';
+import { describeRingSoak, sloRetryDelayMs } from '../model/slo-gate.js';
 import { holdLease } from '../store/leases.js';
 import { findRing, ringsGating } from '../store/rings.js';
 import { groupsOfRing } from '../store/installation-groups.js';
@@ -88,19 +89,68 @@ function ringVersion(ring: Ring): string {
 
 type StillHolds = (db: Kysely<Database>) => Promise<boolean>;
 
+/**
+ * The SLO gate of a soaking ring: a breach fails it; a healthy check at or after the soak's end completes it
+ * (before, the next check is due after the check interval, and at the soak's end at the latest); a query that
+ * gets no answer is retried with backoff and shown with Prometheus' text, and after --slo-max-failures in a row
+ * fails the soak with the query and the error. The gate never opens on its own.
+ */
 async function checkSlo(deps: EngineDeps, ring: Ring, groups: Awaited<ReturnType<typeof groupsOfRing>>, soakUntil: number, stillHolds: StillHolds): Promise<StepResult> {
-  let breach: string | null = null;
-  let error: string | null = null;
+  const { config } = deps;
+  let result: SloCheckResult;
   try {
-    breach = (await deps.slo!.check(groups)).breach;
+    result = await deps.slo!.check(groups);
   } catch (cause) {
-    error = cause instanceof Error ? cause.message : String(cause);
+    result = { kind: 'error', error: cause instanceof Error ? cause.message : String(cause), query: '(not sent)', group: '(unknown)' };
   }
   const now = deps.clock.now();
-  if (breach) return applyRingDecision(deps, ring, { kind: 'fail', to: 'soaking-failed', reason: breach }, stillHolds);
-  const next = Math.min(soakUntil, now + deps.config.sloIntervalMs);
-  const message = `soaking until ${new Date(soakUntil).toISOString()}; SLO ${error ? `check failed (${error}), retrying` : 'healthy'}`;
-  return applyRingDecision(deps, ring, { kind: 'wait', until: next, message }, stillHolds);
+  if (result.kind === 'breach') return applyRingDecision(deps, ring, { kind: 'fail', to: 'soaking-failed', reason: result.message }, stillHolds);
+  if (result.kind === 'healthy') {
+    if (now >= soakUntil) return applyRingDecision(deps, ring, { kind: 'complete', to: 'stable', message: 'soak finished with the SLO healthy; release complete' }, stillHolds);
+    const recovered = ring.sloFailures > 0 ? `SLO check of ring ${ring.name} healthy again after ${ring.sloFailures} failed check${ring.sloFailures === 1 ? '' : 's'}` : undefined;
+    return recordSloCheck(deps, ring, { sloFailures: 0, sloError: null, sloHealthyAt: now, nextCheckAt: Math.min(soakUntil, now + config.sloIntervalMs) }, recovered ? { message: recovered, data: {} } : undefined);
+  }
+  const failures = ring.sloFailures + 1;
+  const error = `group ${result.group}: ${result.error}`;
+  if (failures >= config.sloMaxFailures) {
+    const reason = `SLO check failed ${failures} time${failures === 1 ? '' : 's'} in a row (--slo-max-failures ${config.sloMaxFailures}); last error: ${error}; query: ${result.query}`;
+    return applyRingDecision(deps, ring, { kind: 'fail', to: 'soaking-failed', reason }, stillHolds);
+  }
+  const nextCheckAt = now + sloRetryDelayMs(failures);
+  return recordSloCheck(
+    deps,
+    ring,
+    { sloFailures: failures, sloError: error, sloHealthyAt: ring.sloHealthyAt, nextCheckAt },
+    { message: `SLO check of ring ${ring.name} failed (${failures} in a row; the soak fails at ${config.sloMaxFailures}): ${error}; next check at ${new Date(nextCheckAt).toISOString()}`, data: { failures, error: result.error, group: result.group, query: result.query } },
+  );
+}
+
+/**
+ * Store an SLO check that keeps the ring soaking (and its event, when the gate's health changed or a check
+ * failed), unless the ring changed while the query ran: then it stays due and is looked at again.
+ */
+async function recordSloCheck(
+  deps: EngineDeps,
+  ring: Ring,
+  slo: Pick<Ring, 'sloFailures' | 'sloError' | 'sloHealthyAt' | 'nextCheckAt'>,
+  event: { message: string; data: Record<string, unknown> } | undefined,
+): Promise<StepResult> {
+  const { store, clock, owner, sinks, config } = deps;
+  const now = clock.now();
+  const message = describeRingSoak({ ...slo, soakUntil: ring.soakUntil }, now, { maxFailures: config.sloMaxFailures });
+  return store.db.transaction().execute(async (trx) => {
+    const updated = await trx
+      .updateTable('rings')
+      .set({ status_message: message, next_check_at: slo.nextCheckAt, slo_failures: slo.sloFailures, slo_error: slo.sloError, slo_healthy_at: slo.sloHealthyAt })
+      .where('id', '=', ring.id)
+      .where('state', '=', ring.state)
+      .where('next_check_at', '=', ring.nextCheckAt)
+      .where('locked_by', '=', owner)
+      .executeTakeFirst();
+    if (Number(updated.numUpdatedRows) === 0) return 'skipped';
+    if (event) await recordEvent(trx, { kind: 'ring.slo', actor: SUPERVISOR_ACTOR, ringId: ring.id, rolloutId: ring.rolloutId, message: event.message, data: { ringName: ring.name, ...event.data } }, { now, sinks });
+    return 'waiting';
+  });
 }
 
 async function applyRingDecision(deps: EngineDeps, ring: Ring, decision: RingDecision, stillHolds: StillHolds): Promise<StepResult> {
@@ -174,7 +224,9 @@ async function applyRingDecision(deps: EngineDeps, ring: Ring, decision: RingDec
       }
       case 'soak':
         // With an SLO gate the first check is due now (then every sloIntervalMs); otherwise at the end of the soak.
-        return (await move('soaking-requested', { release_at: now, soak_until: decision.until, next_check_at: deps.slo ? now : decision.until }, decision.message)) ? 'progressed' : 'skipped';
+        return (await move('soaking-requested', { release_at: now, soak_until: decision.until, next_check_at: deps.slo ? now : decision.until, slo_failures: 0, slo_error: null, slo_healthy_at: null }, decision.message))
+          ? 'progressed'
+          : 'skipped';
       case 'complete': {
         const release = await getRelease(trx, ring.desiredReleaseId);
         const changed = ring.activeReleaseId !== ring.desiredReleaseId;

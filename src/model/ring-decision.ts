@@ -28,7 +28,7 @@ export type RingDecision =
   | { kind: 'start'; to: RingState; message: string }
   | { kind: 'start-groups'; groupIds: string[]; message: string }
   | { kind: 'soak'; until: number; message: string }
-  /** Soaking with an SLO query configured: run it, then wait. */
+  /** Soaking with an SLO query configured and a check due: run it; `until` is the soak's end. */
   | { kind: 'check-slo'; until: number; message: string }
   /** The release is done on this ring: active := desired. */
   | { kind: 'complete'; to: 'stable' | 'release-rollback-complete'; message: string }
@@ -110,9 +110,15 @@ export function decideRing(view: RingView, options: { slo: boolean }): RingDecis
     case 'soaking-requested': {
       const until = ring.soakUntil ?? view.now;
       if (ring.forceRequestedBy) return { kind: 'complete', to: 'stable', message: `soak ended early by ${ring.forceRequestedBy} (Force); release complete` };
-      if (view.now >= until) return { kind: 'complete', to: 'stable', message: 'soak finished; release complete' };
-      if (options.slo) return { kind: 'check-slo', until, message: describeSoak(until, view.now) };
-      return { kind: 'wait', until, message: describeSoak(until, view.now) };
+      if (!options.slo) {
+        if (view.now >= until) return { kind: 'complete', to: 'stable', message: 'soak finished; release complete' };
+        return { kind: 'wait', until, message: describeSoak(until, view.now) };
+      }
+      // With an SLO gate only a healthy check at or after the soak's end completes the ring (the engine runs the
+      // check and completes it then). Between checks the ring waits as stored: its next check is a retry
+      // backoff or the check interval, never earlier.
+      if (view.now < ring.nextCheckAt) return { kind: 'wait', until: ring.nextCheckAt, message: ring.statusMessage };
+      return { kind: 'check-slo', until, message: describeSoak(until, view.now) };
     }
     case 'release-rollback-requested': {
       if (!ring.rollingBack) {

@@ -36,6 +36,12 @@ export interface Ring {
   approvedBy: string | null;
   approvedAt: number | null;
   forceRequestedBy: string | null;
+  /** SLO checks failed in a row during the current soak. */
+  sloFailures: number;
+  /** The last failed SLO check's error, while failures continue. */
+  sloError: string | null;
+  /** When the SLO was last seen healthy during the current soak. */
+  sloHealthyAt: number | null;
 }
 
 export interface GroupStatusCounts {

@@ -17,6 +17,8 @@ export interface EngineFacts {
   maxParallelGroups?: number;
   approvers?: readonly string[];
   sloEnabled?: boolean;
+  /** Failed SLO checks in a row that fail a soak, for `why`. */
+  sloMaxFailures?: number;
 }
 
 export function createServices(deps: ServiceDeps & EngineFacts) {

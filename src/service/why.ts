@@ -5,6 +5,7 @@ import { describeGate, releaseGates, rollbackGate } from '../model/gates.js';
 import { describeProgress } from '../model/group-decision.js';
 import { RING_STATES_FAILED, RING_STATES_PENDING_WORK, ringStateIn } from '../model/ring-states.js';
 import { formatDuration } from '../model/durations.js';
+import { describeSloCheck, describeSoakTime } from '../model/slo-gate.js';
 import { liveRingsInOrder, getRing } from '../store/rings.js';
 import { groupsOfRings } from '../store/installation-groups.js';
 import { releasesById } from '../store/releases.js';
@@ -43,11 +44,18 @@ function groupHolds(groups: readonly InstallationGroup[], now: number): Hold[] {
   return holds;
 }
 
+/** The SLO gate of a soaking ring: failing with Prometheus' error, healthy, or not checked yet. */
+function sloHold(ring: Ring, maxFailures: number | undefined): string {
+  if (ring.sloFailures > 0) return describeSloCheck(ring, maxFailures);
+  if (ring.sloHealthyAt !== null) return `${describeSloCheck(ring)}; the burn rate is checked every minute, and the ring completes only after a healthy check at or after the soak's end`;
+  return `SLO not checked yet; first check at ${iso(ring.nextCheckAt)}`;
+}
+
 /**
  * "Why is it stuck": for each ring, exactly what holds it back, computed with the engine's own gate and
  * decision functions so the answer cannot disagree with what the engine does.
  */
-export function whyService(deps: ServiceDeps & { maxParallelGroups?: number; approvers?: readonly string[]; sloEnabled?: boolean }) {
+export function whyService(deps: ServiceDeps & { maxParallelGroups?: number; approvers?: readonly string[]; sloEnabled?: boolean; sloMaxFailures?: number }) {
   return {
     async explain(ringId?: string): Promise<RingWhy[]> {
       const db = deps.store.db;
@@ -71,8 +79,11 @@ export function whyService(deps: ServiceDeps & { maxParallelGroups?: number; app
         } else if (ring.state === 'release-rollback-requested' && !ring.rollingBack) {
           const gate = rollbackGate(ring, rings);
           if (gate) holds.push({ kind: gate.kind, message: describeGate(gate) });
+        } else if (ring.state === 'soaking-requested' && ring.soakUntil && deps.sloEnabled) {
+          holds.push({ kind: 'soak', message: describeSoakTime(ring, now), until: ring.soakUntil });
+          holds.push({ kind: 'slo', message: sloHold(ring, deps.sloMaxFailures), until: ring.nextCheckAt });
         } else if (ring.state === 'soaking-requested' && ring.soakUntil) {
-          holds.push({ kind: 'soak', message: `soaking until ${iso(ring.soakUntil)} (${formatDuration(ring.soakUntil - now)} left)${deps.sloEnabled ? '; the SLO burn rate is checked every minute' : ''}`, until: ring.soakUntil });
+          holds.push({ kind: 'soak', message: `soaking until ${iso(ring.soakUntil)} (${formatDuration(ring.soakUntil - now)} left)`, until: ring.soakUntil });
         } else if (ringStateIn(ring.state, RING_STATES_FAILED)) {
           holds.push({ kind: 'failed', message: `failed: ${ring.failureReason ?? ring.state}; retry by releasing again, or roll back` });
         }

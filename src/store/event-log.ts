@@ -10,6 +10,8 @@ export const EVENT_KINDS = [
   'ring.unlocked',
   'ring.approved',
   'ring.forced',
+  /** An SLO check of a soaking ring failed, or passed again after failures. */
+  'ring.slo',
   'group.registered',
   'group.updated',
   'group.removed',

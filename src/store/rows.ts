@@ -34,6 +34,9 @@ export function ringRowToRing(row: RingRow): Ring {
     approvedBy: row.approved_by,
     approvedAt: row.approved_at,
     forceRequestedBy: row.force_requested_by,
+    sloFailures: row.slo_failures,
+    sloError: row.slo_error,
+    sloHealthyAt: row.slo_healthy_at,
   };
 }
 

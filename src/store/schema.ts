@@ -43,6 +43,12 @@ export interface RingTable {
   approved_at: Millis | null;
   /** Set by an admin's Force: the ring skips its remaining gating or soak once. */
   force_requested_by: string | null;
+  /** SLO checks failed in a row during the current soak. */
+  slo_failures: Generated<number>;
+  /** The last failed SLO check's query error, while failures continue. */
+  slo_error: string | null;
+  /** When the SLO was last seen healthy during the current soak. */
+  slo_healthy_at: Millis | null;
 }
 
 export interface InstallationGroupTable {
