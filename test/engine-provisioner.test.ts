@@ -217,7 +217,7 @@ describe('waiting for the rollout', () => {
     await untilGroupSettles(h!, ring.id, 5_000, 30_000);
     const json = await h!.getRing(ring.id);
     expect(json.State).toBe('release-failed');
-    expect(json.installationGroups[0].failureReason).toMatch(new RegExp(`changed by someone else during the rollout: expected ${IMAGE}:v2, found ${IMAGE}:v9`));
+    expect(json.installationGroups[0].failureReason).toMatch(new RegExp(`does not carry the release after the rollout \\(changed by someone else, or not stored as sent\\): expected ${IMAGE}:v2, found ${IMAGE}:v9`));
     expect(h!.provisioner.puts(pgid)).toHaveLength(2); // ours and theirs; Elrond did not fight back
   });
 });

@@ -12,6 +12,7 @@ import {
   retryDelay,
   rolloutDone,
 } from '../model/group-decision.js';
+import { envPatch } from '../model/env-vars.js';
 import { describeRelease } from '../model/release-target.js';
 import { ProvisionerError } from '../integrations/provisioner-client.js';
 import { holdLease } from '../store/leases.js';
@@ -86,7 +87,7 @@ async function applyRelease(deps: EngineDeps, group: InstallationGroup, release:
   }
   let event: { kind: EventKind; message: string } | undefined;
   if (groupNeedsUpdate(current, release)) {
-    await deps.provisioner.updateGroup(group.provisionerGroupId, { Version: release.version, Image: release.image, MattermostEnv: release.envVariables });
+    await deps.provisioner.updateGroup(group.provisionerGroupId, { Version: release.version, Image: release.image, MattermostEnv: envPatch(current.MattermostEnv, release.envVariables) });
     event = { kind: 'group.progress', message: `provisioner group ${group.provisionerGroupId} updated: ${current.Image}:${current.Version} → ${describeRelease(release)}` };
   } else {
     event = { kind: 'group.progress', message: `provisioner group ${group.provisionerGroupId} already carries ${describeRelease(release)}; no update sent` };
@@ -105,7 +106,7 @@ async function checkRollout(deps: EngineDeps, group: InstallationGroup, release:
   if (rolloutDone(status)) {
     const fresh = await deps.provisioner.getGroup(group.provisionerGroupId);
     const mismatch = groupMismatch(fresh, release);
-    if (mismatch) return fail(group, `provisioner group ${group.provisionerGroupId} was changed by someone else during the rollout: ${mismatch}`, status);
+    if (mismatch) return fail(group, `provisioner group ${group.provisionerGroupId} does not carry the release after the rollout (changed by someone else, or not stored as sent): ${mismatch}`, status);
     const soakMs = skipSoak ? 0 : group.soakTime * 1000;
     const base = { attempts: 0, last_status: JSON.stringify(status), release_at: now, phase: null };
     if (soakMs === 0) return { kind: 'move', to: 'stable', changes: { ...base, status_message: `on ${describeRelease(release)}` }, message: `group ${group.name} rolled out ${describeRelease(release)}` };

@@ -1,4 +1,4 @@
-import { envChangesApply, envEqual, mergeEnv, type EnvVarMap } from './env-vars.js';
+import { envChangesApply, envDifferences, mergeEnv, type EnvVarMap } from './env-vars.js';
 import type { GroupStatusCounts, Release } from './ring.js';
 
 /** The parts of a provisioner group Elrond reads. */
@@ -11,14 +11,14 @@ export interface ProvisionerGroupView {
   DeleteAt: number;
 }
 
-/** Does the group need a PUT to carry this release? Image, version, or env (valueFrom included). */
+/** Does the group need a PUT to carry this release? Image, version, or env (valueFrom compared by meaning). */
 export function groupNeedsUpdate(group: ProvisionerGroupView, release: Release): boolean {
   return group.Image !== release.image || group.Version !== release.version || envChangesApply(group.MattermostEnv, release.envVariables);
 }
 
 /**
  * Null when a fresh read of the group shows the release (image, version, and the release's env changes
- * applied); otherwise what differs, naming both sides.
+ * applied); otherwise what differs, naming both sides (env by variable name only: values may be secrets).
  */
 export function groupMismatch(group: ProvisionerGroupView, release: Release): string | null {
   const expectedEnv = mergeEnv(group.MattermostEnv, release.envVariables);
@@ -26,7 +26,8 @@ export function groupMismatch(group: ProvisionerGroupView, release: Release): st
   if (group.Image !== release.image || group.Version !== release.version) {
     problems.push(`expected ${release.image}:${release.version}, found ${group.Image}:${group.Version}`);
   }
-  if (!envEqual(group.MattermostEnv, expectedEnv)) problems.push('environment variables differ from the release');
+  const names = envDifferences(group.MattermostEnv, expectedEnv);
+  if (names.length > 0) problems.push(`environment variables differ from the release: ${names.join(', ')}`);
   return problems.length ? problems.join('; ') : null;
 }
 
