@@ -2,6 +2,7 @@ import { describe, it, expect, afterEach } from 'vitest';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startHarness, IMAGE, type Harness, type HarnessOptions } from './helpers/harness.js';
+import { startChatHarness } from './helpers/chat-harness.js';
 import { FakeProvisioner, FakeTokenEndpoint, type ClientAuthMethod } from './fakes/fake-provisioner.js';
 import { createProvisionerClient } from '../src/integrations/provisioner-client.js';
 
@@ -205,6 +206,53 @@ describe('waiting for the rollout', () => {
     const failed = await groupJson(h!, ring.id);
     expect(failed.state).toBe('release-failed');
     expect(failed.failureReason).toContain(`stuck in update-failed: ${stuck.Name}`);
+  });
+
+  it('a group with MaxRolling 0 says so while it waits (group and ring status, why), until it is raised', async () => {
+    const { ring, pgid } = await releaseOneGroup({ settleInstantly: false, config: { provisionerStatusInterval: 10 } });
+    const pause = async (maxRolling: number) =>
+      expect((await fetch(`${h!.provisioner.url}/api/group/${pgid}`, { method: 'PUT', body: JSON.stringify({ MaxRolling: maxRolling }) })).status).toBe(200);
+    await pause(0);
+    await h!.api('POST', `/ring/${ring.id}/release`, { image: IMAGE, version: 'v2' });
+    await h!.settle();
+    const blocked = `provisioner group ${pgid} has MaxRolling 0, so the provisioner updates none of its installations: raise it (cloud group update --group ${pgid} --max-rolling 1), or cancel this release`;
+    expect((await groupJson(h!, ring.id)).statusMessage).toBe(`0 of 2 installations updated, 2 waiting; ${blocked}`);
+    // Still said on later polls (the group is read again while nothing moves), and by the ring and `why`.
+    for (let i = 0; i < 3; i++) {
+      h!.provisioner.tick();
+      await h!.advance(10_000);
+    }
+    expect((await groupJson(h!, ring.id)).statusMessage).toContain(blocked);
+    expect((await h!.getRing(ring.id)).statusMessage).toContain(blocked);
+    const why = (await h!.api('GET', `/ring/${ring.id}/why`)).body as Array<{ next: string }>;
+    expect(why[0]!.next).toContain(blocked);
+    expect(h!.provisioner.status(pgid)!.InstallationsAwaitingUpdate).toBe(2);
+
+    // Raised: the rollout moves, and the message says no more than the progress.
+    await pause(1);
+    h!.provisioner.tick();
+    await h!.advance(10_000);
+    expect((await groupJson(h!, ring.id)).statusMessage).toBe('0 of 2 installations updated, 1 updating, 1 waiting');
+    for (let i = 0; i < 10 && (await groupJson(h!, ring.id)).state === 'release-requested'; i++) {
+      h!.provisioner.tick();
+      await h!.advance(10_000);
+    }
+    expect((await h!.getRing(ring.id)).installationGroups[0].state).toBe('stable');
+  });
+
+  it('the release card shows the MaxRolling 0 wait', async () => {
+    const chat = await startChatHarness();
+    h = chat;
+    chat.provisioner.settleInstantly = false;
+    const ring = await chat.ring('paused', 1);
+    await chat.settle();
+    const pgid = ring.groups[0]!.provisionerGroupId;
+    await fetch(`${chat.provisioner.url}/api/group/${pgid}`, { method: 'PUT', body: JSON.stringify({ MaxRolling: 0 }) });
+    await chat.api('POST', `/ring/${ring.id}/release`, { image: IMAGE, version: 'v2' });
+    await chat.settle();
+    for (let i = 0; i < 5; i++) await chat.advance(2_000);
+    const fields = ((chat.card()?.props as { attachments?: Array<{ fields?: Array<{ value: string }> }> })?.attachments?.[0]?.fields ?? []).map((f) => f.value);
+    expect(fields).toEqual([expect.stringContaining(`provisioner group ${pgid} has MaxRolling 0, so the provisioner updates none of its installations`)]);
   });
 
   it('fails when someone else changed the group during the rollout, naming both versions', async () => {

@@ -3,6 +3,7 @@ import { decideRing, type RingView } from '../src/model/ring-decision.js';
 import { releaseGates } from '../src/model/gates.js';
 import { envChangesApply, envPatch, mergeEnv, parseEnvVariableFlag, diffEnv, displayEnvValue, canonicalEnv } from '../src/model/env-vars.js';
 import { quantityNanos, sameValueFrom } from '../src/model/env-var-source.js';
+import { describeRolloutBlock } from '../src/model/group-decision.js';
 import { RING_REQUEST_TRANSITIONS, canRequestRingState, type RingState } from '../src/model/ring-states.js';
 import { parseDatabaseUrl } from '../src/store/connect.js';
 import { newId, isId } from '../src/model/ids.js';
@@ -130,6 +131,12 @@ describe('env variables', () => {
     expect(quantityNanos('-500m')).toBe(-500_000_000n);
     expect(quantityNanos('1e-3')).toBe(1_000_000n);
     expect(quantityNanos('1K')).toBeNull();
+  });
+  it('a group with MaxRolling 0 and installations awaiting update is blocked, with what to do', () => {
+    const status = { InstallationsTotal: 2, InstallationsUpdated: 0, InstallationsUpdating: 0, InstallationsHibernating: 0, InstallationsPendingDeletion: 0, InstallationsAwaitingUpdate: 2 };
+    expect(describeRolloutBlock({ ID: 'g', MaxRolling: 0 }, status)).toMatch(/MaxRolling 0.*cloud group update --group g --max-rolling 1/);
+    expect(describeRolloutBlock({ ID: 'g', MaxRolling: 1 }, status)).toBeNull();
+    expect(describeRolloutBlock({ ID: 'g', MaxRolling: 0 }, { ...status, InstallationsUpdated: 2, InstallationsAwaitingUpdate: 0 })).toBeNull();
   });
   it('redact secret-looking values in what people see', () => {
     expect(displayEnvValue('MM_SQLSETTINGS_PASSWORD', { value: 'x' })).toBe('••••••');

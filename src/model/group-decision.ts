@@ -9,6 +9,8 @@ export interface ProvisionerGroupView {
   MattermostEnv: EnvVarMap | null;
   Sequence: number;
   DeleteAt: number;
+  /** How many installations the provisioner updates at once; 0 means it updates none. */
+  MaxRolling: number;
 }
 
 /** Does the group need a PUT to carry this release? Image, version, or env (valueFrom compared by meaning). */
@@ -29,6 +31,15 @@ export function groupMismatch(group: ProvisionerGroupView, release: Release): st
   const names = envDifferences(group.MattermostEnv, expectedEnv);
   if (names.length > 0) problems.push(`environment variables differ from the release: ${names.join(', ')}`);
   return problems.length ? problems.join('; ') : null;
+}
+
+/**
+ * What a rollout waits on when the provisioner will not move it: a group with MaxRolling 0 never updates an
+ * installation (the provisioner's group supervisor skips it), so the wait would only end in the timeout.
+ */
+export function describeRolloutBlock(group: Pick<ProvisionerGroupView, 'ID' | 'MaxRolling'>, status: GroupStatusCounts): string | null {
+  if (group.MaxRolling !== 0 || status.InstallationsAwaitingUpdate === 0) return null;
+  return `provisioner group ${group.ID} has MaxRolling 0, so the provisioner updates none of its installations: raise it (cloud group update --group ${group.ID} --max-rolling 1), or cancel this release`;
 }
 
 /** The provisioner's own completion test: nothing awaiting update and nothing updating (failed counts as updating). */
