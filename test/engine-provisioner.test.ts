@@ -227,6 +227,13 @@ describe('waiting for the rollout', () => {
     const why = (await h!.api('GET', `/ring/${ring.id}/why`)).body as Array<{ next: string }>;
     expect(why[0]!.next).toContain(blocked);
     expect(h!.provisioner.status(pgid)!.InstallationsAwaitingUpdate).toBe(2);
+    // An installation stuck in update-failed does not hide it.
+    const failed = h!.provisioner.installations(pgid)[0]!;
+    h!.provisioner.setInstallationState(failed.ID, 'update-failed');
+    await h!.advance(10_000);
+    await h!.advance(10_000);
+    expect((await groupJson(h!, ring.id)).statusMessage).toBe(`0 of 2 installations updated, 1 updating, 1 waiting; stuck in update-failed: ${failed.Name}; ${blocked}`);
+    h!.provisioner.setInstallationState(failed.ID, 'stable');
 
     // Raised: the rollout moves, and the message says no more than the progress.
     await pause(1);

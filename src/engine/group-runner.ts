@@ -105,7 +105,8 @@ async function applyRelease(deps: EngineDeps, group: InstallationGroup, release:
 /**
  * Poll the group's status; when the rollout is done, verify the group carries the release and move on.
  * `known` is the group as the step just read or patched it; otherwise the group is read again only while the
- * rollout stands still, to say why (MaxRolling 0) or to see it was unblocked.
+ * rollout stands still, to say why (MaxRolling 0) or to see it was unblocked: a rolling group costs no more
+ * requests than before.
  */
 async function checkRollout(deps: EngineDeps, group: InstallationGroup, release: Release, skipSoak: boolean, known?: ProvisionerGroupView): Promise<GroupOutcome> {
   const status = await deps.provisioner.getGroupStatus(group.provisionerGroupId);
@@ -123,7 +124,9 @@ async function checkRollout(deps: EngineDeps, group: InstallationGroup, release:
   const elapsed = now - startedAt;
   const stuck = status.InstallationsUpdating > 0 ? await stuckInstallations(deps, group) : [];
   const statusChanged = JSON.stringify(status) !== JSON.stringify(group.lastStatus);
-  const view = known ?? (status.InstallationsAwaitingUpdate > 0 && !statusChanged ? await deps.provisioner.getGroup(group.provisionerGroupId) : undefined);
+  // Standing still: installations wait, none is updating (failed ones aside), and nothing moved since last time.
+  const stalled = status.InstallationsAwaitingUpdate > 0 && status.InstallationsUpdating === stuck.length && !statusChanged;
+  const view = known ?? (stalled ? await deps.provisioner.getGroup(group.provisionerGroupId) : undefined);
   const block = view ? describeRolloutBlock(view, status) : null;
   const message = `${describeProgress(status, stuck)}${block ? `; ${block}` : ''}`;
   if (elapsed > deps.config.groupReleaseTimeoutMs) {
