@@ -2,14 +2,17 @@ import { describe, it, expect, afterEach } from 'vitest';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startHarness, IMAGE, type Harness, type HarnessOptions } from './helpers/harness.js';
-import { FakeProvisioner } from './fakes/fake-provisioner.js';
+import { startChatHarness } from './helpers/chat-harness.js';
+import { FakeProvisioner, FakeTokenEndpoint, type ClientAuthMethod } from './fakes/fake-provisioner.js';
 import { createProvisionerClient } from '../src/integrations/provisioner-client.js';
 
 let h: Harness | undefined;
 const servers: http.Server[] = [];
+const endpoints: FakeTokenEndpoint[] = [];
 afterEach(async () => {
   await h?.close();
   h = undefined;
+  for (const endpoint of endpoints.splice(0)) await endpoint.stop();
   for (const server of servers.splice(0)) {
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -205,6 +208,60 @@ describe('waiting for the rollout', () => {
     expect(failed.failureReason).toContain(`stuck in update-failed: ${stuck.Name}`);
   });
 
+  it('a group with MaxRolling 0 says so while it waits (group and ring status, why), until it is raised', async () => {
+    const { ring, pgid } = await releaseOneGroup({ settleInstantly: false, config: { provisionerStatusInterval: 10 } });
+    const pause = async (maxRolling: number) =>
+      expect((await fetch(`${h!.provisioner.url}/api/group/${pgid}`, { method: 'PUT', body: JSON.stringify({ MaxRolling: maxRolling }) })).status).toBe(200);
+    await pause(0);
+    await h!.api('POST', `/ring/${ring.id}/release`, { image: IMAGE, version: 'v2' });
+    await h!.settle();
+    const blocked = `provisioner group ${pgid} has MaxRolling 0, so the provisioner updates none of its installations: raise it (cloud group update --group ${pgid} --max-rolling 1), or cancel this release`;
+    expect((await groupJson(h!, ring.id)).statusMessage).toBe(`0 of 2 installations updated, 2 waiting; ${blocked}`);
+    // Still said on later polls (the group is read again while nothing moves), and by the ring and `why`.
+    for (let i = 0; i < 3; i++) {
+      h!.provisioner.tick();
+      await h!.advance(10_000);
+    }
+    expect((await groupJson(h!, ring.id)).statusMessage).toContain(blocked);
+    expect((await h!.getRing(ring.id)).statusMessage).toContain(blocked);
+    const why = (await h!.api('GET', `/ring/${ring.id}/why`)).body as Array<{ next: string }>;
+    expect(why[0]!.next).toContain(blocked);
+    expect(h!.provisioner.status(pgid)!.InstallationsAwaitingUpdate).toBe(2);
+    // An installation stuck in update-failed does not hide it.
+    const failed = h!.provisioner.installations(pgid)[0]!;
+    h!.provisioner.setInstallationState(failed.ID, 'update-failed');
+    await h!.advance(10_000);
+    await h!.advance(10_000);
+    expect((await groupJson(h!, ring.id)).statusMessage).toBe(`0 of 2 installations updated, 1 updating, 1 waiting; stuck in update-failed: ${failed.Name}; ${blocked}`);
+    h!.provisioner.setInstallationState(failed.ID, 'stable');
+
+    // Raised: the rollout moves, and the message says no more than the progress.
+    await pause(1);
+    h!.provisioner.tick();
+    await h!.advance(10_000);
+    expect((await groupJson(h!, ring.id)).statusMessage).toBe('0 of 2 installations updated, 1 updating, 1 waiting');
+    for (let i = 0; i < 10 && (await groupJson(h!, ring.id)).state === 'release-requested'; i++) {
+      h!.provisioner.tick();
+      await h!.advance(10_000);
+    }
+    expect((await h!.getRing(ring.id)).installationGroups[0].state).toBe('stable');
+  });
+
+  it('the release card shows the MaxRolling 0 wait', async () => {
+    const chat = await startChatHarness();
+    h = chat;
+    chat.provisioner.settleInstantly = false;
+    const ring = await chat.ring('paused', 1);
+    await chat.settle();
+    const pgid = ring.groups[0]!.provisionerGroupId;
+    await fetch(`${chat.provisioner.url}/api/group/${pgid}`, { method: 'PUT', body: JSON.stringify({ MaxRolling: 0 }) });
+    await chat.api('POST', `/ring/${ring.id}/release`, { image: IMAGE, version: 'v2' });
+    await chat.settle();
+    for (let i = 0; i < 5; i++) await chat.advance(2_000);
+    const fields = ((chat.card()?.props as { attachments?: Array<{ fields?: Array<{ value: string }> }> })?.attachments?.[0]?.fields ?? []).map((f) => f.value);
+    expect(fields).toEqual([expect.stringContaining(`provisioner group ${pgid} has MaxRolling 0, so the provisioner updates none of its installations`)]);
+  });
+
   it('fails when someone else changed the group during the rollout, naming both versions', async () => {
     const { ring, pgid } = await releaseOneGroup({ settleInstantly: false, provisioner: { rolloutDurationMs: 5_000 } });
     await h!.api('POST', `/ring/${ring.id}/release`, { image: IMAGE, version: 'v2' });
@@ -215,7 +272,7 @@ describe('waiting for the rollout', () => {
     await untilGroupSettles(h!, ring.id, 5_000, 30_000);
     const json = await h!.getRing(ring.id);
     expect(json.State).toBe('release-failed');
-    expect(json.installationGroups[0].failureReason).toMatch(new RegExp(`changed by someone else during the rollout: expected ${IMAGE}:v2, found ${IMAGE}:v9`));
+    expect(json.installationGroups[0].failureReason).toMatch(new RegExp(`does not carry the release after the rollout \\(changed by someone else, or not stored as sent\\): expected ${IMAGE}:v2, found ${IMAGE}:v9`));
     expect(h!.provisioner.puts(pgid)).toHaveLength(2); // ours and theirs; Elrond did not fight back
   });
 });
@@ -251,41 +308,36 @@ describe('only what differs is sent', () => {
 });
 
 describe('OAuth2 client credentials', () => {
-  it('gets a token with the provisioner scope, caches it, and refreshes it when it expires', async () => {
-    const tokenRequests: URLSearchParams[] = [];
-    let failTokens = 0;
-    const tokenServer = http.createServer((req, res) => {
-      let body = '';
-      req.on('data', (c: Buffer) => (body += c.toString()));
-      req.on('end', () => {
-        tokenRequests.push(new URLSearchParams(body));
-        if (failTokens > 0) {
-          failTokens--;
-          res.writeHead(503).end();
-          return;
-        }
-        res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ access_token: 'the-token', token_type: 'Bearer', expires_in: 120 }));
-      });
-    });
-    servers.push(tokenServer);
-    await new Promise<void>((resolve) => tokenServer.listen(0, '127.0.0.1', resolve));
-    const tokenEndpoint = `http://127.0.0.1:${(tokenServer.address() as AddressInfo).port}/oauth2/token`;
+  /** A token endpoint that takes only the given client authentication, started and stopped with the test. */
+  async function tokenEndpoint(accept: ClientAuthMethod[], clientSecret = 'elrond-secret'): Promise<FakeTokenEndpoint> {
+    const endpoint = new FakeTokenEndpoint({ clientId: 'elrond id', clientSecret, accept, expiresIn: 120 });
+    await endpoint.start();
+    endpoints.push(endpoint);
+    return endpoint;
+  }
+  const oauthConfig = (endpoint: FakeTokenEndpoint) => ({ provisionerClientId: 'elrond id', provisionerClientSecret: 'elrond-secret', provisionerTokenEndpoint: endpoint.url });
 
-    const { ring, pgid } = await releaseOneGroup({
-      provisioner: { requireToken: 'the-token' },
-      config: { provisionerClientId: 'elrond-id', provisionerClientSecret: 'elrond-secret', provisionerTokenEndpoint: tokenEndpoint },
-    });
+  it.each([
+    { accept: ['basic', 'body'] as ClientAuthMethod[], first: ['basic'] },
+    { accept: ['basic'] as ClientAuthMethod[], first: ['basic'] },
+    { accept: ['body'] as ClientAuthMethod[], first: ['basic', 'body'] },
+  ])('tries HTTP Basic, then the form body, and remembers what worked (endpoint takes $accept)', async ({ accept, first }) => {
+    const endpoint = await tokenEndpoint(accept);
+    const { ring, pgid } = await releaseOneGroup({ provisioner: { requireToken: 'the-token' }, config: oauthConfig(endpoint) });
     await h!.api('POST', `/ring/${ring.id}/release`, { image: IMAGE, version: 'v2' });
     await h!.settle();
     await h!.advance(1_000);
     expect((await h!.getRing(ring.id)).State).toBe('stable');
     expect(h!.provisioner.group(pgid)!.Version).toBe('v2');
-    expect(tokenRequests).toHaveLength(1);
-    expect(Object.fromEntries(tokenRequests[0]!)).toEqual({ grant_type: 'client_credentials', client_id: 'elrond-id', client_secret: 'elrond-secret', scope: 'offline_access api://provisioner/.default' });
+    expect(endpoint.requests.map((r) => r.method)).toEqual(first);
+    const granted = endpoint.requests.at(-1)!;
+    expect(granted.status).toBe(200);
+    expect(granted.form).toMatchObject({ grant_type: 'client_credentials', scope: 'offline_access api://provisioner/.default' });
     expect(h!.provisioner.requests.length).toBe(4); // one token for all of them
 
-    // Past expiry (120 s, refreshed 30 s early) the next call fetches a new token; a 503 from the endpoint is retried.
-    failTokens = 1;
+    // Past expiry (120 s, refreshed 30 s early) the next call fetches a new token, the way that worked only;
+    // a 503 from the endpoint is retried.
+    endpoint.failNext(503);
     h!.clock.advance(100_000);
     await h!.api('POST', `/ring/${ring.id}/release`, { image: IMAGE, version: 'v3' });
     await h!.settle();
@@ -294,7 +346,22 @@ describe('OAuth2 client credentials', () => {
     await h!.advance(1_000);
     expect((await h!.getRing(ring.id)).State).toBe('stable');
     expect(h!.provisioner.group(pgid)!.Version).toBe('v3');
-    expect(tokenRequests).toHaveLength(3);
+    const worked = first.at(-1)!;
+    expect(endpoint.requests.map((r) => r.method)).toEqual([...first, worked, worked]);
+  });
+
+  it('wrong credentials fail the group with both refusals and the fix, and no secret', async () => {
+    const endpoint = await tokenEndpoint(['basic', 'body'], 'another-secret');
+    const { ring } = await releaseOneGroup({ provisioner: { requireToken: 'the-token' }, config: oauthConfig(endpoint) });
+    await h!.api('POST', `/ring/${ring.id}/release`, { image: IMAGE, version: 'v2' });
+    await h!.settle();
+    const ig = await groupJson(h!, ring.id);
+    expect(ig.state).toBe('release-failed');
+    expect(ig.failureReason).toBe(
+      "cannot get an OAuth token from the provisioner's token endpoint (401 invalid_client: client authentication failed): check --provisioner-client-id and --provisioner-client-secret",
+    );
+    expect(endpoint.requests.map((r) => r.method)).toEqual(['basic', 'body']);
+    expect(h!.provisioner.requests).toEqual([]);
   });
 
   it('asks for one token when many steps need one at once', async () => {

@@ -264,6 +264,90 @@ describe('environment variables', () => {
     expect(h.provisioner.group(pgid)!.MattermostEnv).toEqual({ REPLACED: { value: 'new' }, KEPT: { value: 'k' }, ADDED: { value: 'https://x:8065' } });
   });
 
+  it('a deletion onto a group whose env is null is not sent (it would be stored blank), and the release completes', async () => {
+    h = await startHarness();
+    const ring = await h.ring('nullenv', 1);
+    await h.settle();
+    const pgid = ring.groups[0]!.provisionerGroupId;
+    expect(h.provisioner.group(pgid)!.MattermostEnv).toBeNull();
+    await h.api('POST', `/ring/${ring.id}/release`, { image: IMAGE, version: 'v2', EnvVariables: { GONE: { value: '' }, NEW: { value: 'n' } } });
+    await h.settle();
+    await h.advance(1_000);
+    expect((await h.getRing(ring.id)).State).toBe('stable');
+    expect(h.provisioner.puts(pgid)).toEqual([expect.objectContaining({ Version: 'v2', MattermostEnv: { NEW: { value: 'n' } } })]);
+    expect(h.provisioner.group(pgid)!.MattermostEnv).toEqual({ NEW: { value: 'n' } });
+
+    // Only a deletion of a name the group lacks, with a new version: the PUT leaves the env alone (null, never {}).
+    await h.api('POST', `/ring/${ring.id}/release`, { image: IMAGE, version: 'v3', EnvVariables: { GONE: { value: '' } } });
+    await h.settle();
+    await h.advance(1_000);
+    expect((await h.getRing(ring.id)).State).toBe('stable');
+    expect(h.provisioner.puts(pgid)[1]).toMatchObject({ Version: 'v3', MattermostEnv: null });
+    // A deletion of a name it has is sent, and removes it.
+    await h.api('POST', `/ring/${ring.id}/release`, { image: IMAGE, version: 'v3', EnvVariables: { NEW: { value: '' }, GONE: { value: '' } } });
+    await h.settle();
+    await h.advance(1_000);
+    expect((await h.getRing(ring.id)).State).toBe('stable');
+    expect(h.provisioner.puts(pgid)[2]).toMatchObject({ Version: 'v3', MattermostEnv: { NEW: { value: '' } } });
+    expect(h.provisioner.group(pgid)!.MattermostEnv).toEqual({});
+    // Never {} (that clears every variable).
+    for (const put of h.provisioner.puts(pgid)) expect(put.MattermostEnv).not.toEqual({});
+  });
+
+  it('valueFrom releases (secretKeyRef, resourceFieldRef) land, compared by meaning, and are never PUT again', async () => {
+    h = await startHarness();
+    const ring = await h.ring('vf', 1);
+    await h.settle();
+    const pgid = ring.groups[0]!.provisionerGroupId;
+    const env = {
+      DB: { valueFrom: { secretKeyRef: { key: 'dsn', name: 'db' } } },
+      MEM: { valueFrom: { resourceFieldRef: { resource: 'limits.memory', divisor: '1024Ki' } } },
+      CPU: { valueFrom: { resourceFieldRef: { resource: 'limits.cpu' } } },
+    };
+    await h.api('POST', `/ring/${ring.id}/release`, { image: IMAGE, version: 'v2', EnvVariables: env });
+    await h.settle();
+    await h.advance(1_000);
+    expect((await h.getRing(ring.id)).State).toBe('stable');
+    expect(h.provisioner.puts(pgid)).toEqual([expect.objectContaining({ Version: 'v2', MattermostEnv: env })]);
+    // The provisioner keeps them as Go writes them back.
+    const stored = await (await fetch(`${h.provisioner.url}/api/group/${pgid}`)).text();
+    expect(stored).toContain(
+      '"MattermostEnv":{"CPU":{"valueFrom":{"resourceFieldRef":{"resource":"limits.cpu","divisor":"0"}}},' +
+        '"DB":{"valueFrom":{"secretKeyRef":{"name":"db","key":"dsn"}}},' +
+        '"MEM":{"valueFrom":{"resourceFieldRef":{"resource":"limits.memory","divisor":"1Mi"}}}}',
+    );
+
+    // The next version with the same env: the group has it already, so the PUT carries no env.
+    await h.api('POST', `/ring/${ring.id}/release`, { image: IMAGE, version: 'v3', EnvVariables: env });
+    await h.settle();
+    await h.advance(1_000);
+    expect((await h.getRing(ring.id)).State).toBe('stable');
+    expect(h.provisioner.puts(pgid)).toHaveLength(2);
+    expect(h.provisioner.puts(pgid)[1]).toMatchObject({ Version: 'v3', MattermostEnv: null });
+    expect(h.provisioner.group(pgid)!.Sequence).toBe(2);
+
+    // A group that already carries the same sources, spelled as Go writes them: an env-only release sends nothing.
+    const other = await h.ring('vf-other', 2, { env: { DB: { valueFrom: { secretKeyRef: { name: 'db', key: 'dsn' } } }, CPU: { valueFrom: { resourceFieldRef: { resource: 'limits.cpu', divisor: '1' } } } } });
+    await h.settle();
+    await h.api('POST', `/ring/${other.id}/release`, { EnvVariables: { DB: env.DB, CPU: env.CPU } });
+    await h.settle();
+    await h.advance(1_000);
+    expect((await h.getRing(other.id)).State).toBe('stable');
+    expect(h.provisioner.puts(other.groups[0]!.provisionerGroupId)).toEqual([]);
+  });
+
+  it('a valueFrom field Kubernetes does not know is dropped by the provisioner: the release fails naming the variable', async () => {
+    h = await startHarness();
+    const ring = await h.ring('vf-unknown', 1);
+    await h.settle();
+    await h.api('POST', `/ring/${ring.id}/release`, { image: IMAGE, version: 'v2', EnvVariables: { CONF: { valueFrom: { fileKeyRef: { path: 'app.env', key: 'CONF' } } } } });
+    await h.settle();
+    await h.advance(1_000);
+    const json = await h.getRing(ring.id);
+    expect(json.State).toBe('release-failed');
+    expect(json.installationGroups[0].failureReason).toMatch(/not stored as sent\): environment variables differ from the release: CONF$/);
+  });
+
   it('an env-only release (same image and version) is released, on one ring and on all rings', async () => {
     h = await startHarness();
     const r1 = await h.ring('e1', 1, { env: { A: { value: '1' } } });

@@ -8,6 +8,7 @@ import {
   type GroupStatus,
   type GroupsStatusEntry,
 } from './fakes/fake-provisioner.js';
+import { reencodeQuantity } from './fakes/provisioner/quantity.js';
 
 const ID_RE = /^[a-z0-9]{26}$/;
 
@@ -235,6 +236,74 @@ describe('FakeProvisioner: patch semantics', () => {
     expect(fake.group(g.ID)?.Sequence).toBe(before + 1);
     expect(await env({})).toBeNull();
     expect(fake.group(g.ID)?.Sequence).toBe(before + 1);
+  });
+
+  it('a group whose MattermostEnv is null takes the patch as it is: a deletion is stored as a blank entry', async () => {
+    const { fake, base } = await startFake();
+    const g = fake.createGroup({ Name: 'g' });
+    expect(g.MattermostEnv).toBeNull();
+    const res = await call<GroupDTO>(base, 'PUT', `/api/group/${g.ID}`, { MattermostEnv: { GONE: { value: '' }, ALSO: {}, NEW: { value: 'n' } } });
+    expect(res.json.MattermostEnv).toEqual({ GONE: {}, ALSO: {}, NEW: { value: 'n' } });
+    expect(res.text).toContain('"GONE":{}');
+    expect(res.json.Sequence).toBe(1);
+    // Once the map exists, the same deletion removes the key, as Patch does.
+    const again = await call<GroupDTO>(base, 'PUT', `/api/group/${g.ID}`, { MattermostEnv: { GONE: {} } });
+    expect(again.json.MattermostEnv).toEqual({ ALSO: {}, NEW: { value: 'n' } });
+    // A nil map and an empty patch: nothing happens.
+    const other = fake.createGroup({ Name: 'other' });
+    expect((await call<GroupDTO>(base, 'PUT', `/api/group/${other.ID}`, { MattermostEnv: {} })).json).toMatchObject({ Sequence: 0, MattermostEnv: null });
+  });
+
+  it('re-encodes valueFrom the way Go encodes corev1.EnvVarSource', async () => {
+    const { fake, base } = await startFake();
+    const g = fake.createGroup({ Name: 'g', MattermostEnv: { A: { value: 'a' } } });
+    const res = await call<GroupDTO>(base, 'PUT', `/api/group/${g.ID}`, {
+      MattermostEnv: {
+        S: { valueFrom: { secretKeyRef: { key: 'k', name: 's', extra: 1 } } },
+        C: { valueFrom: { ConfigMapKeyRef: { Key: 'k', Name: 'cm', optional: false } } },
+        R: { valueFrom: { resourceFieldRef: { resource: 'limits.memory' } } },
+        D: { valueFrom: { resourceFieldRef: { divisor: '1024Ki', resource: 'limits.memory', containerName: 'app' } } },
+        F: { valueFrom: { fieldRef: { fieldPath: 'metadata.name' }, secretKeyRef: null } },
+        M: { valueFrom: { secretKeyRef: { key: 'k' }, fieldRef: { apiVersion: 'v1', fieldPath: 'x' } } },
+      },
+    });
+    expect(res.status).toBe(200);
+    const env = res.text.slice(res.text.indexOf('"MattermostEnv":'), res.text.indexOf(',"CreateAt"'));
+    expect(env).toBe(
+      // Go writes map keys sorted.
+      '"MattermostEnv":{"A":{"value":"a"},' +
+        '"C":{"valueFrom":{"configMapKeyRef":{"name":"cm","key":"k","optional":false}}},' +
+        '"D":{"valueFrom":{"resourceFieldRef":{"containerName":"app","resource":"limits.memory","divisor":"1Mi"}}},' +
+        '"F":{"valueFrom":{"fieldRef":{"fieldPath":"metadata.name"}}},' +
+        '"M":{"valueFrom":{"fieldRef":{"apiVersion":"v1","fieldPath":"x"},"secretKeyRef":{"key":"k"}}},' +
+        '"R":{"valueFrom":{"resourceFieldRef":{"resource":"limits.memory","divisor":"0"}}},' +
+        '"S":{"valueFrom":{"secretKeyRef":{"name":"s","key":"k"}}}}',
+    );
+    // A wrongly typed field or a bad quantity fails the decode: an empty 400, nothing changed.
+    for (const valueFrom of [{ secretKeyRef: { name: 5 } }, { secretKeyRef: 'x' }, { resourceFieldRef: { resource: 'cpu', divisor: '1K' } }, { configMapKeyRef: { optional: 'yes' } }]) {
+      expect(await call(base, 'PUT', `/api/group/${g.ID}`, { MattermostEnv: { X: { valueFrom } } })).toMatchObject({ status: 400, text: '' });
+    }
+    expect(fake.group(g.ID)?.MattermostEnv).not.toHaveProperty('X');
+  });
+
+  it('writes a divisor back as resource.Quantity marshals it: canonical unless sent canonical', () => {
+    const cases: Record<string, string> = {
+      '1000m': '1', '100m': '100m', '0.5': '500m', '1.5': '1500m', '2000': '2k', '2048': '2048', '1e3': '1e3', '1000e0': '1e3',
+      '1Ki': '1Ki', '1024Ki': '1Mi', '1.5Gi': '1536Mi', '1.5Ki': '1536', '0.5Ki': '512', '0.1234567891': '123456790n', '-0.5': '-500m', '00': '0',
+    };
+    expect(Object.fromEntries(Object.keys(cases).map((q) => [q, reencodeQuantity(q)]))).toEqual(cases);
+    for (const bad of ['', 'abc', '1K', '1.5.5', '1Ki5']) expect(() => reencodeQuantity(bad)).toThrow();
+  });
+
+  it('Patch counts a re-sent valueFrom as a change, but UpdateGroup moves the Sequence only when the JSON differs', async () => {
+    const { fake, base } = await startFake();
+    const secret = { valueFrom: { secretKeyRef: { name: 's', key: 'k' } } };
+    const g = fake.createGroup({ Name: 'g', MattermostEnv: { S: secret } });
+    const put = async (env: unknown) => (await call<GroupDTO>(base, 'PUT', `/api/group/${g.ID}`, { MattermostEnv: env })).json.Sequence;
+    expect(await put({ S: secret })).toBe(0);
+    expect(await put({ S: { valueFrom: { secretKeyRef: { key: 'k', name: 's' } } } })).toBe(0);
+    expect(await put({ S: { valueFrom: { secretKeyRef: { key: 'k', name: 'other' } } } })).toBe(1);
+    expect(fake.group(g.ID)?.MattermostEnv).toEqual({ S: { valueFrom: { secretKeyRef: { name: 'other', key: 'k' } } } });
   });
 
   it('ForceInstallationsRestart injects CLOUD_PROVISIONER_ENFORCED_RESTART with the old sequence', async () => {

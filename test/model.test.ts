@@ -2,7 +2,9 @@ import { describe, it, expect } from 'vitest';
 import { decideRing, type RingView } from '../src/model/ring-decision.js';
 import { releaseGates } from '../src/model/gates.js';
 import { sloRetryDelayMs } from '../src/model/slo-gate.js';
-import { envChangesApply, mergeEnv, parseEnvVariableFlag, diffEnv, displayEnvValue, canonicalEnv } from '../src/model/env-vars.js';
+import { envChangesApply, envPatch, mergeEnv, parseEnvVariableFlag, diffEnv, displayEnvValue, canonicalEnv } from '../src/model/env-vars.js';
+import { quantityNanos, sameValueFrom } from '../src/model/env-var-source.js';
+import { describeRolloutBlock } from '../src/model/group-decision.js';
 import { RING_REQUEST_TRANSITIONS, canRequestRingState, type RingState } from '../src/model/ring-states.js';
 import { parseDatabaseUrl } from '../src/store/connect.js';
 import { newId, isId } from '../src/model/ids.js';
@@ -118,6 +120,46 @@ describe('env variables', () => {
     expect(envChangesApply(group, { Z: { value: '' } })).toBe(false);
     expect(canonicalEnv({ B: { value: '1' }, A: { value: '2' } })).toBe('{"A":{"value":"2"},"B":{"value":"1"}}');
     expect(canonicalEnv({})).toBeNull();
+  });
+  it('the PUT patch: only entries that change something, deletions only of names the group has, null when none', () => {
+    const group = { A: { value: '1' }, S: { valueFrom: { secretKeyRef: { name: 's', key: 'k' } } } };
+    expect(envPatch(null, { GONE: { value: '' }, NEW: { value: 'n' } })).toEqual({ NEW: { value: 'n' } });
+    expect(envPatch(null, { GONE: { value: '' } })).toBeNull();
+    expect(envPatch({}, { GONE: {} })).toBeNull();
+    expect(envPatch(group, { A: { value: '' }, Z: { value: '' } })).toEqual({ A: { value: '' } });
+    expect(envPatch(group, { A: { value: '1' }, S: { valueFrom: { secretKeyRef: { key: 'k', name: 's' } } } })).toBeNull();
+    expect(envPatch(group, { A: { value: '2' }, S: group.S })).toEqual({ A: { value: '2' } });
+    expect(envPatch(group, null)).toBeNull();
+    expect(envPatch({ B: {} }, { B: { value: '' } })).toEqual({ B: { value: '' } }); // a blank entry left by someone else
+  });
+  it('valueFrom compared by meaning: Go field order, defaults, case, quantities; unknown fields still differ', () => {
+    const same = (a: unknown, b: unknown) => expect(sameValueFrom(a, b)).toBe(true);
+    const differ = (a: unknown, b: unknown) => expect(sameValueFrom(a, b)).toBe(false);
+    same({ secretKeyRef: { key: 'k', name: 's' } }, { secretKeyRef: { name: 's', key: 'k' } });
+    same({ secretKeyRef: { name: 's', key: 'k', optional: false } }, { secretKeyRef: { name: 's', key: 'k' } });
+    same({ SecretKeyRef: { Name: 's', KEY: 'k' } }, { secretKeyRef: { name: 's', key: 'k' } });
+    same({ secretKeyRef: { name: 's', key: 'k' }, fieldRef: null }, { secretKeyRef: { name: 's', key: 'k' } });
+    same({ resourceFieldRef: { resource: 'limits.memory' } }, { resourceFieldRef: { resource: 'limits.memory', divisor: '0' } });
+    same({ resourceFieldRef: { resource: 'limits.memory', divisor: '1' } }, { resourceFieldRef: { resource: 'limits.memory', divisor: '0' } });
+    same({ resourceFieldRef: { resource: 'limits.memory', divisor: '1024Ki' } }, { resourceFieldRef: { resource: 'limits.memory', divisor: '1Mi' } });
+    same({ resourceFieldRef: { resource: 'limits.cpu', divisor: '1000m' } }, { resourceFieldRef: { resource: 'limits.cpu', divisor: '1' } });
+    same({ fieldRef: { fieldPath: 'metadata.name' } }, { fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.name' } });
+    differ({ secretKeyRef: { name: 's', key: 'k' } }, { secretKeyRef: { name: 's', key: 'k', optional: true } });
+    differ({ secretKeyRef: { name: 's', key: 'k' } }, { configMapKeyRef: { name: 's', key: 'k' } });
+    differ({ resourceFieldRef: { resource: 'limits.memory', divisor: '1Mi' } }, { resourceFieldRef: { resource: 'limits.memory', divisor: '1M' } });
+    differ({ fileKeyRef: { path: 'p' } }, {});
+    differ({ secretKeyRef: { name: 's', key: 'k' } }, undefined);
+    expect(quantityNanos('1.5Gi')).toBe(1_610_612_736n * 10n ** 9n);
+    expect(quantityNanos('0.1234567891')).toBe(123_456_790n);
+    expect(quantityNanos('-500m')).toBe(-500_000_000n);
+    expect(quantityNanos('1e-3')).toBe(1_000_000n);
+    expect(quantityNanos('1K')).toBeNull();
+  });
+  it('a group with MaxRolling 0 and installations awaiting update is blocked, with what to do', () => {
+    const status = { InstallationsTotal: 2, InstallationsUpdated: 0, InstallationsUpdating: 0, InstallationsHibernating: 0, InstallationsPendingDeletion: 0, InstallationsAwaitingUpdate: 2 };
+    expect(describeRolloutBlock({ ID: 'g', MaxRolling: 0 }, status)).toMatch(/MaxRolling 0.*cloud group update --group g --max-rolling 1/);
+    expect(describeRolloutBlock({ ID: 'g', MaxRolling: 1 }, status)).toBeNull();
+    expect(describeRolloutBlock({ ID: 'g', MaxRolling: 0 }, { ...status, InstallationsUpdated: 2, InstallationsAwaitingUpdate: 0 })).toBeNull();
   });
   it('redact secret-looking values in what people see', () => {
     expect(displayEnvValue('MM_SQLSETTINGS_PASSWORD', { value: 'x' })).toBe('••••••');

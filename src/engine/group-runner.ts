@@ -6,12 +6,15 @@ import type { InstallationGroupState } from '../model/installation-group-states.
 import {
   MAX_TRANSIENT_ATTEMPTS,
   describeProgress,
+  describeRolloutBlock,
   groupMismatch,
   groupNeedsUpdate,
   nextStatusPollDelay,
   retryDelay,
   rolloutDone,
+  type ProvisionerGroupView,
 } from '../model/group-decision.js';
+import { envPatch } from '../model/env-vars.js';
 import { describeRelease } from '../model/release-target.js';
 import { ProvisionerError } from '../integrations/provisioner-client.js';
 import { holdLease } from '../store/leases.js';
@@ -85,27 +88,34 @@ async function applyRelease(deps: EngineDeps, group: InstallationGroup, release:
     return fail(group, `provisioner group ${group.provisionerGroupId} was deleted on the provisioner`);
   }
   let event: { kind: EventKind; message: string } | undefined;
+  let latest = current;
   if (groupNeedsUpdate(current, release)) {
-    await deps.provisioner.updateGroup(group.provisionerGroupId, { Version: release.version, Image: release.image, MattermostEnv: release.envVariables });
+    latest = await deps.provisioner.updateGroup(group.provisionerGroupId, { Version: release.version, Image: release.image, MattermostEnv: envPatch(current.MattermostEnv, release.envVariables) });
     event = { kind: 'group.progress', message: `provisioner group ${group.provisionerGroupId} updated: ${current.Image}:${current.Version} → ${describeRelease(release)}` };
   } else {
     event = { kind: 'group.progress', message: `provisioner group ${group.provisionerGroupId} already carries ${describeRelease(release)}; no update sent` };
   }
   const started = { ...group, phase: 'rolling' as const, rolloutStartedAt: deps.clock.now() };
-  const outcome = await checkRollout(deps, started, release, skipSoak);
+  const outcome = await checkRollout(deps, started, release, skipSoak, latest);
   const changes = { phase: 'rolling', rollout_started_at: started.rolloutStartedAt, ...outcome.changes };
   // A rollout that is already done moves the group at once: keep what was sent (or not) in that event.
   return outcome.kind === 'wait' ? { ...outcome, changes, event } : { ...outcome, changes, message: `${outcome.message} (${event.message})` };
 }
 
-async function checkRollout(deps: EngineDeps, group: InstallationGroup, release: Release, skipSoak: boolean): Promise<GroupOutcome> {
+/**
+ * Poll the group's status; when the rollout is done, verify the group carries the release and move on.
+ * `known` is the group as the step just read or patched it; otherwise the group is read again only while the
+ * rollout stands still, to say why (MaxRolling 0) or to see it was unblocked: a rolling group costs no more
+ * requests than before.
+ */
+async function checkRollout(deps: EngineDeps, group: InstallationGroup, release: Release, skipSoak: boolean, known?: ProvisionerGroupView): Promise<GroupOutcome> {
   const status = await deps.provisioner.getGroupStatus(group.provisionerGroupId);
   const now = deps.clock.now();
   const startedAt = group.rolloutStartedAt ?? now;
   if (rolloutDone(status)) {
     const fresh = await deps.provisioner.getGroup(group.provisionerGroupId);
     const mismatch = groupMismatch(fresh, release);
-    if (mismatch) return fail(group, `provisioner group ${group.provisionerGroupId} was changed by someone else during the rollout: ${mismatch}`, status);
+    if (mismatch) return fail(group, `provisioner group ${group.provisionerGroupId} does not carry the release after the rollout (changed by someone else, or not stored as sent): ${mismatch}`, status);
     const soakMs = skipSoak ? 0 : group.soakTime * 1000;
     const base = { attempts: 0, last_status: JSON.stringify(status), release_at: now, phase: null };
     if (soakMs === 0) return { kind: 'move', to: 'stable', changes: { ...base, status_message: `on ${describeRelease(release)}` }, message: `group ${group.name} rolled out ${describeRelease(release)}` };
@@ -113,11 +123,18 @@ async function checkRollout(deps: EngineDeps, group: InstallationGroup, release:
   }
   const elapsed = now - startedAt;
   const stuck = status.InstallationsUpdating > 0 ? await stuckInstallations(deps, group) : [];
-  const message = describeProgress(status, stuck);
+  const statusChanged = JSON.stringify(status) !== JSON.stringify(group.lastStatus);
+  // Standing still: installations wait, none is updating (failed ones aside), and nothing moved since last time.
+  const stalled = status.InstallationsAwaitingUpdate > 0 && status.InstallationsUpdating === stuck.length && !statusChanged;
+  const view = known ?? (stalled ? await deps.provisioner.getGroup(group.provisionerGroupId) : undefined);
+  const block = view ? describeRolloutBlock(view, status) : null;
+  const message = `${describeProgress(status, stuck)}${block ? `; ${block}` : ''}`;
   if (elapsed > deps.config.groupReleaseTimeoutMs) {
     return fail(group, `rollout timed out after ${Math.round(elapsed / 1000)}s (--provisioner-group-release-timeout); last status: ${message}`, status);
   }
-  const changed = JSON.stringify(status) !== JSON.stringify(group.lastStatus);
+  // A new reason to wait (MaxRolling 0, another stuck installation) is news even when the counts are not;
+  // after a retry the stored message is the retry's, and the counts decide.
+  const changed = statusChanged || (group.attempts === 0 && message !== group.statusMessage);
   return {
     kind: 'wait',
     changes: { attempts: 0, last_status: JSON.stringify(status), status_message: message, next_check_at: now + nextStatusPollDelay(elapsed, deps.config.statusIntervalMs) },

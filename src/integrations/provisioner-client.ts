@@ -1,4 +1,5 @@
 import axios, { AxiosError, type AxiosInstance } from 'axios';
+import { createClientCredentialsTokenSource, TokenRequestError } from './client-credentials-token.js';
 import type { EnvVarMap } from '../model/env-vars.js';
 import type { GroupStatusCounts } from '../model/ring.js';
 import type { ProvisionerGroupView } from '../model/group-decision.js';
@@ -12,7 +13,7 @@ export interface ProvisionerInstallation {
 /** What the engine needs from the Mattermost Cloud provisioner (provisioner-api.md A.2). */
 export interface ProvisionerClient {
   getGroup(id: string): Promise<ProvisionerGroupView>;
-  /** PUT /api/group/{id} with Version, Image and the release's env changes (null = leave env alone). */
+  /** PUT /api/group/{id} with Version, Image and the env entries to patch (null = leave env alone). */
   updateGroup(id: string, patch: { Version: string; Image: string; MattermostEnv: EnvVarMap | null }): Promise<ProvisionerGroupView>;
   getGroupStatus(id: string): Promise<GroupStatusCounts>;
   installations(groupId: string): Promise<ProvisionerInstallation[]>;
@@ -71,43 +72,18 @@ function classify(error: unknown, what: string, groupId: string): ProvisionerErr
 
 /** The provisioner over HTTP (axios), with OAuth2 client credentials when configured. */
 export function createProvisionerClient(options: ProvisionerClientOptions): ProvisionerClient {
-  const now = options.now ?? Date.now;
-  const http: AxiosInstance = axios.create({ baseURL: options.baseUrl.replace(/\/+$/, ''), timeout: options.timeoutMs ?? 10_000 });
-  type Token = { value: string; expiresAt: number };
-  let token: Token | undefined;
-  /** The token request under way: group steps run concurrently, and they all wait for this one. */
-  let fetching: Promise<Token> | undefined;
-
-  async function fetchToken(oauth: NonNullable<ProvisionerClientOptions['oauth']>): Promise<Token> {
-    try {
-      const form = new URLSearchParams({ grant_type: 'client_credentials', client_id: oauth.clientId, client_secret: oauth.clientSecret, scope: OAUTH_SCOPE });
-      const { data } = await axios.post<{ access_token: string; expires_in?: number }>(oauth.tokenEndpoint, form.toString(), {
-        headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-        timeout: options.timeoutMs ?? 10_000,
-      });
-      // Refresh a little early so a token never expires mid-request.
-      return { value: data.access_token, expiresAt: now() + Math.max(0, (data.expires_in ?? 3600) - 30) * 1000 };
-    } catch (error) {
-      const status = (error as AxiosError).response?.status;
-      throw new ProvisionerError(`cannot get an OAuth token from the provisioner's token endpoint (${status ?? (error as AxiosError).code ?? 'error'})`, status === undefined || status >= 500, status);
-    }
-  }
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  const http: AxiosInstance = axios.create({ baseURL: options.baseUrl.replace(/\/+$/, ''), timeout: timeoutMs });
+  const tokens = options.oauth ? createClientCredentialsTokenSource({ ...options.oauth, scope: OAUTH_SCOPE, timeoutMs, now: options.now ?? Date.now }) : undefined;
 
   async function authHeader(): Promise<Record<string, string>> {
-    const oauth = options.oauth;
-    if (!oauth) return {};
-    if (!token || token.expiresAt <= now()) {
-      if (!fetching) {
-        const request = fetchToken(oauth);
-        fetching = request;
-        const done = () => {
-          if (fetching === request) fetching = undefined;
-        };
-        request.then(done, done);
-      }
-      token = await fetching;
+    if (!tokens) return {};
+    try {
+      return { Authorization: `Bearer ${await tokens.token()}` };
+    } catch (error) {
+      if (error instanceof TokenRequestError) throw new ProvisionerError(error.message, error.transient, error.status);
+      throw error;
     }
-    return { Authorization: `Bearer ${token.value}` };
   }
 
   async function call<T>(what: string, groupId: string, run: (headers: Record<string, string>) => Promise<{ data: T }>): Promise<T> {
@@ -115,7 +91,7 @@ export function createProvisionerClient(options: ProvisionerClientOptions): Prov
       return (await run(await authHeader())).data;
     } catch (error) {
       const classified = classify(error, what, groupId);
-      if (classified.status === 401) token = undefined;
+      if (classified.status === 401) tokens?.invalidate();
       throw classified;
     }
   }
@@ -127,7 +103,8 @@ export function createProvisionerClient(options: ProvisionerClientOptions): Prov
       call('update the group', id, (headers) =>
         http.put<ProvisionerGroupView>(
           path(id),
-          { ID: id, MaxRolling: null, Name: null, Description: null, Version: patch.Version, Image: patch.Image, MattermostEnv: patch.MattermostEnv, ForceSequenceUpdate: false, ForceInstallationsRestart: false },
+          // `{}` would clear every variable of the group (ClearOrPatch): an empty patch goes as null, "no change".
+          { ID: id, MaxRolling: null, Name: null, Description: null, Version: patch.Version, Image: patch.Image, MattermostEnv: patch.MattermostEnv && Object.keys(patch.MattermostEnv).length > 0 ? patch.MattermostEnv : null, ForceSequenceUpdate: false, ForceInstallationsRestart: false },
           { headers },
         ),
       ),

@@ -1,9 +1,10 @@
 import { badRequest } from './errors.js';
+import { sameValueFrom } from './env-var-source.js';
 
 /** One environment variable as the provisioner stores it (mattermost-cloud model/env.go). */
 export interface EnvVar {
   value?: string;
-  /** A Kubernetes EnvVarSource, e.g. `{ secretKeyRef: { name, key } }`. Compared as JSON. */
+  /** A Kubernetes EnvVarSource, e.g. `{ secretKeyRef: { name, key } }`. Compared by meaning (env-var-source.ts). */
   valueFrom?: unknown;
 }
 
@@ -46,9 +47,14 @@ export function isDeletion(entry: EnvVar): boolean {
   return (entry.value === undefined || entry.value === '') && entry.valueFrom === undefined;
 }
 
+/** Same value, or the same `valueFrom` source however it is spelled (see env-var-source.ts). */
 function sameEntry(a: EnvVar | undefined, b: EnvVar | undefined): boolean {
   if (a === undefined || b === undefined) return a === b;
-  return (a.value ?? '') === (b.value ?? '') && JSON.stringify(a.valueFrom ?? null) === JSON.stringify(b.valueFrom ?? null);
+  return (a.value ?? '') === (b.value ?? '') && sameValueFrom(a.valueFrom, b.valueFrom);
+}
+
+function entryOf(env: EnvVarMap | null, name: string): EnvVar | undefined {
+  return env !== null && Object.hasOwn(env, name) ? env[name] : undefined;
 }
 
 /**
@@ -64,18 +70,36 @@ export function mergeEnv(current: EnvVarMap | null, changes: EnvVarMap | null): 
   return merged;
 }
 
-/** Full comparison of two env maps, `valueFrom` included; `null` equals `{}`. */
+/** Names whose entries differ between two env maps, sorted; `valueFrom` compared by meaning; `null` equals `{}`. */
+export function envDifferences(a: EnvVarMap | null, b: EnvVarMap | null): string[] {
+  const keys = new Set([...Object.keys(a ?? {}), ...Object.keys(b ?? {})]);
+  return [...keys].filter((key) => !sameEntry(entryOf(a, key), entryOf(b, key))).sort();
+}
+
+/** Full comparison of two env maps, `valueFrom` included (by meaning); `null` equals `{}`. */
 export function envEqual(a: EnvVarMap | null, b: EnvVarMap | null): boolean {
-  const left = a ?? {};
-  const right = b ?? {};
-  const keys = new Set([...Object.keys(left), ...Object.keys(right)]);
-  for (const key of keys) if (!sameEntry(left[key], right[key])) return false;
-  return true;
+  return envDifferences(a, b).length === 0;
+}
+
+/**
+ * The `MattermostEnv` of the PUT that carries `changes` to a group whose env is `current`: only the entries
+ * that change something, or null when none does (null leaves the env alone; `{}` would clear it all).
+ * A deletion is sent only for a name the group has: a group whose env is null takes the patch as it is
+ * (ClearOrPatch), so a deletion of a name it lacks would be stored as that name with no value.
+ * An entry the group already has is not sent again: the provisioner counts any re-sent valueFrom as changed.
+ */
+export function envPatch(current: EnvVarMap | null, changes: EnvVarMap | null): EnvVarMap | null {
+  const patch: EnvVarMap = {};
+  for (const [name, entry] of Object.entries(changes ?? {})) {
+    const old = entryOf(current, name);
+    if (isDeletion(entry) ? old !== undefined : !sameEntry(old, entry)) patch[name] = entry;
+  }
+  return Object.keys(patch).length > 0 ? patch : null;
 }
 
 /** True when applying `changes` to a group whose env is `current` would change it. */
 export function envChangesApply(current: EnvVarMap | null, changes: EnvVarMap | null): boolean {
-  return !envEqual(current, mergeEnv(current, changes));
+  return envPatch(current, changes) !== null;
 }
 
 /** Stable JSON (sorted keys) so equal env maps give equal strings; `null` for no change. */

@@ -1,4 +1,4 @@
-import { envChangesApply, envEqual, mergeEnv, type EnvVarMap } from './env-vars.js';
+import { envChangesApply, envDifferences, mergeEnv, type EnvVarMap } from './env-vars.js';
 import type { GroupStatusCounts, Release } from './ring.js';
 
 /** The parts of a provisioner group Elrond reads. */
@@ -9,16 +9,18 @@ export interface ProvisionerGroupView {
   MattermostEnv: EnvVarMap | null;
   Sequence: number;
   DeleteAt: number;
+  /** How many installations the provisioner updates at once; 0 means it updates none. */
+  MaxRolling: number;
 }
 
-/** Does the group need a PUT to carry this release? Image, version, or env (valueFrom included). */
+/** Does the group need a PUT to carry this release? Image, version, or env (valueFrom compared by meaning). */
 export function groupNeedsUpdate(group: ProvisionerGroupView, release: Release): boolean {
   return group.Image !== release.image || group.Version !== release.version || envChangesApply(group.MattermostEnv, release.envVariables);
 }
 
 /**
  * Null when a fresh read of the group shows the release (image, version, and the release's env changes
- * applied); otherwise what differs, naming both sides.
+ * applied); otherwise what differs, naming both sides (env by variable name only: values may be secrets).
  */
 export function groupMismatch(group: ProvisionerGroupView, release: Release): string | null {
   const expectedEnv = mergeEnv(group.MattermostEnv, release.envVariables);
@@ -26,8 +28,18 @@ export function groupMismatch(group: ProvisionerGroupView, release: Release): st
   if (group.Image !== release.image || group.Version !== release.version) {
     problems.push(`expected ${release.image}:${release.version}, found ${group.Image}:${group.Version}`);
   }
-  if (!envEqual(group.MattermostEnv, expectedEnv)) problems.push('environment variables differ from the release');
+  const names = envDifferences(group.MattermostEnv, expectedEnv);
+  if (names.length > 0) problems.push(`environment variables differ from the release: ${names.join(', ')}`);
   return problems.length ? problems.join('; ') : null;
+}
+
+/**
+ * What a rollout waits on when the provisioner will not move it: a group with MaxRolling 0 never updates an
+ * installation (the provisioner's group supervisor skips it), so the wait would only end in the timeout.
+ */
+export function describeRolloutBlock(group: Pick<ProvisionerGroupView, 'ID' | 'MaxRolling'>, status: GroupStatusCounts): string | null {
+  if (group.MaxRolling !== 0 || status.InstallationsAwaitingUpdate === 0) return null;
+  return `provisioner group ${group.ID} has MaxRolling 0, so the provisioner updates none of its installations: raise it (cloud group update --group ${group.ID} --max-rolling 1), or cancel this release`;
 }
 
 /** The provisioner's own completion test: nothing awaiting update and nothing updating (failed counts as updating). */

@@ -29,6 +29,7 @@ import {
 export * from './provisioner/types.js';
 export type { LatencyRange } from './provisioner/faults.js';
 export type { AddInstallationOptions } from './provisioner/store.js';
+export { FakeTokenEndpoint, type ClientAuthMethod, type FakeTokenEndpointOptions, type TokenRequest } from './provisioner/token-endpoint.js';
 
 /** Options of {@link FakeProvisioner}. */
 export interface FakeProvisionerOptions {

@@ -9,6 +9,7 @@
  * - a wrongly typed field (e.g. `"MaxRolling":"2"`) is a decode error → 400.
  */
 import { HttpStatusError, type EnvVar, type EnvVarMap, type JsonObject } from './types.js';
+import { reencodeEnvVarSource } from './env-var-source.js';
 
 /** True for a plain JSON object (not null, not an array). */
 export function isObject(value: unknown): value is JsonObject {
@@ -66,7 +67,10 @@ function readStringArray(obj: JsonObject, name: string): string[] {
   return value;
 }
 
-/** Decodes one `EnvVar`, dropping empty fields (`omitempty`). `null` decodes to `{}`. */
+/**
+ * Decodes one `EnvVar` (`model/env.go`) and gives it back as Go re-encodes it: empty fields dropped
+ * (`omitempty`), `valueFrom` through `corev1.EnvVarSource` (see env-var-source.ts). `null` decodes to `{}`.
+ */
 function decodeEnvVar(name: string, raw: unknown): EnvVar {
   if (raw === null) return {};
   if (!isObject(raw)) badRequest(`env var ${name} must be an object`);
@@ -74,7 +78,7 @@ function decodeEnvVar(name: string, raw: unknown): EnvVar {
   const valueFrom = readObject(raw, 'valueFrom');
   const env: EnvVar = {};
   if (value !== null && value !== '') env.value = value;
-  if (valueFrom !== null) env.valueFrom = valueFrom;
+  if (valueFrom !== null) env.valueFrom = reencodeEnvVarSource(valueFrom);
   return env;
 }
 
@@ -110,9 +114,19 @@ export function canonicalJson(value: unknown): string {
 }
 
 /**
+ * `EnvVar != EnvVar` as `EnvVarMap.Patch` compares entries: Go compares the `ValueFrom` pointers, and two
+ * decoded values are never the same pointer, so any entry with a valueFrom on either side counts as changed.
+ */
+function goEnvVarDiffers(old: EnvVar, next: EnvVar): boolean {
+  return (old.value ?? '') !== (next.value ?? '') || old.valueFrom !== undefined || next.valueFrom !== undefined;
+}
+
+/**
  * `EnvVarMap.ClearOrPatch` (A.5): `{}` clears, a value-less entry deletes its key, other
  * entries add or replace, unmentioned keys are kept. Like Go, a nil map adopts the patch
- * wholesale (value-less entries included). Returns the new map and whether it changed.
+ * wholesale (`*em = *input`: value-less entries included, stored as blank entries).
+ * Returns the new map and whether `Patch` reported a change; whether the group's Sequence
+ * moves is decided afterwards on the JSON, as `store.UpdateGroup` does (see patchGroup).
  */
 export function clearOrPatchEnv(
   current: EnvVarMap | null,
@@ -132,7 +146,7 @@ export function clearOrPatchEnv(
         delete env[key];
         changed = true;
       }
-    } else if (old === undefined || canonicalJson(old) !== canonicalJson(entry)) {
+    } else if (old === undefined || goEnvVarDiffers(old, entry)) {
       env[key] = structuredClone(entry);
       changed = true;
     }

@@ -77,6 +77,12 @@ export function computeStatus(members: readonly Installation[], sequence: number
   };
 }
 
+/** A copy of an env map with its keys sorted, as `json.Marshal` writes a Go map. */
+function sortedEnv(env: EnvVarMap | null): EnvVarMap | null {
+  if (env === null) return null;
+  return Object.fromEntries(Object.keys(env).sort().map((key) => [key, structuredClone(env[key])])) as EnvVarMap;
+}
+
 /** A GroupDTO in Go field order; `Scheduling` omitted when unset, `annotations` null when none. */
 export function toGroupDTO(group: Group, annotations: readonly Annotation[], installationCount?: number): GroupDTO {
   const dto: GroupDTO = {
@@ -87,7 +93,7 @@ export function toGroupDTO(group: Group, annotations: readonly Annotation[], ins
     Version: group.Version,
     Image: group.Image,
     MaxRolling: group.MaxRolling,
-    MattermostEnv: structuredClone(group.MattermostEnv),
+    MattermostEnv: sortedEnv(group.MattermostEnv),
     ...(group.Scheduling !== undefined ? { Scheduling: structuredClone(group.Scheduling) } : {}),
     CreateAt: group.CreateAt,
     DeleteAt: group.DeleteAt,

@@ -182,6 +182,8 @@ export class ProvisionerStore {
       applied = true;
     }
     if (!applied) return toGroupDTO(before, record.annotations);
+    // store.UpdateGroup: the Sequence moves only when Version, Image, the env JSON or Scheduling differ (or on
+    // ForceSequenceUpdate), whatever PatchGroupRequest.Apply reported.
     const bump = patch.ForceSequenceUpdate || versionedFingerprint(next) !== versionedFingerprint(before);
     if (bump) next.Sequence = before.Sequence + 1;
     record.group = next;
