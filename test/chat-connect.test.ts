@@ -63,6 +63,9 @@ async function startMattermost() {
   const bot = mm.addBot({ username: 'elrond-bot' });
   mm.addChannelMember(channel.id, bot.userId);
   mm.addChannelMember(otherChannel.id, bot.userId);
+  // Team admins may register slash commands (a plain team member may not, as in MakeDefaultRoles).
+  mm.addTeamMember(team.id, bot.userId, { admin: true });
+  mm.addTeamMember(other.id, bot.userId, { admin: true });
   const alice = mm.addUser({ username: 'alice' }).id;
   mm.addChannelMember(channel.id, alice);
   mm.addChannelMember(otherChannel.id, alice);

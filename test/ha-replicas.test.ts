@@ -47,6 +47,8 @@ describe.skipIf(!TEST_POSTGRES_URL)('three replicas on one Postgres database (ne
     const channel = mm.addChannel({ teamId: team.id, name: 'releases' });
     const bot = mm.addBot({ username: 'elrond-bot' });
     mm.addChannelMember(channel.id, bot.userId);
+    // A team admin may register /elrond (a plain team member may not manage slash commands).
+    mm.addTeamMember(team.id, bot.userId, { admin: true });
     const users = { alice: mm.addUser({ username: 'alice' }).id, bob: mm.addUser({ username: 'bob' }).id };
     for (const id of Object.values(users)) mm.addChannelMember(channel.id, id);
     const replicas: ServerProcess[] = [];

@@ -38,6 +38,8 @@ export async function startChatHarness(config: Partial<ServerConfig> = {}): Prom
   const channel = mm.addChannel({ teamId: team.id, name: 'releases' });
   const bot = mm.addBot({ username: 'elrond-bot' });
   mm.addChannelMember(channel.id, bot.userId);
+  // A team admin may register /elrond (a plain team member may not manage slash commands).
+  mm.addTeamMember(team.id, bot.userId, { admin: true });
   const users = {
     alice: mm.addUser({ username: 'alice' }).id,
     bob: mm.addUser({ username: 'bob' }).id,
