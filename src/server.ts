@@ -24,6 +24,7 @@ import { CommandTokens } from './chat/command-tokens.js';
 import { createChatRouter } from './chat/chat-router.js';
 import { createMattermostApi, type MattermostApi } from './chat/mattermost-client.js';
 import { mattermostDeliverer, mattermostSink, queueCardRedraw } from './chat/mattermost-notifier.js';
+import { summarizeRollout } from './chat/card-snapshot.js';
 import { registerSlashCommands } from './chat/register-slash-command.js';
 
 export interface RunningServer {
@@ -169,6 +170,7 @@ export async function startServer(config: ServerConfig, overrides: ServerOverrid
     tokens: commandTokens,
     ...(mattermost ? { api: mattermost } : {}),
     secret,
+    describeRollout: (rolloutId: string) => summarizeRollout(store.db, rolloutId, clock.now()),
     ...(mattermost
       ? {
           redrawCard: async (rolloutId: string) => {

@@ -67,6 +67,7 @@ async function openDialogAndSubmit(h: ChatHarness, user: 'alice' | 'bob' | 'caro
   expect(dialogs.length).toBe(before + 1);
   const dialog = dialogs.at(-1)!;
   expect(dialog.url).toMatch(/\/mattermost\/dialog$/);
+  expect(dialog.warnings).toEqual([]);
   expect((dialog.dialog.elements as Array<{ name: string }>).map((e) => e.name)).toEqual(['reason']);
   return h.mm.submitDialog({ userId: h.users[user], dialogId: dialog.id, submission: { reason } });
 }
@@ -248,7 +249,10 @@ describe('chat-ops: card buttons', () => {
     const click = await h.mm.clickButton({ userId: h.users.alice, postId: card, actionId: h.button(/^Force canary/) });
     expect(click.failed).toBe(false);
     const dialog = h.mm.dialogs().at(-1)!;
-    expect(dialog.dialog.title).toBe('Force the ring');
+    // The dialog names what it acts on: the ring in its title, the ring and the release in its introduction.
+    expect(dialog.dialog.title).toBe('Force canary');
+    expect(dialog.dialog.introduction_text).toMatch(/ring \*\*canary\*\* in the release of mattermost\/mattermost-enterprise-edition:v2/);
+    expect(dialog.warnings).toEqual([]);
     const tooShort = await h.mm.submitDialog({ userId: h.users.alice, dialogId: dialog.id, submission: { reason: 'x' } });
     expect(tooShort.errors?.reason).toMatch(/at least 3/);
     expect((await h.getRing(canary.id)).State).toBe('soaking-requested');
@@ -267,9 +271,10 @@ describe('chat-ops: card buttons', () => {
     expect((await h.getRing(production.id)).State).toBe('stable');
     expect(h.buttons()).toEqual(['Rollback']);
 
-    // Rollback asks for a reason too; the rollback gets its own card in the same channel.
+    // Rollback asks for a reason too, naming the release and its rings; the rollback gets its own card in the same channel.
     const rolledBack = await openDialogAndSubmit(h, 'alice', /^Rollback$/, 'error rate up after v2', card);
     expect(rolledBack.closed).toBe(true);
+    expect(h.mm.dialogs().at(-1)!.dialog).toMatchObject({ title: 'Roll back the release', introduction_text: expect.stringMatching(/the release of mattermost\/mattermost-enterprise-edition:v2 \(its rings: canary, production\)/) });
     await runToEnd(h);
     const rollbackEvents = (await allEvents(h)).filter((e) => e.kind === 'ring.state' && e.oldState === 'stable' && e.newState === 'release-rollback-requested');
     expect(rollbackEvents).toHaveLength(2);

@@ -210,7 +210,7 @@ describe('FakeMattermost REST with Client4', () => {
     clock += 1000;
     expect((await botClient.patchPost({ id: p.id, props: { attachments: [{ text: 'y' }] } })).edit_at).toBe(clock - 1000);
 
-    const updated = await botClient.updatePost({ id: p.id, channel_id: town.id, message: 'card', props: { attachments: [{ text: 'z' }] } } as PostArg);
+    const updated = await botClient.updatePost({ id: p.id, channel_id: town.id, message: 'card', props: { attachments: [{ text: 'z' }] } } as unknown as PostArg);
     expect(updated).toMatchObject({ is_pinned: false, has_reactions: false });
     expect(fake.postHistory(p.id).map((v) => [v.via, v.is_pinned])).toEqual([['create', false], ['pin', true], ['patch', true], ['patch', true], ['update', false]]);
   });

@@ -13,6 +13,8 @@ import { inProcessApi } from './in-process-api.js';
 import { renderForChat } from './render-for-chat.js';
 import { signAction, verifyAction } from './action-signature.js';
 import { startButton, startPlannedRelease } from './plan-start.js';
+import { interventionDialog } from './intervention-dialog.js';
+import type { RolloutSummary } from './card-snapshot.js';
 
 export interface ChatDeps {
   services: Services;
@@ -29,6 +31,8 @@ export interface ChatDeps {
   replyWithinMs?: number;
   /** Queue a redraw of a rollout's card (fresh buttons), e.g. when an expired button was clicked. */
   redrawCard?: (rolloutId: string) => Promise<void>;
+  /** The release and rings of a rollout, named in the dialogs its card's buttons open. */
+  describeRollout: (rolloutId: string) => Promise<RolloutSummary | undefined>;
 }
 
 const ephemeral = (text: string) => ({ response_type: 'ephemeral', text });
@@ -230,18 +234,9 @@ async function handleAction(deps: ChatDeps, body: Record<string, unknown>): Prom
     const triggerId = typeof body.trigger_id === 'string' ? body.trigger_id : '';
     if (!deps.api || !triggerId) return '⚠️ Elrond cannot open a dialog here (no bot token or no trigger id).';
     const state = JSON.stringify(signAction(secret, { action, rollout, ring, post: userId, exp: now + 10 * 60_000 }));
-    await deps.api.openDialog({
-      trigger_id: triggerId,
-      url: `${deps.baseUrl}/dialog`,
-      dialog: {
-        callback_id: action,
-        title: action === 'force' ? 'Force the ring' : 'Roll back the release',
-        introduction_text: action === 'force' ? 'Skips the ring\'s remaining gating or soak. Say why: it is recorded.' : 'Puts the previous release back on every ring of this release, without soak. Say why: it is recorded.',
-        elements: [{ display_name: 'Reason', name: 'reason', type: 'textarea', min_length: 3, max_length: 500, placeholder: 'e.g. hotfix for an outage' }],
-        submit_label: action === 'force' ? 'Force' : 'Roll back',
-        state,
-      },
-    });
+    const ringName = ring ? ((await services.rings.get(ring).catch(() => undefined))?.name ?? ring) : '';
+    const dialog = interventionDialog(action === 'force' ? 'force' : 'rollback', { ringName, rollout: await deps.describeRollout(rollout) }, state);
+    await deps.api.openDialog({ trigger_id: triggerId, url: `${deps.baseUrl}/dialog`, dialog });
     return undefined;
   }
   switch (action) {
