@@ -203,7 +203,7 @@ function checkRelease(world: World, reader: DbReader, version: string, rolloutId
     }
     const revisions = world.mm
       .postHistory(rollout.post_id)
-      .filter((v) => v.via === 'update')
+      .filter((v) => v.via === 'patch')
       .map((v) => Number((v.props as { elrond_revision?: unknown }).elrond_revision));
     revisionsCount = revisions.length;
     const seen = new Set<number>();

@@ -41,7 +41,8 @@ export interface MattermostApi {
   addCommand(teamId: string, command: CommandDefinition): Promise<Command>;
   editCommand(existing: Command, command: CommandDefinition): Promise<Command>;
   createPost(post: { channel_id: string; message: string; root_id?: string; props?: Record<string, unknown>; pending_post_id?: string }): Promise<Post>;
-  updatePost(post: { id: string; channel_id: string; message: string; props: Record<string, unknown> }): Promise<Post>;
+  /** `PUT /posts/{id}/patch`: only the fields given change (the card keeps its pin and reactions). */
+  patchPost(patch: { id: string; message?: string; props?: Record<string, unknown> }): Promise<Post>;
   post(id: string): Promise<Post>;
   /** A thread's posts, root included. */
   thread(rootId: string): Promise<Post[]>;
@@ -91,7 +92,7 @@ export function createMattermostApi(options: { url: string; token: string }): Ma
     addCommand: (teamId, command) => client.addCommand({ ...command, team_id: teamId, method: 'P' } as Command),
     editCommand: (existing, command) => client.editCommand({ ...existing, ...command, method: 'P' }),
     createPost: (post) => client.createPost(post as Post),
-    updatePost: (post) => client.updatePost(post as Post),
+    patchPost: (patch) => client.patchPost(patch),
     post: (id) => client.getPost(id),
     async thread(rootId) {
       // The whole thread: without fetchAll the client asks for one page of 60.

@@ -10,14 +10,12 @@ import { getSetting, setSetting } from '../store/system.js';
 import type { MattermostApi } from './mattermost-client.js';
 import { loadCardSnapshot } from './card-snapshot.js';
 import { buildReleaseCard, type CardOptions } from './release-card.js';
-
-/** Minimum spacing of two edits of one card. */
-export const CARD_EDIT_INTERVAL_MS = 2000;
+import { CARD_PROGRESS_EDIT_INTERVAL_MS, CARD_STATE_EDIT_INTERVAL_MS, changesCardState, requestCardEdit, stateChangedSince, type EditCard } from './card-edits.js';
 
 /** How far Mattermost's clock may be behind Elrond's when looking for posts made since a moment. */
 const CLOCK_SKEW_MARGIN_MS = 10 * 60_000;
 
-type Delivery = { op: 'create-card'; rollout: string } | { op: 'edit-card'; rollout: string } | { op: 'reply'; rollout: string; message: string };
+type Delivery = { op: 'create-card'; rollout: string } | EditCard | { op: 'reply'; rollout: string; message: string };
 
 const NARRATED = new Set(['ring.state', 'group.state', 'group.retry', 'ring.approved', 'ring.forced']);
 
@@ -32,8 +30,9 @@ function narrate(event: EventRow, requestedBy: string): string | undefined {
 
 /**
  * Narrates rollouts in Mattermost: the first event of a rollout queues its card, every transition queues a
- * thread reply, and every event queues a card edit (coalesced: one pending edit per card at a time).
- * Rollouts started from chat go to their channel; others to --notify-channel.
+ * thread reply, and every event asks for a card edit (coalesced: one pending edit per card at a time; drawn at
+ * once for a state change, within 10 s for progress). Rollouts started from chat go to their channel; others to
+ * --notify-channel.
  */
 export function mattermostSink(options: { notifyChannel: string }): EventSink {
   return {
@@ -43,34 +42,30 @@ export function mattermostSink(options: { notifyChannel: string }): EventSink {
       const rollout = await findRollout(db, event.rollout_id);
       if (!rollout || (!rollout.channelId && !options.notifyChannel)) return [];
       const threadKey = `mm:${rollout.id}:thread`;
-      const cardKey = `mm:${rollout.id}:card`;
       const items: OutboxItem[] = [];
       // The card is the first delivery queued on the thread (a rollout without a post has only ever had the
       // card queued first there), queued once, delivered or not, until the rollout knows its post.
-      if (!rollout.postId && !(await queuedOn(db, threadKey, {}))) {
+      if (!rollout.postId && !(await queuedOn(db, threadKey))) {
         items.push({ sink: 'mattermost', target: rollout.id, orderingKey: threadKey, payload: { op: 'create-card', rollout: rollout.id } satisfies Delivery });
       }
       const message = narrate(event, rollout.requestedBy);
       if (message) items.push({ sink: 'mattermost', target: rollout.id, orderingKey: threadKey, payload: { op: 'reply', rollout: rollout.id, message } satisfies Delivery });
-      if (!(await queuedOn(db, cardKey, { undelivered: true }))) items.push({ sink: 'mattermost', target: rollout.id, orderingKey: cardKey, payload: { op: 'edit-card', rollout: rollout.id } satisfies Delivery });
+      items.push(...(await requestCardEdit(db, rollout.id, changesCardState(event.kind), event.at)));
       // A ring joining this rollout left its previous one: redraw that card too, or it keeps showing the ring's
       // old state and buttons that no longer apply (its own events stopped when the ring moved on).
       const previous = await previousRollout(db, event);
-      if (previous) items.push(...(await planEdit(db, previous)));
+      if (previous && (await findRollout(db, previous))?.postId) items.push(...(await requestCardEdit(db, previous, true, event.at)));
       return items;
     },
   };
 }
 
 /**
- * Whether a delivery is queued on `orderingKey` (any, or only an undelivered one): one indexed probe, so it
- * costs the same on the 5th event of a rollout as on its 5,000th (reading the key's whole queue made a
- * 500-ring release's notifications quadratic). A card key only ever holds card edits.
+ * Whether a delivery was ever queued on `orderingKey`: one indexed probe, so it costs the same on the 5th event
+ * of a rollout as on its 5,000th (reading the key's whole queue made a 500-ring release's notifications quadratic).
  */
-async function queuedOn(db: Kysely<Database>, orderingKey: string, filter: { undelivered?: boolean }): Promise<boolean> {
-  let query = db.selectFrom('outbox').select('id').where('ordering_key', '=', orderingKey);
-  if (filter.undelivered) query = query.where('delivered_at', 'is', null);
-  return (await query.limit(1).executeTakeFirst()) !== undefined;
+async function queuedOn(db: Kysely<Database>, orderingKey: string): Promise<boolean> {
+  return (await db.selectFrom('outbox').select('id').where('ordering_key', '=', orderingKey).limit(1).executeTakeFirst()) !== undefined;
 }
 
 /** The rollout a ring was on before the one this event puts it on, when the event moves it to a new one. */
@@ -87,15 +82,6 @@ async function previousRollout(db: Kysely<Database>, event: EventRow): Promise<s
     .limit(1)
     .executeTakeFirst();
   return row?.rollout_id && row.rollout_id !== event.rollout_id ? row.rollout_id : undefined;
-}
-
-/** One edit of a rollout's card, unless it has no card or an edit is already waiting. */
-async function planEdit(db: Kysely<Database>, rolloutId: string): Promise<OutboxItem[]> {
-  const rollout = await findRollout(db, rolloutId);
-  if (!rollout?.postId) return [];
-  const cardKey = `mm:${rollout.id}:card`;
-  if (await queuedOn(db, cardKey, { undelivered: true })) return [];
-  return [{ sink: 'mattermost', target: rollout.id, orderingKey: cardKey, payload: { op: 'edit-card', rollout: rollout.id } satisfies Delivery }];
 }
 
 export interface MattermostDelivererOptions {
@@ -139,10 +125,10 @@ export function mattermostDeliverer(options: MattermostDelivererOptions): Delive
       const botUser = await bot();
       if (delivery.op === 'create-card') {
         if (rollout.postId) return;
-        // The card's post is known from now on; its first edit may follow at once.
+        // The card's post is known from now on; its first edit (which adds the buttons) may follow at once.
         const recordCard = async (postId: string) => {
           await setRolloutPost(db, rollout.id, postId);
-          await setSetting(db, `card-edit:${rollout.id}`, String(clock.now() - CARD_EDIT_INTERVAL_MS));
+          await setSetting(db, `card-edit:${rollout.id}`, String(clock.now() - CARD_PROGRESS_EDIT_INTERVAL_MS));
         };
         // Mattermost forgets a pending_post_id after 30 s, and a crashed replica's lease outlasts that: a card that
         // may have been posted is looked for in the channel first (by its rollout) and adopted. The search starts
@@ -175,23 +161,27 @@ export function mattermostDeliverer(options: MattermostDelivererOptions): Delive
         // again; one more redraw is queued in case events came in since it was drawn.
         const current = await api.post(rollout.postId);
         if (Number((current.props as { elrond_revision?: unknown } | undefined)?.elrond_revision ?? 0) >= row.id) {
-          await queueCardRedraw(db, rollout.id, clock.now());
+          await enqueue(db, await requestCardEdit(db, rollout.id, true, clock.now(), row.id), clock.now());
           return;
         }
       }
-      // Kept in the database, not in memory, so replicas sharing the card keep the spacing too.
+      // Kept in the database, not in memory, so replicas sharing the card keep the spacing too. A state change is
+      // drawn at once (bursts at most once a second); progress alone waits until 10 s after the last edit.
       const stored = await getSetting(db, `card-edit:${rollout.id}`);
       const last = stored === undefined ? undefined : Number(stored);
-      if (last !== undefined && clock.now() - last < CARD_EDIT_INTERVAL_MS) return { retryAt: last + CARD_EDIT_INTERVAL_MS };
+      const interval = delivery.urgent ? CARD_STATE_EDIT_INTERVAL_MS : CARD_PROGRESS_EDIT_INTERVAL_MS;
+      if (last !== undefined && clock.now() - last < interval) return { retryAt: last + interval };
       const seen = await latestEventId(db, rollout.id);
       const snapshot = await loadCardSnapshot(db, rollout.id, clock.now());
       if (!snapshot) return;
       const card = buildReleaseCard(snapshot, { ...(await options.card()), postId: rollout.postId });
-      await api.updatePost({ id: rollout.postId, channel_id: channelId, message: card.message, props: { ...card.props, elrond_revision: row.id } });
+      // A patch changes only the message and props: the card keeps its pin, its reactions and from_bot (an update
+      // would take is_pinned and has_reactions from the request and unpin it).
+      await api.patchPost({ id: rollout.postId, message: card.message, props: { ...card.props, elrond_revision: row.id } });
       await setSetting(db, `card-edit:${rollout.id}`, String(clock.now()));
       // Events recorded while this edit was drawn found it still pending and queued nothing: queue one more.
       if ((await latestEventId(db, rollout.id)) > seen) {
-        await enqueue(db, [{ sink: 'mattermost', target: rollout.id, orderingKey: `mm:${rollout.id}:card`, payload: { op: 'edit-card', rollout: rollout.id } satisfies Delivery }], clock.now());
+        await enqueue(db, await requestCardEdit(db, rollout.id, await stateChangedSince(db, rollout.id, seen), clock.now(), row.id), clock.now());
       }
     },
   };
@@ -204,5 +194,5 @@ async function latestEventId(db: Kysely<Database>, rolloutId: string): Promise<n
 
 /** Queue an edit of a rollout's card now (it is rebuilt, with freshly signed buttons, when delivered). */
 export async function queueCardRedraw(db: Kysely<Database>, rolloutId: string, now: number): Promise<void> {
-  await enqueue(db, [{ sink: 'mattermost', target: rolloutId, orderingKey: `mm:${rolloutId}:card`, payload: { op: 'edit-card', rollout: rolloutId } satisfies Delivery }], now);
+  await enqueue(db, await requestCardEdit(db, rolloutId, true, now), now);
 }
