@@ -25,6 +25,7 @@ import { createChatRouter } from './chat/chat-router.js';
 import { createMattermostApi, type MattermostApi } from './chat/mattermost-client.js';
 import { mattermostDeliverer, mattermostSink, queueCardRedraw } from './chat/mattermost-notifier.js';
 import { summarizeRollout } from './chat/card-snapshot.js';
+import { cardPlacement } from './chat/card-placement.js';
 import { registerSlashCommands } from './chat/register-slash-command.js';
 
 export interface RunningServer {
@@ -86,15 +87,13 @@ export async function startServer(config: ServerConfig, overrides: ServerOverrid
   const commandTokens = new CommandTokens(store.db, config.slashCommandTokens, () => clock.now());
   let actionSecret: Promise<string> | undefined;
   const secret = () => (actionSecret ??= config.actionSecret ? Promise.resolve(config.actionSecret) : setSettingIfAbsent(store.db, 'action-secret', randomBytes(32).toString('hex')));
-  let botUserId: Promise<string> | undefined;
-  const botId = () =>
-    (botUserId ??= mattermost!.me().then(
-      (me) => me.id,
-      (error: unknown) => {
-        botUserId = undefined; // ask again next time instead of remembering a failure
-        throw error;
-      },
-    ));
+  let bot: Promise<{ id: string; username: string }> | undefined;
+  const botAccount = () =>
+    (bot ??= mattermost!.me().catch((error: unknown) => {
+      bot = undefined; // ask again next time instead of remembering a failure
+      throw error;
+    }));
+  const botId = async () => (await botAccount()).id;
   let publicUrl = config.publicUrl;
   if (mattermost) {
     sinks.push(mattermostSink({ notifyChannel: config.notifyChannel }));
@@ -173,6 +172,7 @@ export async function startServer(config: ServerConfig, overrides: ServerOverrid
     describeRollout: (rolloutId: string) => summarizeRollout(store.db, rolloutId, clock.now()),
     ...(mattermost
       ? {
+          placeCard: cardPlacement({ api: mattermost, bot: botAccount, notifyChannel: config.notifyChannel, now: () => clock.now(), log }),
           redrawCard: async (rolloutId: string) => {
             await queueCardRedraw(store.db, rolloutId, clock.now());
             outbox.nudge();

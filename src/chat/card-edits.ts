@@ -34,13 +34,17 @@ function editItem(rolloutId: string, urgent: boolean): OutboxItem {
 /**
  * Ask for a redraw of a rollout's card: one edit waits per card at a time (it draws everything that happened
  * until it is sent). An urgent request makes a waiting edit urgent and due now, unless it is backing off after a
- * failure. Returns the edit to queue, if none was waiting. `delivering` is the edit being sent right now, which
- * drew what it read already and so does not count as waiting.
+ * failure. Returns the edit to queue, if none was waiting. An edit being sent right now (leased) does not count as
+ * waiting: it may have read the state already.
  */
-export async function requestCardEdit(db: Kysely<Database>, rolloutId: string, urgent: boolean, now: number, delivering?: number): Promise<OutboxItem[]> {
-  let query = db.selectFrom('outbox').select(['id', 'payload']).where('ordering_key', '=', cardKey(rolloutId)).where('delivered_at', 'is', null);
-  if (delivering !== undefined) query = query.where('id', '!=', delivering);
-  const waiting = await query.execute();
+export async function requestCardEdit(db: Kysely<Database>, rolloutId: string, urgent: boolean, now: number): Promise<OutboxItem[]> {
+  const waiting = await db
+    .selectFrom('outbox')
+    .select(['id', 'payload'])
+    .where('ordering_key', '=', cardKey(rolloutId))
+    .where('delivered_at', 'is', null)
+    .where((eb) => eb.or([eb('locked_by', 'is', null), eb('locked_until', '<', now)]))
+    .execute();
   if (waiting.length === 0) return [editItem(rolloutId, urgent)];
   if (urgent) {
     const lazy = waiting.filter((row) => (JSON.parse(row.payload) as Partial<EditCard>).urgent !== true).map((row) => row.id);

@@ -36,6 +36,8 @@ export interface MattermostApi {
   me(): Promise<{ id: string; username: string }>;
   team(nameOrId: string): Promise<{ id: string; name: string }>;
   channel(spec: string): Promise<{ id: string; name: string }>;
+  /** Whether a user is a member of a channel; false also when the caller may not even read the channel. */
+  isChannelMember(channelId: string, userId: string): Promise<boolean>;
   username(userId: string): Promise<string>;
   customCommands(teamId: string): Promise<Command[]>;
   addCommand(teamId: string, command: CommandDefinition): Promise<Command>;
@@ -80,6 +82,16 @@ export function createMattermostApi(options: { url: string; token: string }): Ma
       }
       const channel = await client.getChannelByNameAndTeamName(spec.slice(0, at), spec.slice(at + 1));
       return { id: channel.id, name: channel.name };
+    },
+    async isChannelMember(channelId, userId) {
+      try {
+        await client.getChannelMember(channelId, userId);
+        return true;
+      } catch (error) {
+        const status = (error as { status_code?: number }).status_code;
+        if (status === 403 || status === 404) return false;
+        throw error;
+      }
     },
     async username(userId) {
       const cached = usernames.get(userId);

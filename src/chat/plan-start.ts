@@ -44,12 +44,12 @@ export function startButton(secret: string, actionUrl: string, plan: ReleasePlan
  * and the rings, their active versions and the freezes must be what the plan showed — otherwise refuse
  * with the difference. Then start the release as the clicking user (their permissions apply).
  */
-export async function startPlannedRelease(deps: ChatDeps, signed: SignedAction, context: Record<string, unknown>, actor: Actor): Promise<string> {
+export async function startPlannedRelease(deps: ChatDeps, signed: SignedAction, context: Record<string, unknown>, actor: Actor, rolloutActor: () => Promise<Actor>): Promise<string> {
   const payload = context.payload as StartPayload | undefined;
   if (!payload || typeof payload !== 'object' || digest(payload) !== signed.rollout) return '⛔ This Start button does not match the plan it was signed for. Nothing was started.';
   const changes = basisChanges(payload.basis, await deps.services.plans.currentBasis());
   if (changes.length > 0) return `⛔ Not started: things changed since the plan — ${changes.join('; ')}. Run the plan again.`;
-  const api = inProcessApi(deps.services, actor, deps.policy, deps.clock);
+  const api = inProcessApi(deps.services, actor, deps.policy, deps.clock, rolloutActor);
   if (payload.ringId) {
     const ring = await api.releaseRing(payload.ringId, payload.request);
     return `🚀 Release of ring ${ring.Name} started; its card follows in this channel.`;
