@@ -26,7 +26,7 @@ import { createMattermostApi, type MattermostApi } from './chat/mattermost-clien
 import { mattermostDeliverer, mattermostSink, queueCardRedraw } from './chat/mattermost-notifier.js';
 import { summarizeRollout } from './chat/card-snapshot.js';
 import { cardPlacement } from './chat/card-placement.js';
-import { registerSlashCommands } from './chat/register-slash-command.js';
+import { parseTrigger, registerSlashCommands } from './chat/register-slash-command.js';
 
 export interface RunningServer {
   url: string;
@@ -66,6 +66,7 @@ export function parseListen(listen: string): { host: string | undefined; port: n
 export async function startServer(config: ServerConfig, overrides: ServerOverrides = {}): Promise<RunningServer> {
   const clock = overrides.clock ?? systemClock;
   const log = overrides.log ?? createLogger({ debug: config.debug, machineReadable: config.machineReadableLogs });
+  const trigger = parseTrigger(config.slashCommandTrigger);
   const owner = `elrond-${newId().slice(0, 8)}`;
   const random = overrides.random ?? Math.random;
   const store = connect(config.database, { poolSize: config.dbPoolSize });
@@ -199,10 +200,16 @@ export async function startServer(config: ServerConfig, overrides: ServerOverrid
 
   publicUrl ||= url;
   if (mattermost) {
-    const registered = registerSlashCommands({ api: mattermost, teams: config.mattermostTeams, publicUrl, tokens: commandTokens, log }).catch((error: unknown) => {
-      log.error({ err: error }, 'Mattermost registration failed');
-      return undefined;
-    });
+    const registered = registerSlashCommands({ api: mattermost, teams: config.mattermostTeams, publicUrl, trigger, tokens: commandTokens, log }).then(
+      (result) => {
+        if (result) commandTokens.useRefresher(result.refresh);
+        return result;
+      },
+      (error: unknown) => {
+        log.error({ err: error }, 'Mattermost registration failed');
+        return undefined;
+      },
+    );
     if (overrides.awaitRegistration) await registered;
   }
   if (overrides.startLoops !== false) {
