@@ -42,7 +42,7 @@ export interface ChatDeps {
  * The actor a release or rollback started from chat records its rollout with: its channel is where the card will
  * go (asked once per request); a note for the reply is added to `notes` when that is not the channel itself.
  */
-export function rolloutActorFor(deps: ChatDeps, actor: Actor, notes: Set<string>): () => Promise<Actor> {
+function rolloutActorFor(deps: ChatDeps, actor: Actor, notes: Set<string>): () => Promise<Actor> {
   let placed: Promise<Actor> | undefined;
   return () =>
     (placed ??= (async () => {

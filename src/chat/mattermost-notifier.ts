@@ -181,7 +181,8 @@ export function mattermostDeliverer(options: MattermostDelivererOptions): Delive
         await recordCard(start.id, post.id, row);
         if (movedFrom) {
           const message = `↪️ This card was meant for another channel, where Mattermost refused it (${movedFrom}): the bot is probably not a member there, or the card was deleted. It continues here.`;
-          await api.createPost({ channel_id: channelId, root_id: post.id, message, props: { elrond_outbox_id: row.id }, pending_post_id: `${pendingId}:moved` });
+          // Not marked with the outbox id: a reply delivery looks for its own post by that mark.
+          await api.createPost({ channel_id: channelId, root_id: post.id, message, props: { elrond_note: 'card-moved' }, pending_post_id: `${pendingId}:moved` });
         }
         return { ...rollout, channelId, postId: post.id };
       } catch (error) {
