@@ -3,6 +3,11 @@
  * REST API (`/api/v4`, B.1–B.8 of `/work/shared/reference/mattermost-api.md`), `response_url` hooks, and
  * test drivers that call the bot the way Mattermost does (slash commands, button clicks, dialog submissions).
  *
+ * It follows the server's code (v11), each behaviour commented with the function it models: action contexts kept
+ * as Go maps and sent back re-marshalled, buttons on ephemeral posts clicked through encrypted cookies, clicks
+ * resolved by action id in the post as stored now, update vs patch, permissions from the default roles (editing
+ * needs channel membership, post:all only creates, slash commands need a team admin), and dialog validation.
+ *
  * Implementation lives in `./mattermost/*`; this module is the public entry point.
  */
 import { closeServer, listenOnLoopback } from './loopback-server.js';
