@@ -246,6 +246,8 @@ async function load(): Promise<void> {
   const channel = mm.addChannel({ teamId: team.id, name: 'releases' });
   const bot = mm.addBot({ username: 'elrond-bot' });
   mm.addChannelMember(channel.id, bot.userId);
+  // A team admin may register /elrond (a plain team member may not manage slash commands).
+  mm.addTeamMember(team.id, bot.userId, { admin: true });
   const user = mm.addUser({ username: 'bench' });
   mm.addChannelMember(channel.id, user.id);
   const file = path.join(WORK, 'load.db');

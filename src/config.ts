@@ -34,6 +34,8 @@ export interface ServerConfig {
   mattermostTeams: string[];
   publicUrl: string;
   slashCommandTokens: string[];
+  /** Trigger word of the slash command Elrond registers (`elrond`: /elrond). */
+  slashCommandTrigger: string;
   notifyChannel: string;
   admins: string[];
   approvers: string[];
@@ -82,6 +84,7 @@ export const SERVER_SETTINGS: readonly SettingSpec[] = [
   { key: 'mattermostTeams', flag: 'mattermost-team', kind: 'list', default: [], description: 'team name or id to register /elrond in (repeatable)' },
   { key: 'publicUrl', flag: 'public-url', kind: 'string', default: '', description: 'URL at which Mattermost reaches this server' },
   { key: 'slashCommandTokens', flag: 'slash-command-token', kind: 'list', default: [], description: 'token of an /elrond command registered by hand (repeatable)', secret: true },
+  { key: 'slashCommandTrigger', flag: 'slash-command-trigger', kind: 'string', default: 'elrond', description: 'trigger word of the slash command Elrond registers, e.g. elrond-staging for a second deployment in the same team' },
   { key: 'notifyChannel', flag: 'notify-channel', kind: 'string', default: '', description: 'team-name/channel-name or channel id where releases not started from chat are narrated' },
   { key: 'admins', flag: 'admins', kind: 'list', default: [], description: 'usernames allowed to force, roll back and override (repeatable)' },
   { key: 'approvers', flag: 'approvers', kind: 'list', default: [], description: 'usernames allowed to approve rings (repeatable)' },

@@ -26,7 +26,9 @@ import { CommandTokens } from './chat/command-tokens.js';
 import { createChatRouter } from './chat/chat-router.js';
 import { createMattermostApi, type MattermostApi } from './chat/mattermost-client.js';
 import { mattermostDeliverer, mattermostSink, queueCardRedraw } from './chat/mattermost-notifier.js';
-import { registerSlashCommands } from './chat/register-slash-command.js';
+import { summarizeRollout } from './chat/card-snapshot.js';
+import { cardPlacement } from './chat/card-placement.js';
+import { parseTrigger, registerSlashCommands } from './chat/register-slash-command.js';
 
 export interface RunningServer {
   url: string;
@@ -71,6 +73,7 @@ export function parseListen(listen: string): { host: string | undefined; port: n
 export async function startServer(config: ServerConfig, overrides: ServerOverrides = {}): Promise<RunningServer> {
   const clock = overrides.clock ?? systemClock;
   const log = overrides.log ?? createLogger({ debug: config.debug, machineReadable: config.machineReadableLogs });
+  const trigger = parseTrigger(config.slashCommandTrigger);
   const owner = `elrond-${newId().slice(0, 8)}`;
   const random = overrides.random ?? Math.random;
   // A bad sim:// option is refused before anything is opened or written.
@@ -94,15 +97,13 @@ export async function startServer(config: ServerConfig, overrides: ServerOverrid
   const commandTokens = new CommandTokens(store.db, config.slashCommandTokens, () => clock.now());
   let actionSecret: Promise<string> | undefined;
   const secret = () => (actionSecret ??= config.actionSecret ? Promise.resolve(config.actionSecret) : setSettingIfAbsent(store.db, 'action-secret', randomBytes(32).toString('hex')));
-  let botUserId: Promise<string> | undefined;
-  const botId = () =>
-    (botUserId ??= mattermost!.me().then(
-      (me) => me.id,
-      (error: unknown) => {
-        botUserId = undefined; // ask again next time instead of remembering a failure
-        throw error;
-      },
-    ));
+  let bot: Promise<{ id: string; username: string }> | undefined;
+  const botAccount = () =>
+    (bot ??= mattermost!.me().catch((error: unknown) => {
+      bot = undefined; // ask again next time instead of remembering a failure
+      throw error;
+    }));
+  const botId = async () => (await botAccount()).id;
   let publicUrl = config.publicUrl;
   if (mattermost) {
     sinks.push(mattermostSink({ notifyChannel: config.notifyChannel }));
@@ -183,8 +184,10 @@ export async function startServer(config: ServerConfig, overrides: ServerOverrid
     tokens: commandTokens,
     ...(mattermost ? { api: mattermost } : {}),
     secret,
+    describeRollout: (rolloutId: string) => summarizeRollout(store.db, rolloutId, clock.now()),
     ...(mattermost
       ? {
+          placeCard: cardPlacement({ api: mattermost, bot: botAccount, notifyChannel: config.notifyChannel, now: () => clock.now(), log }),
           redrawCard: async (rolloutId: string) => {
             await queueCardRedraw(store.db, rolloutId, clock.now());
             outbox.nudge();
@@ -211,10 +214,16 @@ export async function startServer(config: ServerConfig, overrides: ServerOverrid
 
   publicUrl ||= url;
   if (mattermost) {
-    const registered = registerSlashCommands({ api: mattermost, teams: config.mattermostTeams, publicUrl, tokens: commandTokens, log }).catch((error: unknown) => {
-      log.error({ err: error }, 'Mattermost registration failed');
-      return undefined;
-    });
+    const registered = registerSlashCommands({ api: mattermost, teams: config.mattermostTeams, publicUrl, trigger, tokens: commandTokens, log }).then(
+      (result) => {
+        if (result) commandTokens.useRefresher(result.refresh);
+        return result;
+      },
+      (error: unknown) => {
+        log.error({ err: error }, 'Mattermost registration failed');
+        return undefined;
+      },
+    );
     if (overrides.awaitRegistration) await registered;
   }
   if (overrides.startLoops !== false) {

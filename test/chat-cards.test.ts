@@ -2,6 +2,7 @@ import { describe, it, expect, afterEach } from 'vitest';
 import { startChatHarness, type ChatHarness } from './helpers/chat-harness.js';
 import { IMAGE } from './helpers/harness.js';
 import type { ServerConfig } from '../src/config.js';
+import { CARD_PROGRESS_EDIT_INTERVAL_MS, CARD_STATE_EDIT_INTERVAL_MS } from '../src/chat/card-edits.js';
 
 let h: ChatHarness | undefined;
 afterEach(async () => {
@@ -9,8 +10,8 @@ afterEach(async () => {
   h = undefined;
 });
 
-async function start(config: Partial<ServerConfig> = {}): Promise<ChatHarness> {
-  h = await startChatHarness(config);
+async function start(config: Partial<ServerConfig> = {}, options: Parameters<typeof startChatHarness>[1] = {}): Promise<ChatHarness> {
+  h = await startChatHarness(config, options);
   return h;
 }
 
@@ -35,7 +36,7 @@ async function allEvents(h: ChatHarness): Promise<EventJson[]> {
   return ((await h.api('GET', '/events?limit=10000')).body as EventJson[]).reverse();
 }
 
-/** Deliver everything still queued (card edits wait out the 2 s spacing). */
+/** Deliver everything still queued (progress-only card edits wait up to 10 s). */
 async function flush(h: ChatHarness): Promise<void> {
   for (let i = 0; i < 400 && (await h.server.outbox.backlog()) > 0; i++) await h.advance(500);
   expect(await h.server.outbox.backlog()).toBe(0);
@@ -67,6 +68,7 @@ async function openDialogAndSubmit(h: ChatHarness, user: 'alice' | 'bob' | 'caro
   expect(dialogs.length).toBe(before + 1);
   const dialog = dialogs.at(-1)!;
   expect(dialog.url).toMatch(/\/mattermost\/dialog$/);
+  expect(dialog.warnings).toEqual([]);
   expect((dialog.dialog.elements as Array<{ name: string }>).map((e) => e.name)).toEqual(['reason']);
   return h.mm.submitDialog({ userId: h.users[user], dialogId: dialog.id, submission: { reason } });
 }
@@ -153,7 +155,7 @@ describe('chat-ops: release cards', () => {
     expect(cardJson(h)).not.toMatch(/Grafana/);
   });
 
-  it('is edited in place at most once every 2 s, and every transition is also a thread reply, in order', async () => {
+  it('is patched in place at most once a second, and every transition is also a thread reply, in order', async () => {
     const h = await start();
     const canary = await h.ring('canary', 1, { soak: 600 });
     const production = await h.ring('production', 2, { soak: 60 });
@@ -181,9 +183,10 @@ describe('chat-ops: release cards', () => {
     expect(h.cards()).toHaveLength(1);
     const history = h.mm.postHistory(card.id);
     expect(history[0]!.via).toBe('create');
-    const edits = history.filter((v) => v.via === 'update');
+    expect(history.filter((v) => v.via === 'update')).toEqual([]);
+    const edits = history.filter((v) => v.via === 'patch');
     expect(edits.length).toBeGreaterThan(3);
-    for (let i = 1; i < edits.length; i++) expect(edits[i]!.at - edits[i - 1]!.at).toBeGreaterThanOrEqual(2000);
+    for (let i = 1; i < edits.length; i++) expect(edits[i]!.at - edits[i - 1]!.at).toBeGreaterThanOrEqual(CARD_STATE_EDIT_INTERVAL_MS);
     // Versions are in time order and the last one shows the final state.
     for (let i = 1; i < history.length; i++) expect(history[i]!.at).toBeGreaterThanOrEqual(history[i - 1]!.at);
     expect(JSON.stringify(history.at(-1)!.props)).toMatch(/"color":"good"/);
@@ -198,6 +201,49 @@ describe('chat-ops: release cards', () => {
     expect(replies.filter((m) => /release paused by alice/.test(m))).toHaveLength(4);
     expect(replies.join('\n')).toMatch(/forced by alice: customers waiting/);
     expect(replies.join('\n')).toMatch(/approved by bob/);
+  });
+
+  it('a pinned card keeps its pin and reactions through a release: patched at once on state changes, at most every 10 s for progress', async () => {
+    // Groups take 3 s each to roll: progress moves every few seconds.
+    const h = await start({ provisionerStatusInterval: 1 }, { settleInstantly: false, provisioner: { rolloutDurationMs: 3000 } });
+    await h.ring('canary', 1, { soak: 30, groups: 3 });
+    await h.ring('production', 2, { soak: 30, groups: 6 });
+    await h.settle();
+    await h.slash('alice', `ring release --all-rings --image ${IMAGE} --version v2`);
+    await h.settle();
+    const card = h.card()!;
+    // People pin the card and react to it.
+    const alice = h.mm.createToken(h.users.alice);
+    const call = (path: string, body?: unknown) => fetch(`${h.mm.url}/api/v4${path}`, { method: 'POST', headers: { Authorization: `Bearer ${alice}` }, ...(body ? { body: JSON.stringify(body) } : {}) });
+    expect((await call(`/posts/${card.id}/pin`)).status).toBe(200);
+    expect((await call('/reactions', { user_id: h.users.alice, post_id: card.id, emoji_name: 'eyes' })).status).toBe(201);
+    const startedAt = h.clock.now();
+    // Time passes a second at a time, as it does for a real release.
+    const allStable = async () => ((await h.api('GET', '/rings')).body as Array<{ State: string }>).every((r) => r.State === 'stable');
+    for (let i = 0; i < 400 && !(await allStable()); i++) await h.advance(1000);
+    await flush(h);
+
+    expect(cardJson(h)).toMatch(/"color":"good"/);
+    expect(h.mm.post(card.id)).toMatchObject({ is_pinned: true, has_reactions: true, props: expect.objectContaining({ from_bot: 'true' }) });
+    const history = h.mm.postHistory(card.id);
+    expect(history.filter((v) => v.via === 'update')).toEqual([]);
+    const edits = history.filter((v) => v.via === 'patch');
+    const afterPin = history.slice(history.findIndex((v) => v.via === 'pin') + 1);
+    expect(afterPin.filter((v) => v.via === 'patch').length).toBeGreaterThan(3);
+    for (const edit of afterPin) expect(edit).toMatchObject({ is_pinned: true, has_reactions: true });
+
+    // Bounded: an edit per moment something other than progress happened, plus one per 10 s of progress.
+    const rolloutId = (card.props as { elrond_rollout: string }).elrond_rollout;
+    const events = (await allEvents(h)).filter((e) => e.rolloutId === rolloutId);
+    const stateMoments = new Set(events.filter((e) => !e.kind.startsWith('group.')).map((e) => e.at)).size;
+    const elapsed = h.clock.now() - startedAt;
+    expect(events.filter((e) => e.kind.startsWith('group.')).length).toBeGreaterThan(10);
+    expect(edits.length).toBeLessThanOrEqual(stateMoments + Math.ceil(elapsed / CARD_PROGRESS_EDIT_INTERVAL_MS) + 1);
+    // An edit drawing only progress comes at least 10 s after the previous one.
+    for (let i = 1; i < edits.length; i++) {
+      const between = events.filter((e) => e.at > edits[i - 1]!.at && e.at <= edits[i]!.at);
+      if (between.length > 0 && between.every((e) => e.kind.startsWith('group.'))) expect(edits[i]!.at - edits[i - 1]!.at).toBeGreaterThanOrEqual(CARD_PROGRESS_EDIT_INTERVAL_MS);
+    }
   });
 
   it('a failure is narrated in the thread mentioning who started the release, and the card turns red', async () => {
@@ -248,7 +294,10 @@ describe('chat-ops: card buttons', () => {
     const click = await h.mm.clickButton({ userId: h.users.alice, postId: card, actionId: h.button(/^Force canary/) });
     expect(click.failed).toBe(false);
     const dialog = h.mm.dialogs().at(-1)!;
-    expect(dialog.dialog.title).toBe('Force the ring');
+    // The dialog names what it acts on: the ring in its title, the ring and the release in its introduction.
+    expect(dialog.dialog.title).toBe('Force canary');
+    expect(dialog.dialog.introduction_text).toMatch(/ring \*\*canary\*\* in the release of mattermost\/mattermost-enterprise-edition:v2/);
+    expect(dialog.warnings).toEqual([]);
     const tooShort = await h.mm.submitDialog({ userId: h.users.alice, dialogId: dialog.id, submission: { reason: 'x' } });
     expect(tooShort.errors?.reason).toMatch(/at least 3/);
     expect((await h.getRing(canary.id)).State).toBe('soaking-requested');
@@ -267,9 +316,10 @@ describe('chat-ops: card buttons', () => {
     expect((await h.getRing(production.id)).State).toBe('stable');
     expect(h.buttons()).toEqual(['Rollback']);
 
-    // Rollback asks for a reason too; the rollback gets its own card in the same channel.
+    // Rollback asks for a reason too, naming the release and its rings; the rollback gets its own card in the same channel.
     const rolledBack = await openDialogAndSubmit(h, 'alice', /^Rollback$/, 'error rate up after v2', card);
     expect(rolledBack.closed).toBe(true);
+    expect(h.mm.dialogs().at(-1)!.dialog).toMatchObject({ title: 'Roll back the release', introduction_text: expect.stringMatching(/the release of mattermost\/mattermost-enterprise-edition:v2 \(its rings: canary, production\)/) });
     await runToEnd(h);
     const rollbackEvents = (await allEvents(h)).filter((e) => e.kind === 'ring.state' && e.oldState === 'stable' && e.newState === 'release-rollback-requested');
     expect(rollbackEvents).toHaveLength(2);
@@ -362,8 +412,8 @@ describe('chat-ops: delivery when Mattermost fails', () => {
   }
 
   function expectSpacedEdits(h: ChatHarness, cardId: string): void {
-    const edits = h.mm.postHistory(cardId).filter((v) => v.via === 'update');
-    for (let i = 1; i < edits.length; i++) expect(edits[i]!.at - edits[i - 1]!.at).toBeGreaterThanOrEqual(2000);
+    const edits = h.mm.postHistory(cardId).filter((v) => v.via === 'patch');
+    for (let i = 1; i < edits.length; i++) expect(edits[i]!.at - edits[i - 1]!.at).toBeGreaterThanOrEqual(CARD_STATE_EDIT_INTERVAL_MS);
   }
 
   it('with half of all requests failing (503), every reply and edit still arrives, once, in order', async () => {

@@ -13,6 +13,7 @@ import { tempDatabase } from './helpers/temp-database.js';
 import { CommandTokens } from '../src/chat/command-tokens.js';
 import { createMattermostApi, type MattermostApi } from '../src/chat/mattermost-client.js';
 import { registerSlashCommands } from '../src/chat/register-slash-command.js';
+import { COMMAND_REFRESH_INTERVAL_MS } from '../src/chat/command-tokens.js';
 
 /** One Elrond server started by hand (own SQLite file, captured log lines) against a shared fake Mattermost. */
 interface Started {
@@ -63,11 +64,24 @@ async function startMattermost() {
   const bot = mm.addBot({ username: 'elrond-bot' });
   mm.addChannelMember(channel.id, bot.userId);
   mm.addChannelMember(otherChannel.id, bot.userId);
+  // Team admins may register slash commands (a plain team member may not, as in MakeDefaultRoles).
+  mm.addTeamMember(team.id, bot.userId, { admin: true });
+  mm.addTeamMember(other.id, bot.userId, { admin: true });
   const alice = mm.addUser({ username: 'alice' }).id;
   mm.addChannelMember(channel.id, alice);
   mm.addChannelMember(otherChannel.id, alice);
   return { mm, url, team, other, channel, otherChannel, bot, alice };
 }
+
+/** A team admin of `release` with a REST token: the person who regenerates or deletes commands in the UI. */
+function teamAdmin(mm: FakeMattermost, teamId: string): (method: string, path: string) => Promise<Response> {
+  const admin = mm.addUser({ username: 'teamadmin' });
+  mm.addTeamMember(teamId, admin.id, { admin: true });
+  const token = mm.createToken(admin.id);
+  return (method, path) => fetch(`${mm.url}/api/v4${path}`, { method, headers: { Authorization: `Bearer ${token}` } });
+}
+
+const listed = (mm: FakeMattermost) => mm.requests.filter((r) => r.method === 'GET' && r.path === '/api/v4/commands').length;
 
 /** A local port nothing listens on. */
 async function closedPort(): Promise<number> {
@@ -169,6 +183,119 @@ describe('chat-ops: connecting to Mattermost', () => {
     expect(reply.failed).toBe(false);
     expect(reply.ephemeral).toMatch(/Nothing to show/);
     expect(errors(second.lines)).toEqual([]);
+  });
+
+  it('a regenerated /elrond token works at once: the mismatch re-reads the team\'s commands (at most every 30 s)', async () => {
+    const { mm, url, team, channel, bot, alice } = await startMattermost();
+    const elrond = await startElrond({ mattermostUrl: url, mattermostToken: bot.token, mattermostTeams: ['release'] });
+    const asAdmin = teamAdmin(mm, team.id);
+    const command = mm.commands(team.id)[0]!;
+    clock.advance(COMMAND_REFRESH_INTERVAL_MS);
+    expect((await asAdmin('PUT', `/commands/${command.id}/regen_token`)).status).toBe(200);
+    expect(mm.commands(team.id)[0]!.token).not.toBe(command.token);
+
+    const before = listed(mm);
+    const reply = await mm.runSlashCommand({ userId: alice, channelId: channel.id, text: 'status' });
+    expect(reply.failed).toBe(false);
+    expect(reply.ephemeral).toMatch(/Nothing to show/);
+    expect(listed(mm)).toBe(before + 1);
+    // The old token is refused; wrong tokens do not make Elrond ask Mattermost more than once per 30 s.
+    for (let i = 0; i < 5; i++) {
+      const stale = await mm.runSlashCommand({ userId: alice, channelId: channel.id, text: 'status', token: command.token });
+      expect(stale.status).toBe(401);
+    }
+    expect(listed(mm)).toBe(before + 1);
+    clock.advance(COMMAND_REFRESH_INTERVAL_MS);
+    await mm.runSlashCommand({ userId: alice, channelId: channel.id, text: 'status', token: command.token });
+    expect(listed(mm)).toBe(before + 2);
+    expect(errors(elrond.lines)).toEqual([]);
+  });
+
+  it('a deleted /elrond: one re-added by hand is adopted on its first use; with none, the next unknown token registers it again', async () => {
+    const { mm, url, team, channel, bot, alice } = await startMattermost();
+    const elrond = await startElrond({ mattermostUrl: url, mattermostToken: bot.token, mattermostTeams: ['release'] });
+    const asAdmin = teamAdmin(mm, team.id);
+    const command = mm.commands(team.id)[0]!;
+    expect((await asAdmin('DELETE', `/commands/${command.id}`)).status).toBe(200);
+    expect(mm.commands(team.id)).toEqual([]);
+
+    // An admin re-adds /elrond by hand, pointing at Elrond: it has a new token, which works on first use.
+    mm.addCommand({ teamId: team.id, trigger: 'elrond', url: command.url, creatorId: mm.addUser({ username: 'someone' }).id });
+    clock.advance(COMMAND_REFRESH_INTERVAL_MS);
+    const byHand = await mm.runSlashCommand({ userId: alice, channelId: channel.id, text: 'status' });
+    expect(byHand.failed).toBe(false);
+
+    // Deleted again, and nothing re-added: a request with a token Elrond does not know (a replay, a probe) is
+    // refused, and the command is registered again, pointing here, with a token that works.
+    const handMade = mm.commands(team.id)[0]!;
+    expect((await asAdmin('DELETE', `/commands/${handMade.id}`)).status).toBe(200);
+    clock.advance(COMMAND_REFRESH_INTERVAL_MS);
+    const unknown = await mm.runSlashCommand({ userId: alice, channelId: channel.id, text: 'status', url: command.url, token: 'unknowntokenunknowntoken00' });
+    expect(unknown.status).toBe(401);
+    const again = mm.commands(team.id);
+    expect(again).toHaveLength(1);
+    expect(again[0]).toMatchObject({ trigger: 'elrond', url: `${elrond.server.url}/mattermost/command`, creator_id: bot.userId });
+    const reply = await mm.runSlashCommand({ userId: alice, channelId: channel.id, text: 'status' });
+    expect(reply.failed).toBe(false);
+    expect(elrond.lines.map((l) => l.msg)).toContain(`/elrond was missing in team ${team.id} (deleted?): registered it again`);
+  });
+
+  it('two deployments in one team do not steal each other\'s /elrond; --slash-command-trigger gives the second its own', async () => {
+    const { mm, url, team, channel, alice } = await startMattermost();
+    const production = mm.addBot({ username: 'elrond-prod' });
+    const staging = mm.addBot({ username: 'elrond-staging' });
+    for (const bot of [production, staging]) mm.addTeamMember(team.id, bot.userId, { admin: true });
+    const prod = await startElrond({ mattermostUrl: url, mattermostToken: production.token, mattermostTeams: ['release'] });
+    expect(mm.commands(team.id).map((c) => [c.trigger, c.url])).toEqual([['elrond', `${prod.server.url}/mattermost/command`]]);
+
+    // The staging deployment, started with the default trigger, finds /elrond pointing elsewhere and leaves it alone.
+    const clash = await startElrond({ mattermostUrl: url, mattermostToken: staging.token, mattermostTeams: ['release'] });
+    const refusal = errors(clash.lines);
+    expect(refusal).toHaveLength(1);
+    expect(refusal[0]!.msg).toMatch(/\/elrond in team "release" belongs to someone else \(it points at http:\/\/127\.0\.0\.1:\d+\/mattermost\/command, not at this deployment's .*--slash-command-trigger \(e\.g\. elrond-staging\)/);
+    expect(mm.commands(team.id).map((c) => [c.trigger, c.url])).toEqual([['elrond', `${prod.server.url}/mattermost/command`]]);
+    expect(mm.requests.filter((r) => r.method === 'PUT' && r.path.startsWith('/api/v4/commands/'))).toHaveLength(0);
+    const toProd = await mm.runSlashCommand({ userId: alice, channelId: channel.id, text: 'ring create --name canary --priority 1' });
+    expect(toProd.failed).toBe(false);
+
+    // With its own trigger both work, each reaching its own server.
+    const second = await startElrond({ mattermostUrl: url, mattermostToken: staging.token, mattermostTeams: ['release'], slashCommandTrigger: 'elrond-staging' });
+    expect(errors(second.lines)).toEqual([]);
+    expect(mm.commands(team.id).map((c) => c.trigger).sort()).toEqual(['elrond', 'elrond-staging']);
+    const toStaging = await mm.runSlashCommand({ userId: alice, channelId: channel.id, trigger: 'elrond-staging', text: 'ring list' });
+    expect(toStaging.failed).toBe(false);
+    expect(toStaging.ephemeral).not.toMatch(/canary/);
+    expect((await mm.runSlashCommand({ userId: alice, channelId: channel.id, text: 'ring list' })).ephemeral).toMatch(/canary/);
+  });
+
+  it('a bot that may manage only its own commands cannot see another /elrond: the log says so and how to fix it', async () => {
+    const { mm, url, team, channel, bot, alice } = await startMattermost();
+    // Someone registered /elrond by hand (for another server); the bot is a plain member whose role may manage its own commands.
+    const admin = mm.addUser({ username: 'teamadmin' });
+    mm.addTeamMember(team.id, admin.id, { admin: true });
+    mm.addCommand({ teamId: team.id, trigger: 'elrond', url: 'https://elsewhere.example.com/hook', creatorId: admin.id });
+    mm.addTeamMember(team.id, bot.userId, { admin: false });
+    mm.grantRolePermissions('team_user', ['manage_own_slash_commands']);
+    const elrond = await startElrond({ mattermostUrl: url, mattermostToken: bot.token, mattermostTeams: ['release'] });
+    const lines = errors(elrond.lines);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]!.msg).toMatch(/already has a \/elrond command the bot cannot see: without manage_others_slash_commands \(team admins have it\).*Make the bot a team admin.*--slash-command-trigger/);
+    expect(mm.commands(team.id).map((c) => c.url)).toEqual(['https://elsewhere.example.com/hook']);
+    void channel;
+    void alice;
+  });
+
+  it('a bot that may not manage slash commands at all: one log line naming the role it needs', async () => {
+    const { mm, url, team, bot } = await startMattermost();
+    mm.addTeamMember(team.id, bot.userId, { admin: false });
+    const elrond = await startElrond({ mattermostUrl: url, mattermostToken: bot.token, mattermostTeams: ['release'] });
+    const lines = errors(elrond.lines);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]!.msg).toMatch(/the bot may not manage slash commands in team "release" \(403 .*\): make it a team admin there.*--slash-command-token/);
+  });
+
+  it('refuses to start with a --slash-command-trigger Mattermost would refuse', async () => {
+    await expect(startElrond({ slashCommandTrigger: 'two words' })).rejects.toThrow(/--slash-command-trigger "two words" is not a valid trigger/);
   });
 
   it('a wrong bot token is one clear log line; chat-ops are off and the REST API keeps working', async () => {

@@ -8,16 +8,15 @@ afterEach(async () => {
   h = undefined;
 });
 
-/** Click the plan's Start as Mattermost would: POST the button's stored context to its integration URL. */
-async function clickStart(chat: ChatHarness, reply: { body: string }, user: string) {
-  const attachment = (JSON.parse(reply.body) as { attachments: Array<{ actions: Array<{ integration: { url: string; context: unknown } }> }> }).attachments[0]!;
-  const { url, context } = attachment.actions[0]!.integration;
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ user_id: user, user_name: 'spoofed', channel_id: chat.channelId, team_id: chat.teamId, post_id: 'ephemeralpostid', type: 'button', context }),
-  });
-  return (await response.json()) as { ephemeral_text?: string };
+/**
+ * Click the Start under the plan `user` was shown, as Mattermost does it: the plan is an ephemeral reply, so the
+ * click carries the button's cookie and the context comes back re-marshalled from a Go map (keys sorted, float64).
+ */
+async function clickStart(chat: ChatHarness, user: 'alice' | 'carol') {
+  const plan = chat.mm.ephemerals(chat.users[user]).filter((e) => e.source === 'slash').at(-1)!;
+  const click = await chat.mm.clickEphemeralButton({ userId: chat.users[user], ephemeralId: plan.id, actionId: 'start' });
+  expect(click.failed).toBe(false);
+  return { ephemeral_text: click.ephemeralText };
 }
 
 describe('chat: plan, then Start', () => {
@@ -37,17 +36,21 @@ describe('chat: plan, then Start', () => {
     await h.api('POST', `/ring/${canary.id}/release`, { image: IMAGE, version: 'v3' });
     await h.settle();
     await h.advance(1000);
-    const refused = await clickStart(h, plan, h.users.alice);
+    const refused = await clickStart(h, 'alice');
     expect(refused.ephemeral_text).toMatch(/Not started: .*ring canary is now on mattermost\/mattermost-enterprise-edition:v3/);
     const before = (await h.api('GET', '/rings')).body.map((r: { State: string }) => r.State);
     expect(before).toEqual(['stable', 'stable']);
 
     // carol may see a plan but not start a release.
     const fresh = await h.slash('carol', `ring release --all-rings --image ${IMAGE} --version v4 --plan`);
-    expect((await clickStart(h, fresh, h.users.carol)).ephemeral_text).toMatch(/may not release/);
-    const started = await clickStart(h, fresh, h.users.alice);
+    expect(fresh.ephemeral).toMatch(/nothing has been changed/);
+    expect((await clickStart(h, 'carol')).ephemeral_text).toMatch(/may not release/);
+    // A fresh plan of alice's starts (its env variables are a nested map Mattermost re-sorts: ZZZ comes back after AAA).
+    await h.slash('alice', `ring release --all-rings --image ${IMAGE} --version v4 --env-variable ZZZ:1 --env-variable AAA:2 --plan`);
+    const started = await clickStart(h, 'alice');
     expect(started.ephemeral_text).toMatch(/Release started for 2 ring/);
     await h.settle();
     expect(h.cards().length).toBeGreaterThan(0);
+    expect(JSON.stringify(h.cards().at(-1)!.props)).toMatch(/AAA=2.*ZZZ=1|ZZZ=1.*AAA=2/);
   });
 });

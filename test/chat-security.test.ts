@@ -225,6 +225,31 @@ describe('chat-ops security: buttons', () => {
     const approved = await s.h.mm.clickButton({ userId: s.h.users.bob, postId: newCard, actionId: s.h.button(/^Approve production/, newCard) });
     expect(approved.ephemeralText).toMatch(/You approved ring production/);
   });
+  it('a redraw moves Force from canary to production: a stale click on canary\'s Force is refused by Mattermost and forces nothing', async () => {
+    h = await startChatHarness();
+    await h.ring('canary', 1, { soak: 600 });
+    const production = await h.ring('production', 2, { soak: 600 });
+    await h.settle();
+    await h.slash('alice', `ring release --all-rings --image ${IMAGE} --version v2`);
+    await h.settle();
+    await h.advance(2000);
+    const card = h.card()!.id;
+    // alice's client still shows the card with "Force canary" (ids name their ring: letters and digits only).
+    const staleForce = h.button(/^Force canary/);
+    expect(staleForce).toMatch(/^[A-Za-z0-9]+$/);
+    // canary's soak ends; production is released and soaks: the card now offers "Force production".
+    await h.advance(600_000);
+    await h.advance(2000);
+    expect((await h.getRing(production.id)).State).toBe('soaking-requested');
+    expect(h.buttons()).toContain('Force production');
+
+    const click = await h.mm.clickButton({ userId: h.users.alice, postId: card, actionId: staleForce });
+    expect(click).toMatchObject({ failed: true, sent: false, status: 404 });
+    expect(h.mm.dialogs()).toEqual([]);
+    await h.advance(2000);
+    expect((await h.events(production.id)).filter((e) => e.kind === 'ring.forced')).toHaveLength(0);
+    expect((await h.getRing(production.id)).State).toBe('soaking-requested');
+  });
 });
 
 describe('chat-ops security: dialogs', () => {

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { CommandTokens, TOKEN_RECHECK_MS } from '../src/chat/command-tokens.js';
+import { COMMAND_REFRESH_INTERVAL_MS, CommandTokens, TOKEN_RECHECK_MS } from '../src/chat/command-tokens.js';
 import { tempDatabase, type TempDatabase } from './helpers/temp-database.js';
 
 let temp: TempDatabase | undefined;
@@ -33,5 +33,35 @@ describe('slash-command tokens shared by replicas', () => {
     now += TOKEN_RECHECK_MS;
     expect(await cachedOld.verify('team', 'newer-token')).toBe(false);
     expect(await cachedOld.verify('team', 'newest-token')).toBe(true);
+  });
+
+  it('a token that matches nothing re-reads the team\'s command from Mattermost, at most every 30 s per team, and keeps the answer for every replica', async () => {
+    temp = await tempDatabase('sqlite');
+    let now = 1_000_000;
+    const asked: string[] = [];
+    let current = 'regenerated-token';
+    const tokens = new CommandTokens(temp.store.db, [], () => now);
+    tokens.useRefresher(async (teamId) => {
+      asked.push(teamId);
+      return current;
+    });
+    await tokens.remember('team', 'old-token');
+    // A team Elrond never registered in is not asked about.
+    expect(await tokens.verify('stranger', 'whatever')).toBe(false);
+    expect(asked).toEqual([]);
+
+    expect(await tokens.verify('team', 'regenerated-token')).toBe(true);
+    expect(asked).toEqual(['team']);
+    const otherReplica = new CommandTokens(temp.store.db, [], () => now);
+    expect(await otherReplica.verify('team', 'regenerated-token')).toBe(true);
+    expect(await tokens.verify('team', 'old-token')).toBe(false);
+
+    // Wrong tokens within 30 s: no more questions, in flight or not.
+    await Promise.all([tokens.verify('team', 'wrong-1'), tokens.verify('team', 'wrong-2'), tokens.verify('team', 'wrong-3')]);
+    expect(asked).toEqual(['team']);
+    current = 'newest-token';
+    now += COMMAND_REFRESH_INTERVAL_MS;
+    expect(await tokens.verify('team', 'newest-token')).toBe(true);
+    expect(asked).toEqual(['team', 'team']);
   });
 });

@@ -170,7 +170,8 @@ describe('FakeMattermost REST with Client4', () => {
     const aliceClient = client(fake.createToken(alice.id));
     await expect(aliceClient.patchPost({ id: p.id, message: 'hacked' })).rejects.toMatchObject({ status_code: 403 });
     await expect(aliceClient.updatePost({ ...p, message: 'hacked' })).rejects.toMatchObject({ status_code: 403 });
-    await expect(botClient.updatePost({ ...p, id: 'x'.repeat(26) })).rejects.toMatchObject({ status_code: 404 });
+    // api4 masks a post it cannot find as a 403 edit_post.
+    await expect(botClient.updatePost({ ...p, id: 'x'.repeat(26) })).rejects.toMatchObject({ status_code: 403, server_error_id: 'api.context.permissions.app_error' });
     const mismatch = await fetch(`${url}/api/v4/posts/${p.id}`, { method: 'PUT', headers: { Authorization: `Bearer ${bot.token}` }, body: JSON.stringify({ id: 'other', message: 'x' }) });
     expect(mismatch.status).toBe(400);
 
@@ -182,14 +183,58 @@ describe('FakeMattermost REST with Client4', () => {
     expect(patched.update_at).toBe(clock);
 
     clock += 1000;
+    // Mattermost v11 keeps the identity props (from_bot…) through an update; everything else is replaced.
     const replaced = await botClient.updatePost({ id: p.id } as PostArg);
     expect(replaced.message).toBe('');
-    expect(replaced.props).toEqual({});
+    expect(replaced.props).toEqual({ from_bot: 'true' });
     expect(replaced.type).toBe('');
     expect(fake.postHistory(p.id).map((v) => [v.via, v.message])).toEqual([['create', 'v1'], ['patch', 'v2'], ['update', '']]);
 
     await botClient.deletePost(p.id);
     await expect(botClient.getPost(p.id)).rejects.toMatchObject({ status_code: 404 });
+    await expect(botClient.patchPost({ id: p.id, message: 'gone' })).rejects.toMatchObject({ status_code: 403 });
+  });
+
+  it('update takes is_pinned and has_reactions from the request (App.UpdatePost); patch keeps them (App.PatchPost)', async () => {
+    const p = await botClient.createPost({ channel_id: town.id, message: 'card', props: { attachments: [{ text: 'x' }] } });
+    const aliceClient = client(fake.createToken(alice.id));
+    await aliceClient.pinPost(p.id);
+    await aliceClient.addReaction(alice.id, p.id, 'rocket');
+    expect(fake.post(p.id)).toMatchObject({ is_pinned: true, has_reactions: true });
+
+    clock += 1000;
+    const patched = await botClient.patchPost({ id: p.id, props: { attachments: [{ text: 'y' }] } });
+    expect(patched).toMatchObject({ is_pinned: true, has_reactions: true, edit_at: clock, message: 'card' });
+    expect(patched.props).toEqual({ attachments: [{ text: 'y' }], from_bot: 'true' });
+    // Same content again: an edit-history row, but edit_at does not move.
+    clock += 1000;
+    expect((await botClient.patchPost({ id: p.id, props: { attachments: [{ text: 'y' }] } })).edit_at).toBe(clock - 1000);
+
+    const updated = await botClient.updatePost({ id: p.id, channel_id: town.id, message: 'card', props: { attachments: [{ text: 'z' }] } } as unknown as PostArg);
+    expect(updated).toMatchObject({ is_pinned: false, has_reactions: false });
+    expect(fake.postHistory(p.id).map((v) => [v.via, v.is_pinned])).toEqual([['create', false], ['pin', true], ['patch', true], ['patch', true], ['update', false]]);
+  });
+
+  it('editing needs channel membership: post:all lets a bot create posts in any channel but not edit them', async () => {
+    const ops = fake.addChannel({ teamId: team.id, name: 'ops', type: 'P' });
+    await expect(botClient.createPost({ channel_id: ops.id, message: 'card' })).rejects.toMatchObject({ status_code: 403 });
+    fake.grantSystemRole(bot.userId, 'system_post_all');
+    const created = await botClient.createPost({ channel_id: ops.id, message: 'card' });
+    await expect(botClient.patchPost({ id: created.id, message: 'edited' })).rejects.toMatchObject({ status_code: 403, detailed_error: 'edit_post' });
+    await expect(botClient.getChannelMember(ops.id, bot.userId)).rejects.toMatchObject({ status_code: 403 });
+    fake.addChannelMember(ops.id, bot.userId);
+    expect((await botClient.getChannelMember(ops.id, bot.userId)).user_id).toBe(bot.userId);
+    expect((await botClient.patchPost({ id: created.id, message: 'edited' })).message).toBe('edited');
+    // A public channel the bot is not in: it may read it, and is told it is not a member.
+    const pub = fake.addChannel({ teamId: team.id, name: 'pub' });
+    fake.addTeamMember(team.id, bot.userId);
+    await expect(botClient.getChannelMember(pub.id, bot.userId)).rejects.toMatchObject({ status_code: 404 });
+    // A direct message between two people: the bot is no member, cannot post there without post:all, nor edit.
+    const carol = fake.addUser({ username: 'carol' });
+    const dm = fake.addDirectChannel(alice.id, carol.id);
+    expect(fake.channel(dm.id)).toMatchObject({ type: 'D', team_id: '' });
+    const inDm = await botClient.createPost({ channel_id: dm.id, message: 'hi' });
+    await expect(botClient.patchPost({ id: inDm.id, message: 'edit' })).rejects.toMatchObject({ status_code: 403 });
   });
 
   it('dedupes creates by pending_post_id within 30 s', async () => {
@@ -225,7 +270,7 @@ describe('FakeMattermost REST with Client4', () => {
   });
 
   it('registers commands with a server token, validates triggers, edits, regenerates and deletes', async () => {
-    fake.addTeamMember(team.id, bot.userId);
+    fake.addTeamMember(team.id, bot.userId, { admin: true });
     const base = { team_id: team.id, trigger: 'Elrond', method: 'P', url: 'http://bot/slash', token: 'client-chosen', auto_complete: true } as unknown as CommandArg;
     const cmd = await botClient.addCommand(base);
     expect(cmd.token).toMatch(/^[a-z0-9]{26}$/);
@@ -251,6 +296,32 @@ describe('FakeMattermost REST with Client4', () => {
     expect(fake.commands(team.id)[0]?.token).toBe(token);
     await botClient.deleteCommand(cmd.id);
     expect(fake.commands(team.id)).toEqual([]);
+  });
+
+  it('slash-command permissions as MakeDefaultRoles gives them: team members none, team admins everyone\'s', async () => {
+    const base = { team_id: team.id, method: 'P', url: 'http://bot/slash', auto_complete: true } as unknown as CommandArg;
+    // A plain team member may neither add nor list custom commands.
+    fake.addTeamMember(team.id, bot.userId);
+    await expect(botClient.addCommand({ ...base, trigger: 'mine' })).rejects.toMatchObject({ status_code: 403, detailed_error: 'manage_own_slash_commands' });
+    await expect(botClient.getCustomTeamCommands(team.id)).rejects.toMatchObject({ status_code: 403 });
+    await expect(fetch(`${url}/api/v4/commands?custom_only=true`, { headers: { Authorization: `Bearer ${bot.token}` } }).then((r) => r.status)).resolves.toBe(400);
+
+    // A team admin's command, then a scheme letting members manage their own: the bot sees only its own.
+    fake.addTeamMember(team.id, admin.id, { admin: true });
+    const adminClient = client(fake.createToken(admin.id));
+    const theirs = await adminClient.addCommand({ ...base, trigger: 'theirs' });
+    fake.grantRolePermissions('team_user', ['manage_own_slash_commands']);
+    const mine = await botClient.addCommand({ ...base, trigger: 'mine' });
+    expect((await botClient.getCustomTeamCommands(team.id)).map((c) => c.trigger)).toEqual(['mine']);
+    await expect(botClient.addCommand({ ...base, trigger: 'theirs' })).rejects.toMatchObject({ server_error_id: 'api.command.duplicate_trigger.app_error' });
+    await expect(botClient.regenCommandToken(theirs.id)).rejects.toMatchObject({ status_code: 403, detailed_error: 'manage_others_slash_commands' });
+    await expect(botClient.editCommand({ ...theirs, url: 'http://bot/steal' })).rejects.toMatchObject({ status_code: 403 });
+    // The team admin sees and manages both: regenerates the bot's token, deletes its command.
+    expect((await adminClient.getCustomTeamCommands(team.id)).map((c) => c.trigger).sort()).toEqual(['mine', 'theirs']);
+    const { token } = await adminClient.regenCommandToken(mine.id);
+    expect(fake.commands(team.id).find((c) => c.id === mine.id)?.token).toBe(token);
+    await adminClient.deleteCommand(mine.id);
+    expect((await botClient.getCustomTeamCommands(team.id))).toEqual([]);
   });
 
   it('creates bots and tokens (admin), refuses ephemeral posts to non-admins', async () => {
@@ -297,6 +368,7 @@ describe('FakeMattermost drivers against a real bot', () => {
         if (text === 'charset') return { contentType: 'application/json; charset=utf-8', body: JSON.stringify({ text: 'utf8 json' }) };
         if (text === 'empty-json') return { body: '' };
         if (text === 'fail') return { status: 500, body: 'boom' };
+        if (text === 'plan') return json({ text: 'the plan', attachments: [{ actions: [{ id: 'start', name: 'Start', type: 'button', integration: { url: `${botServer.url}/action`, context: { sig: 'secret-sig', payload: { z: 1, a: 2 }, action: 'start' } } }] }] });
         if (text === 'dialog') {
           const res = await fetch(`${url}/api/v4/actions/dialogs/open`, {
             method: 'POST',
@@ -314,6 +386,7 @@ describe('FakeMattermost drivers against a real bot', () => {
         if (body.context.action === 'ring') return json({ ephemeral_text: `ring ${body.context.selected_option ?? ''}` });
         if (body.context.action === 'clear') return json({ update: { props: {} } });
         if (body.context.action === 'keep') return json({ update: { message: 'kept props', props: null } });
+        if (body.context.action === 'start') return json({ ephemeral_text: 'started' });
         return { status: 403, body: '' };
       }
       if (r.path === '/dialog') {
@@ -397,14 +470,58 @@ describe('FakeMattermost drivers against a real bot', () => {
     expect(botServer.requests.at(-1)?.headers.authorization).toBeUndefined();
     const after = await botClient.getPost(p.id);
     expect(after.message).toBe('Approved');
-    expect(after.props.from_bot).toBeUndefined();
+    expect(after.props.from_bot).toBe('true');
     expect(JSON.stringify(after)).not.toContain('new-sig');
     expect(JSON.stringify(fake.storedPost(p.id))).toContain('new-sig');
     expect(fake.ephemerals(alice.id).map((e) => e.message)).toEqual(['You approved r1']);
     expect(fake.postHistory(p.id).map((v) => v.via)).toEqual(['create', 'action']);
 
     const rejected = await fake.clickButton({ userId: alice.id, postId: p.id, actionId: 'undo' });
-    expect(rejected).toMatchObject({ failed: true, status: 403 });
+    expect(rejected).toMatchObject({ failed: true, status: 403, sent: true });
+
+    // The update replaced the buttons: a click on one that is gone is refused by Mattermost, the bot never hears of it.
+    const sentBefore = botServer.requests.length;
+    const gone = await fake.clickButton({ userId: alice.id, postId: p.id, actionId: 'approve' });
+    expect(gone).toMatchObject({ failed: true, sent: false, status: 404, errorId: 'api.post.do_action.action_id.app_error' });
+    await expect(client(fake.createToken(alice.id)).doPostAction(p.id, 'approve')).rejects.toMatchObject({ status_code: 404 });
+    await expect(client(fake.createToken(alice.id)).doPostAction(p.id, 'not-alnum')).rejects.toMatchObject({ status_code: 404 });
+    expect(botServer.requests.length).toBe(sentBefore);
+  });
+
+  it('sends an action context back as Go re-marshals its map: keys sorted at every level, HTML characters escaped', async () => {
+    const context = { zeta: 1, alpha: { b: [3, { y: true, x: null }], a: 'x<y&z' }, mid: 1.5e-7, big: 1764072000000 };
+    const p = await botClient.createPost({ channel_id: town.id, message: 'x', props: { attachments: [{ actions: [{ id: 'go', name: 'Go', type: 'button', integration: { url: `${botServer.url}/action`, context: { ...context, action: 'keep' } } }] }] } });
+    await fake.clickButton({ userId: alice.id, postId: p.id, actionId: 'go' });
+    const raw = botServer.requests.at(-1)!.body;
+    expect(raw).toContain('"context":{"action":"keep","alpha":{"a":"x\\u003cy\\u0026z","b":[3,{"x":null,"y":true}]},"big":1764072000000,"mid":1.5e-7,"zeta":1}');
+    expect(raw.indexOf('"user_id"')).toBeLessThan(raw.indexOf('"post_id"'));
+    // The stored post keeps the context the same way.
+    const stored = fake.storedPost(p.id)!.props.attachments as Array<{ actions: Array<{ integration: { context: object } }> }>;
+    expect(Object.keys(stored[0]!.actions[0]!.integration.context)).toEqual(['action', 'alpha', 'big', 'mid', 'zeta']);
+  });
+
+  it('a button on an ephemeral reply is clicked through its cookie (AddPostActionCookies), the context re-marshalled', async () => {
+    const res = await fake.runSlashCommand({ userId: alice.id, channelId: town.id, text: 'plan' });
+    expect(res.ephemeral).toBe('the plan');
+    const ephemeral = fake.ephemerals(alice.id).at(-1)!;
+    const action = (ephemeral.props.attachments as Array<{ actions: Array<Record<string, unknown>> }>)[0]!.actions[0]!;
+    expect(action.id).toBe('start');
+    expect(action.integration).toBeUndefined();
+    expect(typeof action.cookie).toBe('string');
+    expect(String(action.cookie)).not.toContain('secret-sig');
+
+    const clicked = await fake.clickEphemeralButton({ userId: alice.id, ephemeralId: ephemeral.id, actionId: 'start' });
+    expect(clicked).toMatchObject({ failed: false, ephemeralText: 'started' });
+    const sent = JSON.parse(botServer.requests.at(-1)!.body) as { post_id: string; channel_id: string; context: Record<string, unknown> };
+    expect(sent.post_id).toBe(ephemeral.id);
+    expect(sent.channel_id).toBe(town.id);
+    expect(Object.keys(sent.context)).toEqual(['action', 'payload', 'sig']);
+    expect(Object.keys(sent.context.payload as object)).toEqual(['a', 'z']);
+
+    // A tampered cookie does not open; the post id must match the cookie's.
+    const tampered = `${String(action.cookie).slice(0, -4)}AAAA`;
+    expect(await fake.clickButton({ userId: alice.id, postId: ephemeral.id, actionId: 'start', cookie: tampered })).toMatchObject({ failed: true, sent: false, status: 400 });
+    expect(await fake.clickButton({ userId: alice.id, postId: 'otherpostotherpostotherpo1', actionId: 'start', cookie: String(action.cookie) })).toMatchObject({ failed: true, sent: false, status: 400 });
   });
 
   it('adds selected_option for selects; null props keep, {} clears except retained keys', async () => {
@@ -437,7 +554,7 @@ describe('FakeMattermost drivers against a real bot', () => {
     const opened = await fake.runSlashCommand({ userId: alice.id, channelId: town.id, text: 'dialog' });
     expect(opened.ephemeral).toBe('open:200');
     const [dialog] = fake.dialogs();
-    expect(dialog).toMatchObject({ userId: alice.id, channelId: town.id, teamId: team.id, url: `${botServer.url}/dialog`, triggerId: opened.triggerId });
+    expect(dialog).toMatchObject({ userId: alice.id, channelId: town.id, teamId: team.id, url: `${botServer.url}/dialog`, triggerId: opened.triggerId, warnings: [] });
 
     const open = (triggerId: string, dialogUrl = `${botServer.url}/dialog`): Promise<Response> =>
       fetch(`${url}/api/v4/actions/dialogs/open`, { method: 'POST', body: JSON.stringify({ trigger_id: triggerId, url: dialogUrl, dialog: { callback_id: 'cb', title: 't', elements: [] } }) });
@@ -447,6 +564,10 @@ describe('FakeMattermost drivers against a real bot', () => {
     expect(expired.headers.get('content-type')).toBe('application/json');
     fake.triggerExpiryMs = 30_000;
     expect((await open(opened.triggerId)).status).toBe(200);
+    // An invalid dialog (Dialog.IsValid) is opened anyway; Mattermost only logs a warning.
+    const long = await fetch(`${url}/api/v4/actions/dialogs/open`, { method: 'POST', body: JSON.stringify({ trigger_id: opened.triggerId, url: `${botServer.url}/dialog`, dialog: { callback_id: 'cb', title: 'A title longer than 24 bytes', elements: [{ name: 'r', type: 'textarea', display_name: 'Reason', min_length: 5, max_length: 3 }] } }) });
+    expect(long.status).toBe(200);
+    expect(fake.dialogs().at(-1)!.warnings).toEqual([expect.stringMatching(/invalid dialog title/), expect.stringMatching(/"r" field is not valid: min length should be less/)]);
     expect((await open('bogus')).status).toBe(400);
     expect((await open(fake.issueTriggerId(alice.id, town.id), '')).status).toBe(400);
 

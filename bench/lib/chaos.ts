@@ -65,6 +65,8 @@ async function createWorld(options: WorldOptions): Promise<World> {
   const channel = mm.addChannel({ teamId: team.id, name: 'releases' });
   const bot = mm.addBot({ username: 'elrond-bot' });
   mm.addChannelMember(channel.id, bot.userId);
+  // A team admin may register /elrond (a plain team member may not manage slash commands).
+  mm.addTeamMember(team.id, bot.userId, { admin: true });
   let grafana: FakeGrafana | undefined;
   const args = ['--mattermost-url', mmUrl, '--mattermost-token', bot.token, '--mattermost-team', 'release', '--notify-channel', 'release/releases', '--provisioner-status-interval', '1'];
   if (options.grafana) {
@@ -201,7 +203,7 @@ function checkRelease(world: World, reader: DbReader, version: string, rolloutId
     }
     const revisions = world.mm
       .postHistory(rollout.post_id)
-      .filter((v) => v.via === 'update')
+      .filter((v) => v.via === 'patch')
       .map((v) => Number((v.props as { elrond_revision?: unknown }).elrond_revision));
     revisionsCount = revisions.length;
     const seen = new Set<number>();

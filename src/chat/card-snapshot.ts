@@ -6,6 +6,7 @@ import { findRollout } from '../store/rollouts.js';
 import { findRelease, releasesById } from '../store/releases.js';
 import { groupsOfRings } from '../store/installation-groups.js';
 import { ringRowToRing } from '../store/rows.js';
+import { describeRelease } from '../model/release-target.js';
 
 /** Everything a release card shows, read from the database (the card is always rebuilt from stored state). */
 export interface CardSnapshot {
@@ -65,4 +66,16 @@ export async function loadCardSnapshot(db: Kysely<Database>, rolloutId: string, 
   const shown = chooseShown(entries);
   const groups = await groupsOfRings(db, [...shown]);
   return { rollout, release, rings: entries.map((e) => ({ ...e, groups: groups.get(e.ring.id) ?? [], shown: shown.has(e.ring.id) })), now };
+}
+
+/** What a dialog about a rollout names: its release and the rings still on it. */
+export interface RolloutSummary {
+  release: string;
+  rings: string[];
+}
+
+export async function summarizeRollout(db: Kysely<Database>, rolloutId: string, now: number): Promise<RolloutSummary | undefined> {
+  const snapshot = await loadCardSnapshot(db, rolloutId, now);
+  if (!snapshot) return undefined;
+  return { release: describeRelease(snapshot.release), rings: snapshot.rings.filter((e) => e.onThisRollout).map((e) => e.ring.name) };
 }

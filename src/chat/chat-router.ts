@@ -13,6 +13,9 @@ import { inProcessApi } from './in-process-api.js';
 import { renderForChat } from './render-for-chat.js';
 import { signAction, verifyAction } from './action-signature.js';
 import { startButton, startPlannedRelease } from './plan-start.js';
+import { interventionDialog } from './intervention-dialog.js';
+import type { RolloutSummary } from './card-snapshot.js';
+import type { PlaceCard } from './card-placement.js';
 
 export interface ChatDeps {
   services: Services;
@@ -29,7 +32,28 @@ export interface ChatDeps {
   replyWithinMs?: number;
   /** Queue a redraw of a rollout's card (fresh buttons), e.g. when an expired button was clicked. */
   redrawCard?: (rolloutId: string) => Promise<void>;
+  /** The release and rings of a rollout, named in the dialogs its card's buttons open. */
+  describeRollout: (rolloutId: string) => Promise<RolloutSummary | undefined>;
+  /** Where the card of a rollout started from a channel goes (absent without a bot: the channel itself). */
+  placeCard?: PlaceCard;
 }
+
+/**
+ * The actor a release or rollback started from chat records its rollout with: its channel is where the card will
+ * go (asked once per request); a note for the reply is added to `notes` when that is not the channel itself.
+ */
+function rolloutActorFor(deps: ChatDeps, actor: Actor, notes: Set<string>): () => Promise<Actor> {
+  let placed: Promise<Actor> | undefined;
+  return () =>
+    (placed ??= (async () => {
+      if (!deps.placeCard) return actor;
+      const placement = await deps.placeCard(actor.channelId);
+      if (placement.note) notes.add(placement.note);
+      return { ...actor, channelId: placement.channelId };
+    })());
+}
+
+const withNotes = (text: string, notes: Set<string>) => (notes.size ? `${text}\n\n${[...notes].join('\n')}` : text);
 
 const ephemeral = (text: string) => ({ response_type: 'ephemeral', text });
 
@@ -173,13 +197,15 @@ export async function runSlashCommand(deps: ChatDeps, text: string, actor: Actor
     const parsed = parseChatCommand(argv, line);
     if ('help' in parsed) return { text: `\`\`\`\n${parsed.help.trim()}\n\`\`\`` };
     if ('error' in parsed) return { text: `⚠️ ${parsed.error}` };
-    const run = async () => parsed.spec.run({ api: inProcessApi(deps.services, actor, deps.policy, deps.clock), now: () => deps.clock.now(), actor: actor.name }, parsed.input);
+    const notes = new Set<string>();
+    const api = inProcessApi(deps.services, actor, deps.policy, deps.clock, rolloutActorFor(deps, actor, notes));
+    const run = async () => parsed.spec.run({ api, now: () => deps.clock.now(), actor: actor.name }, parsed.input);
     if (parsed.spec.readOnly) return await deps.services.reads.read(`chat ${line}`, async (): Promise<SlashReply> => ({ text: renderForChat(await run()) }), (reply) => reply.text.length * 2);
     const output = await run();
     if (output.kind === 'plan') {
       return { text: renderForChat(output), attachments: [startButton(await deps.secret(), `${deps.baseUrl}/action`, output.plan, output.request, output.ringId, deps.clock.now())] };
     }
-    return { text: renderForChat(output) };
+    return { text: withNotes(renderForChat(output), notes) };
   } catch (error) {
     return { text: explain(error, deps.log) };
   }
@@ -218,7 +244,8 @@ async function handleAction(deps: ChatDeps, body: Record<string, unknown>): Prom
   const { action, ring, rollout } = verified.value;
   if (action === 'start-plan') {
     const starter: Actor = { name: await usernameOf(deps, String(body.user_id ?? ''), ''), source: 'chat', userId: String(body.user_id ?? ''), channelId: String(body.channel_id ?? '') };
-    return startPlannedRelease(deps, verified.value, body.context as Record<string, unknown>, starter);
+    const notes = new Set<string>();
+    return withNotes(await startPlannedRelease(deps, verified.value, body.context as Record<string, unknown>, starter, rolloutActorFor(deps, starter, notes)), notes);
   }
   const stale = await movedOn(deps, action, ring, rollout);
   if (stale) return stale;
@@ -230,18 +257,9 @@ async function handleAction(deps: ChatDeps, body: Record<string, unknown>): Prom
     const triggerId = typeof body.trigger_id === 'string' ? body.trigger_id : '';
     if (!deps.api || !triggerId) return '⚠️ Elrond cannot open a dialog here (no bot token or no trigger id).';
     const state = JSON.stringify(signAction(secret, { action, rollout, ring, post: userId, exp: now + 10 * 60_000 }));
-    await deps.api.openDialog({
-      trigger_id: triggerId,
-      url: `${deps.baseUrl}/dialog`,
-      dialog: {
-        callback_id: action,
-        title: action === 'force' ? 'Force the ring' : 'Roll back the release',
-        introduction_text: action === 'force' ? 'Skips the ring\'s remaining gating or soak. Say why: it is recorded.' : 'Puts the previous release back on every ring of this release, without soak. Say why: it is recorded.',
-        elements: [{ display_name: 'Reason', name: 'reason', type: 'textarea', min_length: 3, max_length: 500, placeholder: 'e.g. hotfix for an outage' }],
-        submit_label: action === 'force' ? 'Force' : 'Roll back',
-        state,
-      },
-    });
+    const ringName = ring ? ((await services.rings.get(ring).catch(() => undefined))?.name ?? ring) : '';
+    const dialog = interventionDialog(action === 'force' ? 'force' : 'rollback', { ringName, rollout: await deps.describeRollout(rollout) }, state);
+    await deps.api.openDialog({ trigger_id: triggerId, url: `${deps.baseUrl}/dialog`, dialog });
     return undefined;
   }
   switch (action) {

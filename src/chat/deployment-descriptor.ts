@@ -18,9 +18,17 @@ export function deploymentDescriptor(version: string) {
       username: 'elrond',
       display_name: 'Elrond',
       description: 'Runs ring-based releases: /elrond, release cards, approvals.',
-      permissions: ['member of each team in --mattermost-team', 'member of each release channel and the --notify-channel', 'manage_slash_commands in those teams'],
+      permissions: [
+        'member of each team in --mattermost-team, as team admin (manage_own and manage_others_slash_commands)',
+        'member of each channel releases are started from and of the --notify-channel (editing its cards needs edit_post there; post:all only creates posts)',
+      ],
     },
-    slash_command: { ...command, method: 'P', registered_by: 'elrond server at start-up, once per team (updated in place on restart)' },
+    slash_command: {
+      ...command,
+      method: 'P',
+      trigger_setting: '--slash-command-trigger',
+      registered_by: 'elrond server at start-up, once per team: its own command (pointing at --public-url, or created by the bot) is updated in place; a command with the same trigger that is someone else\'s is left alone',
+    },
     callbacks: { command: '/mattermost/command', action: '/mattermost/action', dialog: '/mattermost/dialog' },
     settings_schema: {
       settings: SERVER_SETTINGS.map((s) => ({

@@ -8,9 +8,10 @@ import { presentEvent, presentFreeze, presentGroup, presentRelease, presentRing,
 
 /**
  * The command grammar's API, served in-process for a chat user: the same service operations as REST, with
- * the chat user's permissions checked first.
+ * the chat user's permissions checked first. `rolloutActor` gives the actor a release or rollback records its
+ * rollout with (the same user; its channel is where the card goes).
  */
-export function inProcessApi(services: Services, actor: Actor, policy: AccessPolicy, clock: Clock): ElrondApi {
+export function inProcessApi(services: Services, actor: Actor, policy: AccessPolicy, clock: Clock, rolloutActor: () => Promise<Actor> = async () => actor): ElrondApi {
   const may = (action: GuardedAction) => authorize(policy, actor, action);
   const ring = (r: Parameters<typeof presentRing>[0]) => presentRing(r, clock.now());
   return {
@@ -34,11 +35,11 @@ export function inProcessApi(services: Services, actor: Actor, policy: AccessPol
     },
     async releaseRing(id, request) {
       may(request.Force ? 'force' : 'release');
-      return ring(await services.releases.releaseRing(id, request, actor));
+      return ring(await services.releases.releaseRing(id, request, await rolloutActor()));
     },
     async releaseAllRings(request) {
       may(request.Force ? 'force' : 'release');
-      return (await services.releases.releaseAllRings(request, actor)).map(ring);
+      return (await services.releases.releaseAllRings(request, await rolloutActor())).map(ring);
     },
     async pauseReleases() {
       may('pause');
@@ -54,11 +55,11 @@ export function inProcessApi(services: Services, actor: Actor, policy: AccessPol
     },
     async rollbackRing(id, request) {
       may('rollback');
-      return ring(await services.releases.rollbackRing(id, request, actor));
+      return ring(await services.releases.rollbackRing(id, request, await rolloutActor()));
     },
     async rollbackAllRings(request) {
       may('rollback');
-      return (await services.releases.rollbackAllRings(request, actor)).map(ring);
+      return (await services.releases.rollbackAllRings(request, await rolloutActor())).map(ring);
     },
     getRelease: async (id) => presentRelease(await services.releases.get(id)),
     async registerGroup(id, request) {

@@ -36,12 +36,15 @@ export interface MattermostApi {
   me(): Promise<{ id: string; username: string }>;
   team(nameOrId: string): Promise<{ id: string; name: string }>;
   channel(spec: string): Promise<{ id: string; name: string }>;
+  /** Whether a user is a member of a channel; false also when the caller may not even read the channel. */
+  isChannelMember(channelId: string, userId: string): Promise<boolean>;
   username(userId: string): Promise<string>;
   customCommands(teamId: string): Promise<Command[]>;
   addCommand(teamId: string, command: CommandDefinition): Promise<Command>;
   editCommand(existing: Command, command: CommandDefinition): Promise<Command>;
   createPost(post: { channel_id: string; message: string; root_id?: string; props?: Record<string, unknown>; pending_post_id?: string }): Promise<Post>;
-  updatePost(post: { id: string; channel_id: string; message: string; props: Record<string, unknown> }): Promise<Post>;
+  /** `PUT /posts/{id}/patch`: only the fields given change (the card keeps its pin and reactions). */
+  patchPost(patch: { id: string; message?: string; props?: Record<string, unknown> }): Promise<Post>;
   post(id: string): Promise<Post>;
   /** A thread's posts, root included. */
   thread(rootId: string): Promise<Post[]>;
@@ -80,6 +83,16 @@ export function createMattermostApi(options: { url: string; token: string }): Ma
       const channel = await client.getChannelByNameAndTeamName(spec.slice(0, at), spec.slice(at + 1));
       return { id: channel.id, name: channel.name };
     },
+    async isChannelMember(channelId, userId) {
+      try {
+        await client.getChannelMember(channelId, userId);
+        return true;
+      } catch (error) {
+        const status = (error as { status_code?: number }).status_code;
+        if (status === 403 || status === 404) return false;
+        throw error;
+      }
+    },
     async username(userId) {
       const cached = usernames.get(userId);
       if (cached) return cached;
@@ -91,7 +104,7 @@ export function createMattermostApi(options: { url: string; token: string }): Ma
     addCommand: (teamId, command) => client.addCommand({ ...command, team_id: teamId, method: 'P' } as Command),
     editCommand: (existing, command) => client.editCommand({ ...existing, ...command, method: 'P' }),
     createPost: (post) => client.createPost(post as Post),
-    updatePost: (post) => client.updatePost(post as Post),
+    patchPost: (patch) => client.patchPost(patch),
     post: (id) => client.getPost(id),
     async thread(rootId) {
       // The whole thread: without fetchAll the client asks for one page of 60.

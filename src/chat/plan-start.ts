@@ -6,6 +6,7 @@ import { basisChanges } from '../service/release-plan.js';
 import type { RingReleaseRequest } from '../commands/elrond-api.js';
 import { inProcessApi } from './in-process-api.js';
 import { signAction, type SignedAction } from './action-signature.js';
+import { canonicalJson } from './canonical-json.js';
 
 /** What a Start button carries besides its signature: the request to start and the basis of the plan it showed. */
 interface StartPayload {
@@ -16,13 +17,16 @@ interface StartPayload {
 
 const PLAN_BUTTON_TTL_MS = 30 * 60_000;
 
-function digest(payload: StartPayload): string {
-  return createHash('sha256').update(JSON.stringify(payload)).digest('hex');
+/** The payload's hash over its canonical JSON: the context comes back from Mattermost with its keys re-sorted. */
+function digest(payload: unknown): string {
+  return createHash('sha256').update(canonicalJson(payload)).digest('hex');
 }
 
 /**
  * The Start button under a plan. The payload travels in the button's context (which Mattermost keeps
- * server-side and never shows to clients); its hash is what the HMAC signs, in the `rollout` slot.
+ * server-side and never shows to clients); its hash is what the HMAC signs, in the `rollout` slot. Signing the
+ * canonical form keeps Elrond stateless (any replica can check a click, nothing to store or expire) where
+ * keeping plans server-side would need a table and its cleanup.
  */
 export function startButton(secret: string, actionUrl: string, plan: ReleasePlan, request: RingReleaseRequest, ringId: string | undefined, now: number) {
   const payload: StartPayload = { request, ringId: ringId ?? null, basis: plan.basis };
@@ -40,12 +44,12 @@ export function startButton(secret: string, actionUrl: string, plan: ReleasePlan
  * and the rings, their active versions and the freezes must be what the plan showed — otherwise refuse
  * with the difference. Then start the release as the clicking user (their permissions apply).
  */
-export async function startPlannedRelease(deps: ChatDeps, signed: SignedAction, context: Record<string, unknown>, actor: Actor): Promise<string> {
+export async function startPlannedRelease(deps: ChatDeps, signed: SignedAction, context: Record<string, unknown>, actor: Actor, rolloutActor: () => Promise<Actor>): Promise<string> {
   const payload = context.payload as StartPayload | undefined;
   if (!payload || typeof payload !== 'object' || digest(payload) !== signed.rollout) return '⛔ This Start button does not match the plan it was signed for. Nothing was started.';
   const changes = basisChanges(payload.basis, await deps.services.plans.currentBasis());
   if (changes.length > 0) return `⛔ Not started: things changed since the plan — ${changes.join('; ')}. Run the plan again.`;
-  const api = inProcessApi(deps.services, actor, deps.policy, deps.clock);
+  const api = inProcessApi(deps.services, actor, deps.policy, deps.clock, rolloutActor);
   if (payload.ringId) {
     const ring = await api.releaseRing(payload.ringId, payload.request);
     return `🚀 Release of ring ${ring.Name} started; its card follows in this channel.`;

@@ -19,6 +19,7 @@ export interface CardOptions {
 }
 
 export interface CardButton {
+  /** Names what it acts on (action, plus the ring's id for ring buttons; letters and digits only): Mattermost resolves a click by id in the post as stored at click time, so a redraw must never give an old id to a new target. */
   id: string;
   name: string;
   style: 'default' | 'primary' | 'success' | 'good' | 'warning' | 'danger';
@@ -87,15 +88,15 @@ export function cardButtons(snapshot: CardSnapshot): CardButton[] {
   const buttons: CardButton[] = [];
   const pending = rings.filter((r) => r.state === 'release-pending');
   for (const ring of pending.filter((r) => r.approvalRequired && !r.approvedBy).slice(0, MAX_APPROVE_BUTTONS)) {
-    buttons.push({ id: `approve${buttons.length}`, name: `Approve ${ring.name}`, style: 'success', action: 'approve', ring: ring.id });
+    buttons.push({ id: `approve${ring.id}`, name: `Approve ${ring.name}`, style: 'success', action: 'approve', ring: ring.id });
   }
   const current: Ring | undefined = rings.find((r) => r.state === 'soaking-requested') ?? pending[0];
-  if (current && !current.forceRequestedBy) buttons.push({ id: 'force', name: `Force ${current.name}`, style: 'warning', action: 'force', ring: current.id });
+  if (current && !current.forceRequestedBy) buttons.push({ id: `force${current.id}`, name: `Force ${current.name}`, style: 'warning', action: 'force', ring: current.id });
   if (pending.length > 0) buttons.push({ id: 'pause', name: 'Pause', style: 'default', action: 'pause', ring: '' });
   if (rings.some((r) => r.state === 'release-paused')) buttons.push({ id: 'resume', name: 'Resume', style: 'primary', action: 'resume', ring: '' });
   if (rings.some((r) => ringStateIn(r.state, RING_STATES_RELEASE_PENDING))) buttons.push({ id: 'cancel', name: 'Cancel', style: 'danger', action: 'cancel', ring: '' });
   const failed = rings.find((r) => r.state === 'release-failed' || r.state === 'soaking-failed');
-  if (failed) buttons.push({ id: 'retry', name: `Retry ${failed.name}`, style: 'primary', action: 'retry', ring: failed.id });
+  if (failed) buttons.push({ id: `retry${failed.id}`, name: `Retry ${failed.name}`, style: 'primary', action: 'retry', ring: failed.id });
   const released = rings.some((r) => r.previousReleaseId && r.activeReleaseId === snapshot.release.id && r.state === 'stable');
   if (snapshot.rollout.kind === 'release' && (released || failed)) buttons.push({ id: 'rollback', name: 'Rollback', style: 'danger', action: 'rollback', ring: '' });
   return buttons;

@@ -3,6 +3,11 @@
  * REST API (`/api/v4`, B.1–B.8 of `/work/shared/reference/mattermost-api.md`), `response_url` hooks, and
  * test drivers that call the bot the way Mattermost does (slash commands, button clicks, dialog submissions).
  *
+ * It follows the server's code (v11), each behaviour commented with the function it models: action contexts kept
+ * as Go maps and sent back re-marshalled, buttons on ephemeral posts clicked through encrypted cookies, clicks
+ * resolved by action id in the post as stored now, update vs patch, permissions from the default roles (editing
+ * needs channel membership, post:all only creates, slash commands need a team admin), and dialog validation.
+ *
  * Implementation lives in `./mattermost/*`; this module is the public entry point.
  */
 import { closeServer, listenOnLoopback } from './loopback-server.js';
@@ -10,6 +15,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import {
   applyCommandResponse,
   clickButton,
+  clickEphemeralButton,
   parseCommandResponse,
   postDialogSubmission,
   runSlashCommand,
@@ -17,6 +23,7 @@ import {
   type ClickArgs,
   type DialogSubmitArgs,
   type DriverEnv,
+  type EphemeralClickArgs,
   type SlashArgs,
 } from './mattermost/drivers.js';
 import { handleRest, type RestDeps } from './mattermost/rest.js';
@@ -41,7 +48,7 @@ import type {
 import { idGenerator, mulberry32, readBody, sendJson, tryParseJson } from './mattermost/util.js';
 
 export type * from './mattermost/types.js';
-export type { ClickArgs, DialogSubmitArgs, SlashArgs } from './mattermost/drivers.js';
+export type { ClickArgs, DialogSubmitArgs, EphemeralClickArgs, SlashArgs } from './mattermost/drivers.js';
 
 /** Options of {@link FakeMattermost}. */
 export interface FakeMattermostOptions {
@@ -172,16 +179,44 @@ export class FakeMattermost {
     return { id: c.id, name: c.name };
   }
 
-  /** Adds a user to a team. */
-  addTeamMember(teamId: string, userId: string): void {
-    this.state.addTeamMember(teamId, userId);
+  /** A direct message channel between two users (type `D`, no team, named `<id>__<id>`). */
+  addDirectChannel(userA: string, userB: string): { id: string; name: string } {
+    const c = this.state.addChannel('', [userA, userB].sort().join('__'), 'D');
+    this.state.addChannelMember(c.id, userA);
+    this.state.addChannelMember(c.id, userB);
+    return { id: c.id, name: c.name };
+  }
+
+  /**
+   * Adds a user to a team as `team_user`, or with `admin` as `team_user team_admin` (which may manage everyone's
+   * slash commands; a plain team member may not, as in `MakeDefaultRoles`). Calling it again changes the roles.
+   */
+  addTeamMember(teamId: string, userId: string, opts: { admin?: boolean } = {}): void {
+    this.state.addTeamMember(teamId, userId, opts.admin === undefined ? undefined : opts.admin ? 'team_user team_admin' : 'team_user');
+  }
+
+  /** Gives a user a system-wide role, e.g. `system_post_all` (the bot's *post:all*) or `system_post_all_public`. */
+  grantSystemRole(userId: string, role: 'system_post_all' | 'system_post_all_public' | 'system_admin'): void {
+    this.state.grantSystemRole(userId, role);
+  }
+
+  /** Adds permissions to a role, as a permission scheme in the System Console would (e.g. team members may manage their own slash commands). */
+  grantRolePermissions(role: string, permissions: readonly string[]): void {
+    let set = this.state.rolePermissions.get(role);
+    if (!set) this.state.rolePermissions.set(role, (set = new Set()));
+    for (const permission of permissions) set.add(permission);
   }
 
   /** Adds a user to a channel (and to its team, as Mattermost requires). */
   addChannelMember(channelId: string, userId: string): void {
     const ch = this.state.channels.get(channelId);
-    if (ch) this.state.addTeamMember(ch.team_id, userId);
+    if (ch && ch.team_id !== '') this.state.addTeamMember(ch.team_id, userId);
     this.state.addChannelMember(channelId, userId);
+  }
+
+  /** Removes a user from a channel. */
+  removeChannelMember(channelId: string, userId: string): void {
+    this.state.channelMembers.get(channelId)?.delete(userId);
   }
 
   /** Registers a slash command directly (no REST); returns it with its generated token. */
@@ -229,9 +264,17 @@ export class FakeMattermost {
     return runSlashCommand(this.env, args);
   }
 
-  /** Clicks action `actionId` of post `postId` as `userId` (B.6). */
+  /**
+   * Clicks action `actionId` of post `postId` as `userId` (B.6), resolving the action in the post as stored now:
+   * a button that is no longer there fails with 404 without the bot being called, as in Mattermost.
+   */
   clickButton(args: ClickArgs): Promise<ClickResult> {
     return clickButton(this.env, args);
+  }
+
+  /** Clicks a button on an ephemeral post the user received (the client sends the action's cookie). */
+  clickEphemeralButton(args: EphemeralClickArgs): Promise<ClickResult> {
+    return clickEphemeralButton(this.env, args);
   }
 
   /** Submits (or cancels) an opened dialog (B.7). */

@@ -1,7 +1,7 @@
 import { ManualClock } from '../../src/model/clock.js';
 import type { ServerConfig } from '../../src/config.js';
 import { FakeMattermost } from '../fakes/fake-mattermost.js';
-import { startHarness, type Harness } from './harness.js';
+import { startHarness, type Harness, type HarnessOptions } from './harness.js';
 
 export interface ChatHarness extends Harness {
   mm: FakeMattermost;
@@ -30,7 +30,7 @@ export interface ChatHarness extends Harness {
  * Elrond wired to a fake Mattermost: team "release", channel "releases", the bot, alice (admin),
  * bob (approver), carol (neither).
  */
-export async function startChatHarness(config: Partial<ServerConfig> = {}): Promise<ChatHarness> {
+export async function startChatHarness(config: Partial<ServerConfig> = {}, options: Omit<HarnessOptions, 'config' | 'clock'> = {}): Promise<ChatHarness> {
   const clock = new ManualClock(Date.UTC(2026, 10, 25, 12));
   const mm = new FakeMattermost({ now: () => clock.now() });
   const mmUrl = await mm.start();
@@ -38,6 +38,8 @@ export async function startChatHarness(config: Partial<ServerConfig> = {}): Prom
   const channel = mm.addChannel({ teamId: team.id, name: 'releases' });
   const bot = mm.addBot({ username: 'elrond-bot' });
   mm.addChannelMember(channel.id, bot.userId);
+  // A team admin may register /elrond (a plain team member may not manage slash commands).
+  mm.addTeamMember(team.id, bot.userId, { admin: true });
   const users = {
     alice: mm.addUser({ username: 'alice' }).id,
     bob: mm.addUser({ username: 'bob' }).id,
@@ -45,6 +47,7 @@ export async function startChatHarness(config: Partial<ServerConfig> = {}): Prom
   };
   for (const id of Object.values(users)) mm.addChannelMember(channel.id, id);
   const h = await startHarness({
+    ...options,
     clock,
     config: {
       mattermostUrl: mmUrl,

@@ -2,7 +2,7 @@
  * Outbound drivers (server → bot): slash commands (B.3/B.4), button clicks (B.6) and dialog
  * submissions (B.7). Each makes a real HTTP request to the bot and applies its answer to the state.
  */
-import { MmError, type MmState } from './state.js';
+import { MmError, type MmState, type PostActionCookie } from './state.js';
 import type {
   ClickResult,
   CommandResponse,
@@ -12,6 +12,7 @@ import type {
   SlashResult,
 } from './types.js';
 import { isRecord, mediaType, sendRequest, tryParseJson, type OutboundResponse } from './util.js';
+import { goMapRoundTrip, goMarshal } from './go-json.js';
 
 /** What the drivers need from the fake server. */
 export interface DriverEnv {
@@ -36,12 +37,25 @@ export interface SlashArgs {
   token?: string;
   rootId?: string;
   method?: 'P' | 'G';
+  /** The team the client is in, for a direct message channel (which has none of its own). */
+  teamId?: string;
 }
 
 /** Arguments of {@link clickButton}. */
 export interface ClickArgs {
   userId: string;
   postId: string;
+  actionId: string;
+  selectedOption?: string;
+  /** The action's cookie, which the client sends for a button on an ephemeral post (`DoPostActionRequest.Cookie`). */
+  cookie?: string;
+}
+
+/** Arguments of {@link clickEphemeralButton}. */
+export interface EphemeralClickArgs {
+  userId: string;
+  /** The ephemeral post's id ({@link EphemeralRecord.id}). */
+  ephemeralId: string;
   actionId: string;
   selectedOption?: string;
 }
@@ -176,8 +190,8 @@ export async function runSlashCommand(env: DriverEnv, args: SlashArgs): Promise<
   const channel = state.channels.get(args.channelId);
   if (!user) throw new Error(`runSlashCommand: unknown user ${args.userId}`);
   if (!channel) throw new Error(`runSlashCommand: unknown channel ${args.channelId}`);
-  const team = state.teams.get(channel.team_id);
-  if (!team) throw new Error(`runSlashCommand: channel ${channel.id} has no team`);
+  const team = state.teams.get(channel.team_id !== '' ? channel.team_id : args.teamId ?? '');
+  if (!team) throw new Error(`runSlashCommand: channel ${channel.id} has no team (pass teamId for a direct message)`);
   const trigger = (args.trigger ?? 'elrond').replace(/^\//, '').toLowerCase();
   const cmd = [...state.commands.values()].find((c) => c.team_id === team.id && c.trigger === trigger && c.delete_at === 0);
   const url = args.url ?? cmd?.url;
@@ -226,48 +240,100 @@ export async function runSlashCommand(env: DriverEnv, args: SlashArgs): Promise<
   }
 }
 
-/** Clicks a message button / select: B.6 request with the stored integration, then applies `update` and `ephemeral_text`. */
+/** A click Mattermost refused itself, before or instead of calling the bot. */
+function refused(base: ClickResult, status: number, errorId: string, error: string): ClickResult {
+  return { ...base, status, errorId, error, failed: true };
+}
+
+/**
+ * A click on a message button or select, as `doPostAction` (api4/action.go) and `App.DoPostActionWithCookie` do it.
+ * The action is looked up by id in the post **as stored now** (`Post.GetAction`), not the copy the user saw: a
+ * button that is gone answers 404 and the bot is never called. A post that is not stored (an ephemeral one) is
+ * clicked through its cookie. The bot receives the context re-marshalled from a Go map (keys sorted, float64).
+ */
 export async function clickButton(env: DriverEnv, args: ClickArgs): Promise<ClickResult> {
   const { state } = env;
-  const post = state.posts.get(args.postId);
-  if (!post || post.delete_at !== 0) throw new Error(`clickButton: unknown post ${args.postId}`);
-  let action: Record<string, unknown> | undefined;
-  const attachments = Array.isArray(post.props.attachments) ? post.props.attachments : [];
-  for (const att of attachments) {
-    if (!isRecord(att) || !Array.isArray(att.actions)) continue;
-    for (const a of att.actions) if (isRecord(a) && a.id === args.actionId) action = a;
-  }
-  if (!action) throw new Error(`clickButton: post ${args.postId} has no action ${args.actionId}`);
   const user = state.users.get(args.userId);
   if (!user) throw new Error(`clickButton: unknown user ${args.userId}`);
-  const channel = state.channels.get(post.channel_id);
-  const team = channel ? state.teams.get(channel.team_id) : undefined;
-  if (!channel || !team) throw new Error('clickButton: post channel/team missing');
-  const trig = state.issueTrigger(user.id, channel.id, team.id, 'action');
-  const base: ClickResult = { status: 0, body: '', triggerId: trig.triggerId, failed: true };
-  if (!state.canReadChannel(user.id, channel)) return { ...base, status: 403, error: 'no read permission on channel' };
-  const integration = isRecord(action.integration) ? action.integration : {};
-  if (typeof integration.url !== 'string' || integration.url === '') return { ...base, status: 400, error: 'action has no integration url' };
-  const context: Record<string, unknown> = isRecord(integration.context) ? structuredClone(integration.context) : {};
-  const type = typeof action.type === 'string' && action.type !== '' ? action.type : 'button';
-  if (type === 'select' && args.selectedOption !== undefined) context.selected_option = args.selectedOption;
-  const body = {
-    user_id: user.id, user_name: user.username, channel_id: channel.id, channel_name: channel.name, team_id: team.id,
-    team_domain: team.name, post_id: post.id, trigger_id: trig.triggerId, type,
-    data_source: typeof action.data_source === 'string' ? action.data_source : '', context,
-  };
-  const res = await send(env, 'action', integration.url, 'POST', { 'Content-Type': 'application/json', Accept: 'application/json' }, JSON.stringify(body));
-  if ('error' in res) return { ...base, error: res.error };
-  const withRes = { ...base, status: res.status, body: res.body };
-  if (res.status !== 200) return { ...withRes, error: `integration answered ${res.status}` };
-  const parsed = res.body.trim() === '' ? {} : tryParseJson(res.body);
-  if (!isRecord(parsed)) return { ...withRes, error: 'invalid JSON integration response' };
+  const base: ClickResult = { status: 0, body: '', sent: false, triggerId: '', failed: true };
+  if (!/^[A-Za-z0-9]+$/.test(args.actionId)) return refused(base, 404, 'api.context.404.app_error', 'the route /actions/{action_id:[A-Za-z0-9]+} does not match');
+  const stored = state.posts.get(args.postId);
+  const post = stored && stored.delete_at === 0 ? stored : undefined;
+  let cookie: PostActionCookie | undefined;
+  if (args.cookie !== undefined && args.cookie !== '') {
+    cookie = state.openCookie(args.cookie);
+    if (!cookie) return refused(base, 400, 'api.post.do_action.action_integration.app_error', 'the cookie does not decrypt');
+    const ch = state.channels.get(cookie.channel_id ?? '');
+    if (!ch) return refused(base, 404, 'app.channel.get.existing.app_error', 'the cookie\'s channel does not exist');
+    if (!state.canReadChannel(user.id, ch)) return refused(base, 403, 'api.context.permissions.app_error', 'no read permission on the channel');
+  } else {
+    const ch = post ? state.channels.get(post.channel_id) : undefined;
+    if (!post || !ch || !state.canReadChannel(user.id, ch)) return refused(base, 403, 'api.context.permissions.app_error', 'no read permission on the post');
+  }
+
+  let channelId: string;
+  let type: string;
+  let dataSource: string;
+  let url: string;
+  let context: Record<string, unknown> | undefined;
+  let rootPostId: string;
+  if (!post) {
+    if (!cookie) return refused(base, 404, 'app.post.get.app_error', 'no such post');
+    if (!cookie.integration) return refused(base, 400, 'api.post.do_action.action_integration.app_error', 'no Integration in action cookie');
+    if (args.postId !== cookie.post_id) return refused(base, 400, 'api.post.do_action.action_integration.app_error', 'postId doesn\'t match');
+    channelId = cookie.channel_id ?? '';
+    type = cookie.type ?? '';
+    dataSource = cookie.data_source ?? '';
+    url = cookie.integration.url ?? '';
+    context = cookie.integration.context;
+    rootPostId = cookie.root_post_id ?? '';
+  } else {
+    let action: Record<string, unknown> | undefined;
+    const attachments = Array.isArray(post.props.attachments) ? post.props.attachments : [];
+    for (const att of attachments) {
+      if (!isRecord(att) || !Array.isArray(att.actions)) continue;
+      for (const a of att.actions) if (!action && isRecord(a) && a.id === args.actionId) action = a;
+    }
+    const integration = action && isRecord(action.integration) ? action.integration : undefined;
+    if (!action || !integration) return refused(base, 404, 'api.post.do_action.action_id.app_error', `post ${post.id} has no action ${args.actionId} (now)`);
+    channelId = post.channel_id;
+    type = typeof action.type === 'string' ? action.type : '';
+    dataSource = typeof action.data_source === 'string' ? action.data_source : '';
+    url = typeof integration.url === 'string' ? integration.url : '';
+    context = isRecord(integration.context) ? structuredClone(integration.context) : undefined;
+    rootPostId = post.root_id === '' ? post.id : post.root_id;
+  }
+  const channel = state.channels.get(channelId);
+  if (!channel) return refused(base, 404, 'app.channel.get.existing.app_error', 'no such channel');
+  const team = state.teams.get(channel.team_id);
+  const trig = state.issueTrigger(user.id, channel.id, channel.team_id, 'action');
+  const withTrigger = { ...base, triggerId: trig.triggerId };
+  if (type === 'select' && args.selectedOption !== undefined && args.selectedOption !== '') {
+    context = { ...(context ?? {}), selected_option: args.selectedOption };
+  } else dataSource = '';
+  if (url === '') return refused(withTrigger, 400, 'api.post.do_action.action_integration.app_error', 'action has no integration url');
+  // json.Marshal(PostActionIntegrationRequest): struct fields in order, the context map sorted, `omitempty` on it.
+  const goContext = context && Object.keys(context).length > 0 ? goMapRoundTrip(context) : undefined;
+  const body = goMarshal({
+    user_id: user.id, user_name: user.username, channel_id: channel.id, channel_name: channel.name, team_id: channel.team_id,
+    team_domain: team?.name ?? '', post_id: args.postId, trigger_id: trig.triggerId, type, data_source: dataSource,
+    ...(goContext !== undefined ? { context: goContext } : {}),
+  });
+  const res = await send(env, 'action', url, 'POST', { 'Content-Type': 'application/json', Accept: 'application/json' }, body);
+  if ('error' in res) return refused({ ...withTrigger, sent: true }, 400, 'api.post.do_action.action_integration.app_error', res.error);
+  const withRes = { ...withTrigger, sent: true, status: res.status, body: res.body };
+  if (res.status !== 200) return { ...withRes, errorId: 'api.post.do_action.action_integration.app_error', error: `integration answered ${res.status}` };
+  const parsed = res.body.length === 0 ? {} : tryParseJson(res.body);
+  if (!isRecord(parsed)) return { ...withRes, errorId: 'api.post.do_action.action_integration.app_error', error: 'invalid JSON integration response' };
   const result: ClickResult = { ...withRes, failed: false };
   if (isRecord(parsed.update)) {
+    // response.Update is applied with UpdatePost: id forced, is_pinned/has_reactions kept, props kept when null,
+    // else replaced with the retained keys restored. An ephemeral post is not stored, so its update fails.
+    if (!post) return { ...result, failed: true, status: 404, errorId: 'app.post.get.app_error', error: 'an ephemeral post cannot be updated' };
     const update = parsed.update;
     const original = post.props;
     let props: Record<string, unknown>;
-    if (update.props === undefined || update.props === null || !isRecord(update.props)) {
+    if (!isRecord(update.props)) {
       props = structuredClone(original);
     } else {
       props = structuredClone(update.props);
@@ -277,14 +343,28 @@ export async function clickButton(env: DriverEnv, args: ClickArgs): Promise<Clic
       }
     }
     const message = typeof update.message === 'string' ? update.message : '';
-    const updated = state.updatePost(post.id, { message, props }, 'action');
+    const updated = state.updatePost(post.id, { message, props, isPinned: post.is_pinned, hasReactions: post.has_reactions, fileIds: post.file_ids }, 'action');
     result.updatedPost = state.strip(updated);
   }
   if (typeof parsed.ephemeral_text === 'string' && parsed.ephemeral_text !== '') {
-    state.addEphemeral({ userId: user.id, channelId: channel.id, rootId: post.root_id, message: parsed.ephemeral_text, source: 'action' });
+    state.addEphemeral({ userId: user.id, channelId: channel.id, rootId: rootPostId, message: parsed.ephemeral_text, source: 'action' });
     result.ephemeralText = parsed.ephemeral_text;
   }
   return result;
+}
+
+/** A click on a button of an ephemeral post the user received: the client sends the action's cookie. */
+export async function clickEphemeralButton(env: DriverEnv, args: EphemeralClickArgs): Promise<ClickResult> {
+  const ephemeral = env.state.ephemerals.find((e) => e.id === args.ephemeralId && e.user_id === args.userId);
+  if (!ephemeral) throw new Error(`clickEphemeralButton: user ${args.userId} has no ephemeral post ${args.ephemeralId}`);
+  let cookie: string | undefined;
+  const attachments = Array.isArray(ephemeral.props.attachments) ? ephemeral.props.attachments : [];
+  for (const att of attachments) {
+    if (!isRecord(att) || !Array.isArray(att.actions)) continue;
+    for (const a of att.actions) if (isRecord(a) && a.id === args.actionId && typeof a.cookie === 'string') cookie = a.cookie;
+  }
+  if (cookie === undefined) throw new Error(`clickEphemeralButton: ephemeral post ${args.ephemeralId} has no action ${args.actionId}`);
+  return clickButton(env, { userId: args.userId, postId: args.ephemeralId, actionId: args.actionId, cookie, ...(args.selectedOption !== undefined ? { selectedOption: args.selectedOption } : {}) });
 }
 
 /** Sends one `dialog_submission` to `url` and interprets the answer per B.7. */

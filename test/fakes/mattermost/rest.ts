@@ -3,7 +3,8 @@
  * {@link Reply} or throw {@link MmError}; the server turns both into JSON responses.
  */
 import type { ClickArgs, SlashArgs } from './drivers.js';
-import { MmError, forbidden, forEachAction, invalidParam, notFound, type MmState, type PostChange } from './state.js';
+import { MmError, forbidden, invalidParam, notFound, type MmState, type PostEdit } from './state.js';
+import { dialogProblems } from './dialog-validation.js';
 import type { ClickResult, Command, DialogSubmitResult, MmChannel, Post, SlashResult } from './types.js';
 import { isRecord } from './util.js';
 
@@ -139,7 +140,7 @@ export async function handleRest(deps: RestDeps, req: RestRequest): Promise<Repl
     const id = state.newId();
     state.dialogs.set(id, {
       id, triggerId: trig.triggerId, url: str(b.url), dialog: structuredClone(b.dialog), userId: trig.userId,
-      channelId: trig.channelId, teamId: trig.teamId, openedAt: state.now(),
+      channelId: trig.channelId, teamId: trig.teamId, openedAt: state.now(), warnings: dialogProblems(b.dialog),
     });
     return { status: 200, body: OK };
   }
@@ -210,6 +211,13 @@ export async function handleRest(deps: RestDeps, req: RestRequest): Promise<Repl
     return { status: 200, body: team };
   }
   if (method === 'GET' && (p = match('channels/:id', segs))) return { status: 200, body: readable(p.id ?? '') };
+  // api4 getChannelMember: read permission on the channel, then 404 when the user is not a member.
+  if (method === 'GET' && (p = match('channels/:id/members/:user', segs))) {
+    const ch = readable(p.id ?? '');
+    const userId = p.user === 'me' ? me : p.user ?? '';
+    if (!state.isChannelMember(ch.id, userId)) throw new MmError(404, 'app.channel.get_member.missing.app_error', 'No channel member found for that user ID and channel ID.');
+    return { status: 200, body: { channel_id: ch.id, user_id: userId, roles: 'channel_user', last_viewed_at: 0, msg_count: 0, mention_count: 0, notify_props: {}, last_update_at: 0, scheme_guest: false, scheme_user: true, scheme_admin: false } };
+  }
   if (method === 'POST' && (p = match('teams/:id/members', segs))) {
     const b = objBody();
     const team = state.teams.get(p.id ?? '');
@@ -293,16 +301,33 @@ export async function handleRest(deps: RestDeps, req: RestRequest): Promise<Repl
     const rootId = root.root_id !== '' ? root.root_id : root.id;
     return { status: 200, body: postList(state, state.thread(rootId)) };
   }
+  // api4 doPostAction (the route only matches action ids of letters and digits) → App.DoPostActionWithCookie.
   if (method === 'POST' && (p = match('posts/:id/actions/:action', segs))) {
-    const post = livePost(p.id ?? '');
-    let hasAction = false;
-    forEachAction(post.props, (a) => {
-      if (a.id === p?.action) hasAction = true;
-    });
-    if (!hasAction) throw new MmError(404, 'api.post.do_action.action_id.app_error', 'Action not found.');
-    const res = await deps.click({ userId: me, postId: post.id, actionId: p.action ?? '', selectedOption: body && typeof body.selected_option === 'string' ? body.selected_option : undefined });
-    if (res.failed) throw new MmError(400, 'api.post.do_action.action_integration.app_error', 'Action integration error.', res.error ?? '');
+    const res = await deps.click({ userId: me, postId: p.id ?? '', actionId: p.action ?? '', selectedOption: str(body?.selected_option) || undefined, cookie: str(body?.cookie) || undefined });
+    if (res.failed) {
+      const integrationError = res.errorId === undefined || res.errorId === 'api.post.do_action.action_integration.app_error';
+      throw new MmError(integrationError ? 400 : res.status, res.errorId ?? 'api.post.do_action.action_integration.app_error', 'Unable to perform the action.', res.error ?? '');
+    }
     return { status: 200, body: { status: 'OK', trigger_id: res.triggerId } };
+  }
+  // api4 pinPost/unpinPost (saveIsPinnedPost): read permission, then App.PatchPost with is_pinned only.
+  if (method === 'POST' && ((p = match('posts/:id/pin', segs)) || (p = match('posts/:id/unpin', segs)))) {
+    const post = state.posts.get(p.id ?? '');
+    if (!post || post.delete_at !== 0) throw forbidden('read_channel_content');
+    readable(post.channel_id);
+    state.updatePost(post.id, state.patchOf(post, { isPinned: segs[2] === 'pin' }), 'pin');
+    return { status: 200, body: OK };
+  }
+  // api4 saveReaction: as oneself, with add_reaction in the channel; the post then has has_reactions.
+  if (method === 'POST' && match('reactions', segs)) {
+    const b = objBody();
+    if (str(b.user_id) !== me) throw forbidden('edit_other_users');
+    const post = state.posts.get(str(b.post_id));
+    if (!post || post.delete_at !== 0) throw forbidden('read_channel_content');
+    const ch = readable(post.channel_id);
+    if (!state.hasChannelPermission(me, ch, 'add_reaction')) throw forbidden('add_reaction');
+    post.has_reactions = true;
+    return { status: 201, body: { user_id: me, post_id: post.id, emoji_name: str(b.emoji_name), create_at: state.now() } };
   }
   if ((p = match('posts/:id', segs)) || (p = match('posts/:id/patch', segs))) {
     const isPatch = segs.length === 3;
@@ -316,88 +341,99 @@ export async function handleRest(deps: RestDeps, req: RestRequest): Promise<Repl
     if (method === 'PUT') {
       const b = objBody();
       if (!isPatch && str(b.id) !== p.id) throw invalidParam('id');
-      const post = livePost(p.id ?? '');
-      if (post.user_id !== me) throw forbidden('edit_others_posts');
+      // api4 updatePost / postPatchChecks: a post that cannot be read (deleted, unknown) is a 403 edit_post, and
+      // editing needs edit_post in the channel (channel membership: post:all grants only create_post).
+      const post = state.posts.get(p.id ?? '');
+      if (!post || post.delete_at !== 0) throw forbidden('edit_post');
+      if (!state.canEditPost(me, post)) throw forbidden(post.user_id === me ? 'edit_post' : 'edit_others_posts');
       const fileIds = Array.isArray(b.file_ids) ? b.file_ids.filter((x): x is string => typeof x === 'string') : undefined;
-      const change: PostChange = isPatch
-        ? {
-            message: typeof b.message === 'string' ? b.message : undefined,
-            props: isRecord(b.props) ? b.props : undefined,
-            isPinned: typeof b.is_pinned === 'boolean' ? b.is_pinned : undefined,
-            hasReactions: typeof b.has_reactions === 'boolean' ? b.has_reactions : undefined,
-            fileIds,
-          }
-        : { message: str(b.message), props: isRecord(b.props) ? b.props : {}, isPinned: b.is_pinned === true, hasReactions: b.has_reactions === true, fileIds: fileIds ?? [] };
-      const updated = state.updatePost(post.id, change, isPatch ? 'patch' : 'update');
+      // App.PatchPost merges only the fields given; App.UpdatePost takes message, props, is_pinned and has_reactions
+      // from the request as they are (absent means empty / false), files only when given.
+      const edit: PostEdit = isPatch
+        ? state.patchOf(post, {
+            ...(typeof b.message === 'string' ? { message: b.message } : {}),
+            ...(isRecord(b.props) ? { props: b.props } : {}),
+            ...(typeof b.is_pinned === 'boolean' ? { isPinned: b.is_pinned } : {}),
+            ...(typeof b.has_reactions === 'boolean' ? { hasReactions: b.has_reactions } : {}),
+            ...(fileIds ? { fileIds } : {}),
+          })
+        : { message: str(b.message), props: isRecord(b.props) ? b.props : {}, isPinned: b.is_pinned === true, hasReactions: b.has_reactions === true, fileIds: fileIds ?? post.file_ids };
+      const updated = state.updatePost(post.id, edit, isPatch ? 'patch' : 'update');
       return { status: 200, body: state.strip(updated) };
     }
   }
 
-  // ---- commands ----
-  const canUseTeam = (teamId: string): void => {
-    if (!state.teams.has(teamId) || (!state.isAdmin(me) && !state.isTeamMember(teamId, me))) throw forbidden('manage_slash_commands');
-  };
-  const ownCommand = (id: string): Command => {
+  // ---- commands (api4/command.go) ----
+  const may = (teamId: string, permission: string): boolean => state.hasTeamPermission(me, teamId, permission);
+  /** A command the caller may manage: 404 without manage_own_slash_commands (existence is not leaked), 403 for another's without manage_others. */
+  const manageable = (id: string): Command => {
     const cmd = state.commands.get(id);
-    if (!cmd || cmd.delete_at !== 0) throw new MmError(404, 'app.command.getcommand.app_error', 'Unable to get the command.');
-    if (!state.isAdmin(me) && cmd.creator_id !== me) throw forbidden('manage_others_slash_commands');
+    if (!cmd || cmd.delete_at !== 0 || !may(cmd.team_id, 'manage_own_slash_commands')) throw new MmError(404, 'store.sql_command.get.missing.app_error', 'Unable to get the command.');
+    if (cmd.creator_id !== me && !may(cmd.team_id, 'manage_others_slash_commands')) throw forbidden('manage_others_slash_commands');
     return cmd;
   };
   if (method === 'POST' && match('commands/execute', segs)) {
     const b = objBody();
     const ch = readable(str(b.channel_id));
+    const teamId = ch.team_id !== '' ? ch.team_id : str(b.team_id);
     const m = /^\/(\S+)\s*([\s\S]*)$/.exec(str(b.command));
     if (!m) throw invalidParam('command');
     const trigger = (m[1] ?? '').toLowerCase();
-    if (![...state.commands.values()].some((c) => c.team_id === ch.team_id && c.trigger === trigger && c.delete_at === 0)) {
+    if (![...state.commands.values()].some((c) => c.team_id === teamId && c.trigger === trigger && c.delete_at === 0)) {
       throw new MmError(404, 'api.command.execute_command.not_found.app_error', `Command with a trigger of '${trigger}' not found.`);
     }
-    const res = await deps.runSlash({ userId: me, channelId: ch.id, trigger, text: m[2] ?? '', rootId: str(b.root_id) });
+    const res = await deps.runSlash({ userId: me, channelId: ch.id, trigger, text: m[2] ?? '', rootId: str(b.root_id), teamId });
     if (res.failed) throw new MmError(res.status === 403 ? 403 : 400, 'api.command.execute_command.failed_resp.app_error', `Command '${trigger}' failed.`, res.error ?? '');
     return { status: 200, body: res.response ?? {} };
   }
+  // createCommand: manage_own_slash_commands in the team; a creator other than oneself needs manage_others.
   if (method === 'POST' && match('commands', segs)) {
     const b = objBody();
     const teamId = str(b.team_id);
-    if (teamId === '') throw invalidParam('team_id');
-    canUseTeam(teamId);
+    if (!may(teamId, 'manage_own_slash_commands')) throw forbidden('manage_own_slash_commands');
+    const creator = str(b.creator_id) || me;
+    if (creator !== me && !may(teamId, 'manage_others_slash_commands')) throw forbidden('manage_others_slash_commands');
     const t = state.now();
-    const cmd = commandFromBody(b, { id: state.newId(), token: state.newId(), create_at: t, update_at: t, delete_at: 0, creator_id: me, team_id: teamId, plugin_id: '' });
+    const cmd = commandFromBody(b, { id: state.newId(), token: state.newId(), create_at: t, update_at: t, delete_at: 0, creator_id: creator, team_id: teamId, plugin_id: '' });
     validateCommand(state, cmd);
     state.commands.set(cmd.id, cmd);
     return { status: 201, body: cmd };
   }
+  // listCommands: team_id required, view_team; custom_only needs manage_own_slash_commands and lists only the
+  // caller's own commands unless they also have manage_others_slash_commands. (Built-in commands are not modelled.)
   if (method === 'GET' && match('commands', segs)) {
     const teamId = req.query.get('team_id') ?? '';
-    if (teamId !== '') canUseTeam(teamId);
+    if (teamId === '') throw invalidParam('team_id');
+    if (!may(teamId, 'view_team')) throw forbidden('view_team');
+    const customOnly = /^(1|t|true)$/i.test(req.query.get('custom_only') ?? '');
+    const manageOwn = may(teamId, 'manage_own_slash_commands');
+    if (customOnly && !manageOwn) throw forbidden('manage_own_slash_commands');
+    const everyone = may(teamId, 'manage_others_slash_commands');
     const list = [...state.commands.values()].filter(
-      (c) => c.delete_at === 0 && (teamId !== '' ? c.team_id === teamId : state.isAdmin(me) || state.isTeamMember(c.team_id, me)),
+      (c) => c.delete_at === 0 && c.team_id === teamId && (manageOwn ? everyone || c.creator_id === me : c.auto_complete),
     );
     return { status: 200, body: list };
   }
   if (method === 'PUT' && (p = match('commands/:id/regen_token', segs))) {
-    const cmd = ownCommand(p.id ?? '');
+    const cmd = manageable(p.id ?? '');
     cmd.token = state.newId();
     cmd.update_at = state.now();
     return { status: 200, body: { token: cmd.token } };
   }
   if ((p = match('commands/:id', segs))) {
-    if (method === 'GET') {
-      const cmd = state.commands.get(p.id ?? '');
-      if (!cmd || cmd.delete_at !== 0) throw new MmError(404, 'app.command.getcommand.app_error', 'Unable to get the command.');
-      canUseTeam(cmd.team_id);
-      return { status: 200, body: cmd };
-    }
+    if (method === 'GET') return { status: 200, body: manageable(p.id ?? '') };
     if (method === 'DELETE') {
-      const cmd = ownCommand(p.id ?? '');
+      const cmd = manageable(p.id ?? '');
       cmd.delete_at = state.now();
       return { status: 200, body: OK };
     }
     if (method === 'PUT') {
       const b = objBody();
-      if (str(b.id) !== '' && str(b.id) !== p.id) throw invalidParam('command_id');
-      const old = ownCommand(p.id ?? '');
-      if (str(b.team_id) !== '' && str(b.team_id) !== old.team_id) throw new MmError(400, 'api.command.team_mismatch.app_error', 'Unable to update commands across teams.');
+      if (str(b.id) !== p.id) throw invalidParam('command');
+      const old = state.commands.get(p.id ?? '');
+      if (!old || old.delete_at !== 0) throw new MmError(404, 'store.sql_command.get.missing.app_error', 'Unable to get the command.');
+      if (str(b.team_id) !== old.team_id) throw new MmError(400, 'api.command.team_mismatch.app_error', 'Unable to update commands across teams.');
+      manageable(old.id);
       const next = commandFromBody(b, { ...old, update_at: state.now() });
       validateCommand(state, next);
       state.commands.set(next.id, next);

@@ -16,7 +16,9 @@ import type {
   PostVersion,
   TriggerRecord,
 } from './types.js';
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { isRecord } from './util.js';
+import { goMapRoundTrip, goMarshal } from './go-json.js';
 
 /** An error the fake answers with the Mattermost AppError JSON shape. */
 export class MmError extends Error {
@@ -79,25 +81,40 @@ export interface NewPost {
   isPinned?: boolean;
 }
 
-/** Fields changed by {@link MmState.updatePost}; `undefined` keeps the old value. */
-export interface PostChange {
-  message?: string;
-  props?: Record<string, unknown>;
-  isPinned?: boolean;
-  hasReactions?: boolean;
-  fileIds?: string[];
+/** The post an edit leaves: every field given, as `App.UpdatePost` receives it (a patch is merged first). */
+export interface PostEdit {
+  message: string;
+  props: Record<string, unknown>;
+  isPinned: boolean;
+  hasReactions: boolean;
+  fileIds: string[];
 }
 
 /** Longest message the server accepts, in runes. */
 export const MAX_MESSAGE_RUNES = 16383;
 
-/** Deep-copies props and generates missing action ids (`GenerateActionIds`). */
+/**
+ * Deep-copies props as Mattermost stores them: missing action ids generated (`Post.GenerateActionIds`), and every
+ * action's `integration.context` kept as a Go `map[string]any` (`model.PostActionIntegration.Context`), i.e. keys
+ * sorted at every level and numbers as float64 when it is marshalled again.
+ */
 export function prepareProps(props: Record<string, unknown>, newId: () => string): Record<string, unknown> {
   const copy = structuredClone(props);
   forEachAction(copy, (action) => {
     if (typeof action.id !== 'string' || action.id === '') action.id = newId();
+    if (isRecord(action.integration) && action.integration.context !== undefined) action.integration.context = goMapRoundTrip(action.integration.context);
   });
   return copy;
+}
+
+/** Props a REST update or patch cannot take away (`model.PostIdentityPropsPreservedOnUpdate`, Mattermost v11). */
+export const IDENTITY_PROPS = ['from_bot', 'from_webhook', 'from_oauth_app', 'from_plugin', 'silent_notification'] as const;
+
+/** `Post.PreserveIdentityPropsFrom`: the old post's identity props win (a stored null is not carried over). */
+export function preserveIdentityProps(next: Record<string, unknown>, old: Record<string, unknown>): Record<string, unknown> {
+  const out = { ...next };
+  for (const key of IDENTITY_PROPS) if (old[key] !== undefined && old[key] !== null) out[key] = old[key];
+  return out;
 }
 
 /** Deep-copies props with every action's `integration` removed (`StripActionIntegrations`). */
@@ -123,6 +140,31 @@ function hasAttachments(props: Record<string, unknown>): boolean {
   return Array.isArray(props.attachments) && props.attachments.length > 0;
 }
 
+/**
+ * Permissions of the built-in roles the fake uses (`model.MakeDefaultRoles`), limited to what the routes check.
+ * `system_post_all` grants only `create_post`: not `edit_post`, which comes from `channel_user` (membership).
+ */
+export const DEFAULT_ROLE_PERMISSIONS: Record<string, readonly string[]> = {
+  system_user: [],
+  system_post_all: ['create_post'],
+  system_post_all_public: ['create_post_public'],
+  team_user: ['view_team', 'join_public_channels', 'read_public_channel', 'add_user_to_team'],
+  team_admin: ['manage_own_slash_commands', 'manage_others_slash_commands', 'delete_post', 'delete_others_posts'],
+  channel_user: ['read_channel', 'create_post', 'edit_post', 'delete_post', 'add_reaction', 'remove_reaction'],
+};
+
+/** A `PostActionCookie` (`model.AddPostActionCookies`): what a click on an ephemeral post's button carries back. */
+export interface PostActionCookie {
+  type?: string;
+  post_id?: string;
+  root_post_id?: string;
+  channel_id?: string;
+  data_source?: string;
+  integration?: { url?: string; context?: Record<string, unknown> };
+  retain_props?: Record<string, unknown>;
+  remove_props?: string[];
+}
+
 /** All mutable state of one fake server. */
 export class MmState {
   readonly users = new Map<string, MmUser>();
@@ -141,6 +183,12 @@ export class MmState {
   readonly triggers = new Map<string, TriggerRecord>();
   readonly dialogs = new Map<string, DialogRecord>();
   readonly hooks = new Map<string, HookRecord>();
+  /** Team roles of each member, `teamId → userId → roles` (space-separated, like `TeamMember.Roles`). */
+  readonly teamRoles = new Map<string, Map<string, string>>();
+  /** Role → permissions; tests may change a role as a permission scheme would. */
+  readonly rolePermissions = new Map<string, Set<string>>(Object.entries(DEFAULT_ROLE_PERMISSIONS).map(([role, permissions]) => [role, new Set(permissions)]));
+  /** `PostActionCookieSecret`: the AES-256 key cookies are sealed with. */
+  readonly cookieSecret = randomBytes(32);
 
   constructor(
     readonly now: () => number,
@@ -179,6 +227,37 @@ export class MmState {
     return this.users.get(userId)?.roles.split(' ').includes('system_admin') ?? false;
   }
 
+  /** Adds a system-wide role (e.g. `system_post_all`) to a user. */
+  grantSystemRole(userId: string, role: string): void {
+    const user = this.users.get(userId);
+    if (!user) throw notFound('user');
+    if (!user.roles.split(' ').includes(role)) user.roles = `${user.roles} ${role}`.trim();
+  }
+
+  #rolesGrant(roles: string, permission: string): boolean {
+    return roles.split(' ').some((role) => this.rolePermissions.get(role)?.has(permission));
+  }
+
+  /** `SessionHasPermissionTo`: a system role grants it (system admins have every permission). */
+  hasSystemPermission(userId: string, permission: string): boolean {
+    const user = this.users.get(userId);
+    return user !== undefined && (this.isAdmin(userId) || this.#rolesGrant(user.roles, permission));
+  }
+
+  /** `SessionHasPermissionToTeam`: a system role, or the user's roles in that team. */
+  hasTeamPermission(userId: string, teamId: string, permission: string): boolean {
+    if (this.hasSystemPermission(userId, permission)) return true;
+    const roles = this.teamRoles.get(teamId)?.get(userId);
+    return roles !== undefined && this.#rolesGrant(roles, permission);
+  }
+
+  /** `SessionHasPermissionToChannel`: a system role, the user's roles in the channel's team, or membership (`channel_user`). */
+  hasChannelPermission(userId: string, channel: MmChannel, permission: string): boolean {
+    if (this.hasSystemPermission(userId, permission)) return true;
+    if (channel.team_id !== '' && this.hasTeamPermission(userId, channel.team_id, permission)) return true;
+    return this.isChannelMember(channel.id, userId) && this.#rolesGrant('channel_user', permission);
+  }
+
   addTeam(name: string, displayName?: string): MmTeam {
     const t = this.now();
     const team: MmTeam = {
@@ -195,8 +274,8 @@ export class MmState {
     return undefined;
   }
 
-  addChannel(teamId: string, name: string, type: 'O' | 'P', displayName?: string): MmChannel {
-    if (!this.teams.has(teamId)) throw notFound('team');
+  addChannel(teamId: string, name: string, type: 'O' | 'P' | 'D', displayName?: string): MmChannel {
+    if (type !== 'D' && !this.teams.has(teamId)) throw notFound('team');
     const t = this.now();
     const channel: MmChannel = {
       id: this.newId(), create_at: t, update_at: t, delete_at: 0, team_id: teamId, type, display_name: displayName ?? name,
@@ -212,11 +291,15 @@ export class MmState {
     return undefined;
   }
 
-  addTeamMember(teamId: string, userId: string): void {
+  /** Adds a team member with `roles` (default `team_user`); an existing member keeps their roles unless given. */
+  addTeamMember(teamId: string, userId: string, roles?: string): void {
     const members = this.teamMembers.get(teamId);
     if (!members) throw notFound('team');
     if (!this.users.has(userId)) throw notFound('user');
     members.add(userId);
+    let byUser = this.teamRoles.get(teamId);
+    if (!byUser) this.teamRoles.set(teamId, (byUser = new Map()));
+    if (roles !== undefined || !byUser.has(userId)) byUser.set(userId, roles ?? 'team_user');
   }
 
   addChannelMember(channelId: string, userId: string): void {
@@ -234,15 +317,23 @@ export class MmState {
     return this.channelMembers.get(channelId)?.has(userId) ?? false;
   }
 
-  /** read_channel: members; public channels also for team members; system admins always. */
+  /** `SessionHasPermissionToReadChannel`: `read_channel`, or `read_public_channel` in the team for a public channel. */
   canReadChannel(userId: string, channel: MmChannel): boolean {
-    if (this.isAdmin(userId) || this.isChannelMember(channel.id, userId)) return true;
-    return channel.type === 'O' && this.isTeamMember(channel.team_id, userId);
+    if (this.hasChannelPermission(userId, channel, 'read_channel')) return true;
+    return channel.type === 'O' && this.hasTeamPermission(userId, channel.team_id, 'read_public_channel');
   }
 
-  /** create_post: channel members and system admins. */
+  /** api4 `createPost`: `create_post` in the channel, or `create_post_public` for a public one (`post:channels`). */
   canPost(userId: string, channel: MmChannel): boolean {
-    return this.isAdmin(userId) || this.isChannelMember(channel.id, userId);
+    if (this.hasChannelPermission(userId, channel, 'create_post')) return true;
+    return channel.type === 'O' && this.hasChannelPermission(userId, channel, 'create_post_public');
+  }
+
+  /** api4 `updatePost` / `postPatchChecks`: `edit_post` on one's own post, `edit_others_posts` on anyone else's. */
+  canEditPost(userId: string, post: Post): boolean {
+    const channel = this.channels.get(post.channel_id);
+    if (!channel) return false;
+    return this.hasChannelPermission(userId, channel, post.user_id === userId ? 'edit_post' : 'edit_others_posts');
   }
 
   // ---- posts ------------------------------------------------------------------------------
@@ -273,7 +364,7 @@ export class MmState {
       last_reply_at: 0, participants: null, metadata: {},
     };
     this.posts.set(post.id, post);
-    this.history.set(post.id, [{ message, props: structuredClone(props), at: t, via: 'create' }]);
+    this.history.set(post.id, [{ message, props: structuredClone(props), at: t, via: 'create', is_pinned: post.is_pinned, has_reactions: false }]);
     if (root) {
       root.reply_count += 1;
       root.last_reply_at = t;
@@ -284,30 +375,47 @@ export class MmState {
     return post;
   }
 
-  /** Applies an edit to a stored post and records the new version. */
-  updatePost(id: string, change: PostChange, via: PostVersion['via']): Post {
+  /**
+   * `App.UpdatePost` (non-safe update): the post takes the edit's message, props (identity props of the old post
+   * kept, `PreserveIdentityPropsFrom`), `is_pinned`, `has_reactions` and files; `edit_at` moves only when the message,
+   * the attachments or the files changed; every call stores the old version as an edit-history row
+   * (`SqlPostStore.Update`). Permissions are checked by the caller.
+   */
+  updatePost(id: string, edit: PostEdit, via: PostVersion['via']): Post {
     const post = this.posts.get(id);
-    if (!post || post.delete_at !== 0) throw notFound('post');
+    if (!post || post.delete_at !== 0) throw new MmError(404, 'app.post.get.app_error', 'Unable to get the post.');
+    if ([...edit.message].length > MAX_MESSAGE_RUNES) throw new MmError(400, 'model.post.is_valid.message_length.app_error', 'Message length is longer than the maximum allowed.');
     const t = this.now();
-    if (change.message !== undefined) {
-      if ([...change.message].length > MAX_MESSAGE_RUNES) throw new MmError(400, 'model.post.is_valid.message_length.app_error', 'Message length is longer than the maximum allowed.');
-      post.message = change.message;
+    const props = preserveIdentityProps(prepareProps(edit.props, this.newId), post.props);
+    const changed =
+      post.message !== edit.message ||
+      JSON.stringify(post.props.attachments ?? null) !== JSON.stringify(props.attachments ?? null) ||
+      JSON.stringify(post.file_ids) !== JSON.stringify(edit.fileIds);
+    post.message = edit.message;
+    post.props = props;
+    if (hasAttachments(post.props)) {
+      if (post.type === '') post.type = 'slack_attachment';
+    } else if (post.type === 'slack_attachment') {
+      post.type = '';
     }
-    if (change.props !== undefined) {
-      post.props = prepareProps(change.props, this.newId);
-      if (hasAttachments(post.props)) {
-        if (post.type === '') post.type = 'slack_attachment';
-      } else if (post.type === 'slack_attachment') {
-        post.type = '';
-      }
-    }
-    if (change.isPinned !== undefined) post.is_pinned = change.isPinned;
-    if (change.hasReactions !== undefined) post.has_reactions = change.hasReactions;
-    if (change.fileIds !== undefined) post.file_ids = [...change.fileIds];
-    post.edit_at = t;
+    post.is_pinned = edit.isPinned;
+    post.has_reactions = edit.hasReactions;
+    post.file_ids = [...edit.fileIds];
+    if (changed) post.edit_at = t;
     post.update_at = t;
-    this.history.get(id)?.push({ message: post.message, props: structuredClone(post.props), at: t, via });
+    this.history.get(id)?.push({ message: post.message, props: structuredClone(post.props), at: t, via, is_pinned: post.is_pinned, has_reactions: post.has_reactions });
     return post;
+  }
+
+  /** The edit a `PostPatch` makes (`Post.Patch`): only the fields given change. */
+  patchOf(post: Post, patch: Partial<PostEdit>): PostEdit {
+    return {
+      message: patch.message ?? post.message,
+      props: patch.props ?? post.props,
+      isPinned: patch.isPinned ?? post.is_pinned,
+      hasReactions: patch.hasReactions ?? post.has_reactions,
+      fileIds: patch.fileIds ?? post.file_ids,
+    };
   }
 
   /** Soft-deletes a post and, for a root, its replies. */
@@ -338,13 +446,62 @@ export class MmState {
 
   // ---- ephemerals, triggers ----------------------------------------------------------------
 
+  /**
+   * `App.SendEphemeralPost`: action ids generated, then `model.AddPostActionCookies` seals each action's type,
+   * channel, post ids and integration (url and context, marshalled from Go maps) into an AES-GCM cookie; the post
+   * the client receives has the integrations stripped (`Post.ToJSON`) and keeps the cookies.
+   */
   addEphemeral(e: { userId: string; channelId: string; rootId?: string; message: string; props?: Record<string, unknown>; source: EphemeralSource }): EphemeralRecord {
-    const rec: EphemeralRecord = {
-      id: this.newId(), user_id: e.userId, channel_id: e.channelId, root_id: e.rootId ?? '', message: e.message,
-      props: structuredClone(e.props ?? {}), create_at: this.now(), source: e.source,
-    };
+    const id = this.newId();
+    const rootId = e.rootId ?? '';
+    const props = prepareProps(e.props ?? {}, this.newId);
+    const retainProps: Record<string, unknown> = {};
+    const removeProps: string[] = [];
+    for (const key of ['from_webhook', 'override_username', 'override_icon_url']) {
+      if (key in props) retainProps[key] = props[key];
+      else removeProps.push(key);
+    }
+    forEachAction(props, (action) => {
+      const integration = isRecord(action.integration) ? action.integration : undefined;
+      const cookie: PostActionCookie = {
+        type: typeof action.type === 'string' && action.type !== '' ? action.type : undefined,
+        post_id: id,
+        root_post_id: rootId === '' ? id : rootId,
+        channel_id: e.channelId,
+        data_source: typeof action.data_source === 'string' && action.data_source !== '' ? action.data_source : undefined,
+        integration: integration ? { url: typeof integration.url === 'string' && integration.url !== '' ? integration.url : undefined, context: integration.context as Record<string, unknown> | undefined } : undefined,
+        retain_props: Object.keys(retainProps).length ? retainProps : undefined,
+        remove_props: removeProps.length ? removeProps : undefined,
+      };
+      action.cookie = this.sealCookie(cookie);
+      delete action.integration;
+    });
+    const rec: EphemeralRecord = { id, user_id: e.userId, channel_id: e.channelId, root_id: rootId, message: e.message, props, create_at: this.now(), source: e.source };
     this.ephemerals.push(rec);
     return rec;
+  }
+
+  /** `encryptPostActionCookie`: base64(nonce ‖ AES-256-GCM(json.Marshal(cookie)) ‖ tag). */
+  sealCookie(cookie: PostActionCookie): string {
+    const nonce = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', this.cookieSecret, nonce);
+    const sealed = Buffer.concat([cipher.update(goMarshal(goMapRoundTrip(cookie)), 'utf8'), cipher.final(), cipher.getAuthTag()]);
+    return Buffer.concat([nonce, sealed]).toString('base64');
+  }
+
+  /** `DecryptPostActionCookie` then `json.Unmarshal`; undefined when it does not open or parse. */
+  openCookie(encoded: string): PostActionCookie | undefined {
+    try {
+      const raw = Buffer.from(encoded, 'base64');
+      if (raw.length < 12 + 16) return undefined;
+      const decipher = createDecipheriv('aes-256-gcm', this.cookieSecret, raw.subarray(0, 12));
+      decipher.setAuthTag(raw.subarray(raw.length - 16));
+      const plain = Buffer.concat([decipher.update(raw.subarray(12, raw.length - 16)), decipher.final()]).toString('utf8');
+      const parsed = JSON.parse(plain) as unknown;
+      return isRecord(parsed) ? (parsed as PostActionCookie) : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   /** Issues a signed-looking base64 trigger id (`clientId:userId:time:signature`) and remembers it. */

@@ -48,8 +48,10 @@ export interface MmChannel {
   create_at: number;
   update_at: number;
   delete_at: number;
+  /** Empty for a direct message channel. */
   team_id: string;
-  type: 'O' | 'P';
+  /** Public, private, or a direct message between two users. */
+  type: 'O' | 'P' | 'D';
   display_name: string;
   name: string;
   header: string;
@@ -125,14 +127,19 @@ export interface PostVersion {
   props: Record<string, unknown>;
   /** Clock time when this version was written. */
   at: number;
-  /** What produced this version. */
-  via: 'create' | 'update' | 'patch' | 'action';
+  /** What produced this version (`pin`: pin/unpin, which Mattermost applies as a patch of `is_pinned`). */
+  via: 'create' | 'update' | 'patch' | 'action' | 'pin';
+  is_pinned: boolean;
+  has_reactions: boolean;
 }
 
 /** Where an ephemeral message came from. */
 export type EphemeralSource = 'slash' | 'response_url' | 'action' | 'api';
 
-/** An ephemeral message delivered to one user (never stored as a channel post). */
+/**
+ * An ephemeral message delivered to one user (never stored as a channel post). Its `props` are what the client
+ * holds: action integrations stripped, each action carrying the encrypted `cookie` the client sends back on a click.
+ */
 export interface EphemeralRecord {
   id: string;
   user_id: string;
@@ -161,6 +168,8 @@ export interface DialogRecord {
   url: string;
   /** The `dialog` object exactly as the bot sent it (replaced when a submission answers `type:"form"`). */
   dialog: Record<string, unknown>;
+  /** What `Dialog.IsValid` found wrong: Mattermost only logs it as a warning and opens the dialog anyway. */
+  warnings: string[];
   userId: string;
   channelId: string;
   teamId: string;
@@ -240,14 +249,19 @@ export interface SlashResult {
 
 /** Result of {@link FakeMattermost.clickButton}. */
 export interface ClickResult {
+  /** The bot's HTTP status, or Mattermost's own when it refused the click before calling the bot. */
   status: number;
   body: string;
+  /** Whether Mattermost called the bot at all (false: it refused the click itself, e.g. the button is gone). */
+  sent: boolean;
   ephemeralText?: string;
   /** The post after applying `update` (stripped), when an update was applied. */
   updatedPost?: Post;
   triggerId: string;
   failed: boolean;
   error?: string;
+  /** Mattermost's AppError id when the click failed on its side (e.g. `api.post.do_action.action_id.app_error`). */
+  errorId?: string;
 }
 
 /** Result of {@link FakeMattermost.submitDialog}. */
