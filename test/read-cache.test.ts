@@ -140,10 +140,13 @@ describe.each(TEST_DIALECTS)('cached reads across replicas (%s)', (dialect) => {
     const provisionerUrl = await provisioner.start();
     temp = await tempDatabase(dialect);
     await temp.store.close();
+    // A clock that does not move: answers are shared within one second, and a loaded machine must not tick it
+    // between the two reads this test compares.
+    const clock = new ManualClock();
     const start = async () => {
       const server = await startServer(
         { ...defaultServerConfig(), database: temp.url, listen: '127.0.0.1:0', poll: 0, provisionerServer: provisionerUrl },
-        { log: createLogger({ silent: true }), startLoops: false },
+        { log: createLogger({ silent: true }), startLoops: false, clock },
       );
       servers.push(server);
       return server;
