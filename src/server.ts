@@ -27,6 +27,9 @@ import { createChatRouter } from './chat/chat-router.js';
 import { createMattermostApi, type MattermostApi } from './chat/mattermost-client.js';
 import { mattermostDeliverer, mattermostSink, queueCardRedraw } from './chat/mattermost-notifier.js';
 import { registerSlashCommands } from './chat/register-slash-command.js';
+import { createEventStream } from './http/event-stream.js';
+import { createPageAccess } from './http/page-access.js';
+import { createStatusPageRouter } from './http/status-page-router.js';
 
 export interface RunningServer {
   url: string;
@@ -53,6 +56,8 @@ export interface ServerOverrides {
   random?: () => number;
   /** Wait for the /elrond registration before resolving (tests); production registers in the background. */
   awaitRegistration?: boolean;
+  /** How often the status page's event stream reads the events table (ms; default 1000). */
+  streamPollMs?: number;
 }
 
 /** `--listen` value → host and port (":3018" listens on every interface). */
@@ -149,6 +154,8 @@ export async function startServer(config: ServerConfig, overrides: ServerOverrid
     owner,
     random,
   };
+  // The status page's live updates: every replica reads the events table (overrides.streamPollMs in tests).
+  const stream = createEventStream({ db: store.db, log, ...(overrides.streamPollMs ? { pollMs: overrides.streamPollMs } : {}) });
   const supervisor = new Supervisor(engineDeps, { pollSeconds: config.poll, rings: config.ringSupervisor, groups: config.installationgroupSupervisor });
   const outbox = new OutboxWorker({ store, clock, log, owner, leaseMs: engineDeps.config.leaseMs, random }, deliverers, config.poll > 0 ? Math.min(config.poll, 10) : 0);
   if (!config.ringSupervisor && !config.installationgroupSupervisor) log.warn('both supervisors are off: only the API will work');
@@ -165,9 +172,13 @@ export async function startServer(config: ServerConfig, overrides: ServerOverrid
     nudge: () => {
       supervisor.nudge();
       outbox.nudge();
+      stream.poke();
     },
   });
-  supervisor.loop.on('pass:done', () => outbox.nudge());
+  supervisor.loop.on('pass:done', () => {
+    outbox.nudge();
+    stream.poke();
+  });
 
   const metrics = new Registry();
   collectDefaultMetrics({ register: metrics });
@@ -193,7 +204,9 @@ export async function startServer(config: ServerConfig, overrides: ServerOverrid
       return `${publicUrl.replace(/\/+$/, '')}/mattermost`;
     },
   });
-  const { app } = createHttpApp({ services, store, clock, log, metrics, mount: [{ path: '/mattermost', router: chatRouter }], ...(config.apiToken ? { apiToken: config.apiToken } : {}) });
+  const pageAccess = createPageAccess({ tokens: () => (config.apiToken ? [{ token: config.apiToken, role: 'admin' }] : []), now: () => clock.now(), secure: config.publicUrl.startsWith('https:') });
+  const statusPage = createStatusPageRouter({ services, log, access: pageAccess, stream, simulated: simulator ? simulator.summary : null });
+  const { app } = createHttpApp({ services, store, clock, log, metrics, mount: [{ path: '/mattermost', router: chatRouter }, { path: '/', router: statusPage }], ...(config.apiToken ? { apiToken: config.apiToken } : {}) });
 
   const { host, port } = parseListen(config.listen);
   const server: Server = await new Promise((resolve, reject) => {
@@ -233,6 +246,7 @@ export async function startServer(config: ServerConfig, overrides: ServerOverrid
     async close() {
       if (closed) return;
       closed = true;
+      stream.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
