@@ -119,7 +119,14 @@ export async function startServer(config: ServerConfig, overrides: ServerOverrid
         log,
         notifyChannel: config.notifyChannel,
         botUserId: botId,
-        card: async () => ({ actionUrl: `${publicUrl.replace(/\/+$/, '')}/mattermost/action`, secret: await secret(), approvers: config.approvers, ...(config.grafanaDashboardUrl ? { grafanaDashboardUrl: config.grafanaDashboardUrl } : {}) }),
+        card: async () => ({
+          actionUrl: `${publicUrl.replace(/\/+$/, '')}/mattermost/action`,
+          secret: await secret(),
+          approvers: config.approvers,
+          pageUrl: publicUrl,
+          simulated: simulatorOptions !== undefined,
+          ...(config.grafanaDashboardUrl ? { grafanaDashboardUrl: config.grafanaDashboardUrl } : {}),
+        }),
       }),
     );
     if (config.admins.length === 0) log.warn('no --admins given: every Mattermost user who can run /elrond may release, force and roll back');
