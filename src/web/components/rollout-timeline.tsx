@@ -44,7 +44,7 @@ function TimelineSvg({ layout }: { layout: TimelineLayout }) {
       {layout.now && (
         <g class="now" data-now="">
           <line x1={layout.now.x} x2={layout.now.x} y1={layout.now.y1} y2={layout.now.y2} />
-          <text x={layout.now.x} y={layout.now.y2} dy="-2" dx="4">
+          <text x={layout.now.x} y={layout.now.y2} dy="-2" dx="-4" text-anchor="end">
             now
           </text>
         </g>
