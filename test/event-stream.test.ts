@@ -1,4 +1,5 @@
 import { describe, it, expect, afterEach } from 'vitest';
+import net from 'node:net';
 import { startPageServer, openSse, type PageServer, type SseConnection } from './helpers/status-page-server.js';
 import { IMAGE } from './helpers/harness.js';
 
@@ -91,4 +92,32 @@ describe('GET /api/stream (Server-Sent Events of the events table)', () => {
     }
     throw new Error('no place freed after a listener left');
   });
+
+  it('merges what a listener that stops reading is owed into one message, instead of queueing every change for it', async () => {
+    const s = await server();
+    const since = await latest(s);
+    // A listener that sends its request and then reads nothing (a stalled phone, a stuck proxy).
+    const socket = net.connect(Number(new URL(s.server.url).port), '127.0.0.1');
+    await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+    cleanups.push(() => void socket.destroy());
+    let received = '';
+    socket.setEncoding('utf8').on('data', (chunk: string) => (received += chunk));
+    socket.write(`GET /api/stream?since=${since} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n`);
+    for (let i = 0; i < 200 && !received.includes('retry: 3000'); i++) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(received).toMatch(/^HTTP\/1.1 200 OK/);
+    socket.pause();
+    // Another replica (or a big rollout) writes 250 000 events: more than the sockets' buffers hold (about 4 MB here).
+    const rows = Array.from({ length: 250_000 }, (_, i) => ({ at: s.clock.now(), actor: 'elrond', source: 'supervisor', kind: 'group.progress', message: `step ${i}` }));
+    for (let i = 0; i < rows.length; i += 1000) await s.server.store.db.insertInto('events').values(rows.slice(i, i + 1000)).execute();
+    const last = await latest(s);
+    // Let the stream read it all and write what it can; then the listener reads again.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    socket.resume();
+    const deadline = Date.now() + 15_000;
+    while (!received.includes(`id: ${last}\n`) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    const messages = received.split('\n\n').filter((block) => block.includes('event: change')).map((block) => JSON.parse(/data: (.*)/.exec(block)![1]!) as { latest: number; events: unknown[]; complete: boolean });
+    expect(messages.at(-1)).toEqual({ latest: last, events: [], complete: false });
+    // 250 000 events are 1250 reads of the table; what was held back for the listener was merged, not queued.
+    expect(messages.length).toBeLessThan(1250);
+  }, 120_000);
 });
