@@ -1,15 +1,11 @@
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
-import { h } from 'preact';
 import type { Logger } from 'pino';
 import type { Services } from '../service/services.js';
 import { isElrondError } from '../model/errors.js';
 import { isId } from '../model/ids.js';
 import type { PageAccess, PageViewer } from './page-access.js';
 import type { EventStream } from './event-stream.js';
-import { renderDocument, renderFragment } from '../web/render-document.js';
-import { StatusPage, MessagePage } from '../web/components/status-page.js';
-import { StatusBody } from '../web/components/status-body.js';
-import { LoginPage } from '../web/components/login-page.js';
+import type { RenderPages } from '../web/render-pages.js';
 import { FAVICON_SVG, STATUS_CSS } from '../web/status-css.js';
 import { liveClientScript } from '../web/client-script.js';
 
@@ -48,6 +44,9 @@ export function createStatusPageRouter(options: StatusPageRouterOptions): Router
   const { services, access, stream, simulated } = options;
   const router = express.Router();
   const form = express.urlencoded({ extended: false, limit: '4kb', parameterLimit: 5 });
+  // Loaded on the first page request: the server and the CLI start without Preact.
+  let loading: Promise<RenderPages> | undefined;
+  const render = async () => (loading ??= import('../web/render-pages.js').then((m) => m.renderPages));
 
   /** The viewer, or an answer sent: a redirect to the form (pages) or a 401 (the body, the stream). */
   function viewerOr(req: Request, res: Response, answer: 'redirect' | 'status'): PageViewer | undefined {
@@ -73,14 +72,15 @@ export function createStatusPageRouter(options: StatusPageRouterOptions): Router
         `page ${scope} ${rolloutId ?? ''} ${part ? 'part' : signedIn ? 'signed-in' : 'page'}`,
         async () => {
           const data = await services.pages.page(rolloutId);
-          return part ? renderFragment(h(StatusBody, { data, scope })) : renderDocument(h(StatusPage, { data, scope, simulated, signedIn, liveUrl }));
+          const pages = await render();
+          return part ? pages.statusBody(data, scope) : pages.statusPage({ data, scope, simulated, signedIn, liveUrl });
         },
         (text) => text.length,
       );
       res.status(200).type('html').send(html);
     } catch (error) {
       if (!isElrondError(error) || error.status >= 500) throw error;
-      res.status(error.status).type('html').send(renderDocument(h(MessagePage, { title: 'Not found', message: error.message, simulated, signedIn })));
+      res.status(error.status).type('html').send((await render()).message({ title: 'Not found', message: error.message, simulated, signedIn }));
     }
   }
 
@@ -91,7 +91,7 @@ export function createStatusPageRouter(options: StatusPageRouterOptions): Router
       const viewer = viewerOr(req, res, 'redirect');
       if (!viewer) return;
       res.set(PAGE_HEADERS).status(404).type('html');
-      res.send(renderDocument(h(MessagePage, { title: 'Not found', message: `there is no rollout "${id.slice(0, 40)}": rollout ids are 26 letters and digits; the recent rollouts are listed on the status page`, simulated, signedIn: viewer.via === 'session' })));
+      res.send((await render()).message({ title: 'Not found', message: `there is no rollout "${id.slice(0, 40)}": rollout ids are 26 letters and digits; the recent rollouts are listed on the status page`, simulated, signedIn: viewer.via === 'session' }));
       return;
     }
     await page(req, res, id);
@@ -112,21 +112,21 @@ export function createStatusPageRouter(options: StatusPageRouterOptions): Router
     res.set({ 'X-Content-Type-Options': 'nosniff', 'Cache-Control': 'public, max-age=300' }).type('text/javascript').send(await liveClientScript());
   });
 
-  router.get('/login', (req, res) => {
+  router.get('/login', async (req, res) => {
     const next = safeNext(req.query.next);
     if (!access.required || access.check(req)) {
       res.redirect(303, next);
       return;
     }
-    res.set(PAGE_HEADERS).status(200).type('html').send(renderDocument(h(LoginPage, { next, error: null, simulated })));
+    res.set(PAGE_HEADERS).status(200).type('html').send((await render()).login({ next, error: null, simulated }));
   });
-  router.post('/login', form, (req, res) => {
+  router.post('/login', form, async (req, res) => {
     const body = (req.body ?? {}) as Record<string, unknown>;
     const next = safeNext(body.next);
     const token = typeof body.token === 'string' ? body.token.trim() : '';
     const cookie = token ? access.signIn(token) : undefined;
     if (!cookie) {
-      res.set(PAGE_HEADERS).status(401).type('html').send(renderDocument(h(LoginPage, { next, error: token ? 'That token is not valid here: use the --api-token this server was started with.' : 'Enter a token.', simulated })));
+      res.set(PAGE_HEADERS).status(401).type('html').send((await render()).login({ next, error: token ? 'That token is not valid here: use the --api-token this server was started with.' : 'Enter a token.', simulated }));
       return;
     }
     res.set(PAGE_HEADERS).set('Set-Cookie', cookie).redirect(303, next);
@@ -136,10 +136,10 @@ export function createStatusPageRouter(options: StatusPageRouterOptions): Router
   });
 
   // A malformed sign-in form is the caller's mistake: say so on the form, never a 500.
-  router.use((error: unknown, req: Request, res: Response, next: NextFunction) => {
+  router.use(async (error: unknown, req: Request, res: Response, next: NextFunction) => {
     const status = (error as { status?: unknown }).status;
     if (req.path === '/login' && typeof status === 'number' && status >= 400 && status < 500) {
-      res.set(PAGE_HEADERS).status(400).type('html').send(renderDocument(h(LoginPage, { next: '/', error: 'The sign-in form was malformed or too large: enter only the token.', simulated })));
+      res.set(PAGE_HEADERS).status(400).type('html').send((await render()).login({ next: '/', error: 'The sign-in form was malformed or too large: enter only the token.', simulated }));
       return;
     }
     options.log.error({ err: error, path: req.path }, 'status page failed');

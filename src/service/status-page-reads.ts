@@ -251,12 +251,14 @@ export function statusPageReads(deps: ServiceDeps & { why: WhyService }) {
     };
   }
 
+  /** The newest event id (0 when there is none). */
+  async function readLatestEventId(): Promise<number> {
+    const row = await db().selectFrom('events').select((eb) => eb.fn.max('id').as('id')).executeTakeFirst();
+    return Number(row?.id ?? 0);
+  }
+
   return {
-    /** The newest event id (0 when there is none). */
-    async latestEventId(): Promise<number> {
-      const row = await db().selectFrom('events').select((eb) => eb.fn.max('id').as('id')).executeTakeFirst();
-      return Number(row?.id ?? 0);
-    },
+    latestEventId: readLatestEventId,
 
     /** The newest rollouts first, with duration and outcome. */
     async recentRollouts(limit = RECENT_ROLLOUTS): Promise<RolloutSummary[]> {
@@ -270,7 +272,7 @@ export function statusPageReads(deps: ServiceDeps & { why: WhyService }) {
      */
     async page(rolloutId?: string): Promise<StatusPageData> {
       const now = deps.clock.now();
-      const latestEventId = await this.latestEventId();
+      const latestEventId = await readLatestEventId();
       const recentRows = await db().selectFrom('rollouts').selectAll().orderBy('create_at', 'desc').orderBy('id', 'desc').limit(RECENT_ROLLOUTS).execute();
       let row: RolloutRow | undefined = recentRows[0];
       if (rolloutId) {
