@@ -29,6 +29,9 @@ import { mattermostDeliverer, mattermostSink, queueCardRedraw } from './chat/mat
 import { summarizeRollout } from './chat/card-snapshot.js';
 import { cardPlacement } from './chat/card-placement.js';
 import { parseTrigger, registerSlashCommands } from './chat/register-slash-command.js';
+import { createEventStream } from './http/event-stream.js';
+import { createPageAccess } from './http/page-access.js';
+import { createStatusPageRouter } from './http/status-page-router.js';
 
 export interface RunningServer {
   url: string;
@@ -55,6 +58,8 @@ export interface ServerOverrides {
   random?: () => number;
   /** Wait for the /elrond registration before resolving (tests); production registers in the background. */
   awaitRegistration?: boolean;
+  /** How often the status page's event stream reads the events table (ms; default 1000). */
+  streamPollMs?: number;
 }
 
 /** `--listen` value → host and port (":3018" listens on every interface). */
@@ -115,7 +120,14 @@ export async function startServer(config: ServerConfig, overrides: ServerOverrid
         log,
         notifyChannel: config.notifyChannel,
         botUserId: botId,
-        card: async () => ({ actionUrl: `${publicUrl.replace(/\/+$/, '')}/mattermost/action`, secret: await secret(), approvers: config.approvers, ...(config.grafanaDashboardUrl ? { grafanaDashboardUrl: config.grafanaDashboardUrl } : {}) }),
+        card: async () => ({
+          actionUrl: `${publicUrl.replace(/\/+$/, '')}/mattermost/action`,
+          secret: await secret(),
+          approvers: config.approvers,
+          pageUrl: publicUrl,
+          simulated: simulatorOptions !== undefined,
+          ...(config.grafanaDashboardUrl ? { grafanaDashboardUrl: config.grafanaDashboardUrl } : {}),
+        }),
       }),
     );
     if (config.admins.length === 0) log.warn('no --admins given: every Mattermost user who can run /elrond may release, force and roll back');
@@ -151,6 +163,8 @@ export async function startServer(config: ServerConfig, overrides: ServerOverrid
     owner,
     random,
   };
+  // The status page's live updates: every replica reads the events table (overrides.streamPollMs in tests).
+  const stream = createEventStream({ db: store.db, log, ...(overrides.streamPollMs ? { pollMs: overrides.streamPollMs } : {}) });
   const supervisor = new Supervisor(engineDeps, { pollSeconds: config.poll, rings: config.ringSupervisor, groups: config.installationgroupSupervisor });
   const outbox = new OutboxWorker({ store, clock, log, owner, leaseMs: engineDeps.config.leaseMs, random }, deliverers, config.poll > 0 ? Math.min(config.poll, 10) : 0);
   if (!config.ringSupervisor && !config.installationgroupSupervisor) log.warn('both supervisors are off: only the API will work');
@@ -168,9 +182,13 @@ export async function startServer(config: ServerConfig, overrides: ServerOverrid
     nudge: () => {
       supervisor.nudge();
       outbox.nudge();
+      stream.poke();
     },
   });
-  supervisor.loop.on('pass:done', () => outbox.nudge());
+  supervisor.loop.on('pass:done', () => {
+    outbox.nudge();
+    stream.poke();
+  });
 
   const metrics = new Registry();
   collectDefaultMetrics({ register: metrics });
@@ -198,7 +216,9 @@ export async function startServer(config: ServerConfig, overrides: ServerOverrid
       return `${publicUrl.replace(/\/+$/, '')}/mattermost`;
     },
   });
-  const { app } = createHttpApp({ services, store, clock, log, metrics, mount: [{ path: '/mattermost', router: chatRouter }], ...(config.apiToken ? { apiToken: config.apiToken } : {}) });
+  const pageAccess = createPageAccess({ tokens: () => (config.apiToken ? [{ token: config.apiToken, role: 'admin' }] : []), now: () => clock.now(), secure: config.publicUrl.startsWith('https:') });
+  const statusPage = createStatusPageRouter({ services, log, access: pageAccess, stream, simulated: simulator ? simulator.summary : null });
+  const { app } = createHttpApp({ services, store, clock, log, metrics, mount: [{ path: '/mattermost', router: chatRouter }, { path: '/', router: statusPage }], ...(config.apiToken ? { apiToken: config.apiToken } : {}) });
 
   const { host, port } = parseListen(config.listen);
   const server: Server = await new Promise((resolve, reject) => {
@@ -244,6 +264,7 @@ export async function startServer(config: ServerConfig, overrides: ServerOverrid
     async close() {
       if (closed) return;
       closed = true;
+      stream.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

@@ -41,6 +41,8 @@ const EXPECTED: Record<string, string[]> = {
   'freeze delete': ['freeze', 'server', 'api-token'],
   'ring why': ['ring', 'server', 'api-token'],
   why: ['ring', 'server', 'api-token'],
+  'ring approve': ['ring', 'server', 'api-token'],
+  demo: ['listen', 'simulator'],
 };
 
 const DEFAULTS: Array<[string, string, unknown]> = [
@@ -126,8 +128,8 @@ describe('the command grammar as data', () => {
     });
   });
 
-  it('marks server and schema migrate CLI-only', () => {
-    expect(COMMANDS.filter((c) => c.cliOnly).map((c) => c.path.join(' ')).sort()).toEqual(['schema migrate', 'server']);
+  it('marks server, demo and schema migrate CLI-only', () => {
+    expect(COMMANDS.filter((c) => c.cliOnly).map((c) => c.path.join(' ')).sort()).toEqual(['demo', 'schema migrate', 'server']);
   });
 });
 

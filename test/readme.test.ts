@@ -6,10 +6,13 @@ import { COMMANDS } from '../src/commands/index.js';
 const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
 
 describe('README', () => {
-  it('starts with the two quick-start commands', () => {
-    const quick = readme.slice(readme.indexOf('## Quick start'), readme.indexOf('## Words'));
-    expect(quick).toContain('npm install && npm start');
+  it('starts with the two quick-start commands (the demo), then says how to run it for real', () => {
+    const quick = readme.slice(readme.indexOf('## Quick start'), readme.indexOf('## Run it for real'));
+    expect(quick).toContain('npm install && npx elrond demo');
     expect(quick).toContain('npm test');
+    expect(quick).toContain('http://127.0.0.1:3018');
+    const real = readme.slice(readme.indexOf('## Run it for real'), readme.indexOf('## Words'));
+    expect(real).toContain('npm start');
   });
   it('documents every server flag', () => {
     for (const setting of SERVER_SETTINGS) expect(readme, `--${setting.flag}`).toContain(`\`--${setting.flag}\``);

@@ -53,6 +53,8 @@ export function inProcessApi(services: Services, actor: Actor, policy: AccessPol
       may('cancel');
       await services.releases.cancel(actor);
     },
+    // The service checks who may approve (approvers, never the release's starter), as for the card's button.
+    approveRing: async (id) => ring((await services.interventions.approve(id, actor)).ring),
     async rollbackRing(id, request) {
       may('rollback');
       return ring(await services.releases.rollbackRing(id, request, await rolloutActor()));

@@ -13,6 +13,10 @@ export interface CardOptions {
   /** The card's post id (absent on first creation: buttons are added by the first edit). */
   postId?: string;
   grafanaDashboardUrl?: string;
+  /** `--public-url`: the card links to the rollout's status page under it. */
+  pageUrl?: string;
+  /** The provisioner is the built-in simulator: the footer says so. */
+  simulated?: boolean;
   approvers: readonly string[];
   /** How long buttons stay valid after the card was drawn. */
   buttonTtlMs?: number;
@@ -131,6 +135,7 @@ export function buildReleaseCard(snapshot: CardSnapshot, options: CardOptions): 
   const envParts = Object.entries(release.envVariables ?? {}).map(([name, entry]) => (isDeletion(entry) ? `delete \`${name}\`` : `\`${name}=${displayEnvValue(name, entry)}\``));
   if (envParts.length) lines.push(`Env: ${envParts.join(', ')}`);
   if (options.grafanaDashboardUrl) lines.push(`[Grafana](${grafanaLink(snapshot, options.grafanaDashboardUrl)})`);
+  if (options.pageUrl) lines.push(`[Rollout page](${options.pageUrl.replace(/\/+$/, '')}/rollouts/${rollout.id})`);
   if (rollout.endAt) lines.push(`Finished ${new Date(rollout.endAt).toISOString()}`);
   const exp = snapshot.now + (options.buttonTtlMs ?? 24 * 3600_000);
   const hidden = snapshot.rings.filter((e) => !e.shown);
@@ -157,7 +162,7 @@ export function buildReleaseCard(snapshot: CardSnapshot, options: CardOptions): 
             ...snapshot.rings.filter((e) => e.shown).map((entry) => ({ title: `${entry.ring.name} (priority ${entry.ring.priority})`, value: ringLine(entry, snapshot, options.approvers), short: false })),
             ...(hidden.length > 0 ? [{ title: `${hidden.length} more ring${hidden.length === 1 ? '' : 's'}`, value: hiddenSummary(hidden), short: false }] : []),
           ],
-          footer: `Elrond · rollout ${rollout.id}`,
+          footer: `Elrond · rollout ${rollout.id}${options.simulated ? ' · simulated provisioner' : ''}`,
           actions,
         },
       ],

@@ -4,6 +4,7 @@ import { renderOutput } from '../commands/render-output.js';
 import { inputString, type CommandContext } from '../commands/spec.js';
 import { createHttpElrondApi } from '../client/elrond-api.js';
 import type { ServerConfig } from '../config.js';
+import type { DemoOptions } from '../commands/demo.js';
 
 export interface CliIo {
   stdout(text: string): void;
@@ -11,6 +12,8 @@ export interface CliIo {
   env: NodeJS.ProcessEnv;
   /** Runs `elrond server` until it is stopped. */
   serve(config: ServerConfig): Promise<void>;
+  /** Runs `elrond demo` until it is stopped (absent: the demo is refused). */
+  demo?(options: DemoOptions): Promise<void>;
 }
 
 /** Exit codes: 0 done, 1 the command failed (server error, unreachable, migration), 2 bad command line. */
@@ -38,6 +41,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     api: createHttpElrondApi({ server: inputString(input, 'server') || DEFAULT_SERVER_URL, ...(apiToken ? { apiToken } : {}) }),
     now: () => Date.now(),
     serve: io.serve,
+    ...(io.demo ? { demo: io.demo } : {}),
   };
   try {
     const output = await spec.run(ctx, input);

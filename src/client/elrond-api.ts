@@ -103,6 +103,7 @@ export function createHttpElrondApi(options: HttpElrondApiOptions): ElrondApi {
     cancelReleases: () => call<void>('post', '/rings/release/cancel'),
     rollbackRing: (ringId, body) => call<RingJson>('post', `/ring/${id(ringId)}/rollback`, { body }),
     rollbackAllRings: (body) => call<RingJson[]>('post', '/rings/rollback', { body }),
+    approveRing: (ringId) => call<RingJson>('post', `/ring/${id(ringId)}/approve`),
     getRelease: (releaseId) => call<ReleaseJson>('get', `/release/${id(releaseId)}`),
     registerGroup: (ringId, body) => call<RingJson>('post', `/ring/${id(ringId)}/installationgroup`, { body }),
     updateGroup: (groupId, body) => call<GroupJson>('post', `/installationgroup/${id(groupId)}/update`, { body }),

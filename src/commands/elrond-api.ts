@@ -121,6 +121,8 @@ export interface ElrondApi {
   cancelReleases(): Promise<void>;
   rollbackRing(ringId: string, request: RollbackRequest): Promise<RingJson>;
   rollbackAllRings(request: RollbackRequest): Promise<RingJson[]>;
+  /** POST /api/ring/{id}/approve: what the card's Approve button does. */
+  approveRing(ringId: string): Promise<RingJson>;
   getRelease(releaseId: string): Promise<ReleaseJson>;
   registerGroup(ringId: string, request: RegisterGroupRequest): Promise<RingJson>;
   updateGroup(groupId: string, request: UpdateGroupRequest): Promise<GroupJson>;

@@ -9,10 +9,12 @@ import { DRY_RUN, REMOTE_OPTIONS, ringOption } from './common-options.js';
 import { WEBHOOK_COMMANDS } from './webhook.js';
 import { STATUS_COMMANDS } from './status.js';
 import { GOVERNANCE_COMMANDS } from './governance.js';
+import { DEMO_COMMANDS } from './demo.js';
 
 /** Every command of `elrond` and `/elrond`, as data. A test checks the paths are unique. */
 export const COMMANDS: CommandSpec[] = [
   ...SERVER_COMMANDS,
+  ...DEMO_COMMANDS,
   ...SCHEMA_COMMANDS,
   ...RING_COMMANDS,
   ...RING_INSTALLATION_GROUP_COMMANDS,

@@ -205,6 +205,14 @@ const getRelease: CommandSpec = {
   run: async (ctx, input) => json(await ctx.api.getRelease(inputString(input, 'release'))),
 };
 
+const approve: CommandSpec = {
+  path: ['ring', 'approve'],
+  summary: 'Approve a ring that waits for approval before its release starts (what Approve on the release card does).',
+  examples: ['ring approve --ring <ring-id>'],
+  options: [ringOption('the ring to approve'), ...REMOTE_OPTIONS],
+  run: async (ctx, input) => json(await ctx.api.approveRing(inputString(input, 'ring'))),
+};
+
 const get: CommandSpec = {
   path: ['ring', 'get'],
   readOnly: true,
@@ -234,4 +242,4 @@ const remove: CommandSpec = {
   run: async (ctx, input) => (await ctx.api.deleteRing(inputString(input, 'ring')), nothing),
 };
 
-export const RING_COMMANDS: CommandSpec[] = [create, update, release, getRelease, get, list, remove];
+export const RING_COMMANDS: CommandSpec[] = [create, update, release, approve, getRelease, get, list, remove];

@@ -1,4 +1,5 @@
 import type { ServerConfig } from '../config.js';
+import type { DemoOptions } from './demo.js';
 import type { ElrondApi, ReleasePlan, RingReleaseRequest } from './elrond-api.js';
 
 export type OptionKind = 'string' | 'int' | 'bool' | 'list';
@@ -48,6 +49,8 @@ export interface CommandContext {
   actor?: string;
   /** Runs the server until it is stopped; only the CLI provides it. */
   serve?(config: ServerConfig): Promise<void>;
+  /** Runs `elrond demo` until it is stopped; only the CLI provides it. */
+  demo?(options: DemoOptions): Promise<void>;
 }
 
 /**

@@ -124,6 +124,8 @@ export const API_ROUTES: readonly Route[] = [
   { method: 'post', path: '/freezes', handle: async (c) => ok(presentFreeze(await c.services.freezes.create(c.req.body, c.actor)), 201) },
   { method: 'post', path: '/freezes/now', handle: async (c) => ok(presentFreeze(await c.services.freezes.now(c.req.body, c.actor)), 201) },
   { method: 'delete', path: '/freeze/:freeze', handle: async (c) => (await c.services.freezes.delete(c.id('freeze', 'freeze'), c.actor), { status: 200 }) },
+  // The card's Approve button, for the CLI and scripts: the same service operation, so the same rules.
+  { method: 'post', path: '/ring/:ring/approve', handle: async (c) => ok({ ...presentRing((await c.services.interventions.approve(c.id('ring', 'ring'), c.actor)).ring, c.now) }) },
   { method: 'get', path: '/status', handle: async (c) => ok(await c.services.overview()) },
   { method: 'get', path: '/why', handle: async (c) => ok(await c.services.why.explain()) },
   { method: 'get', path: '/ring/:ring/why', handle: async (c) => ok(await c.services.why.explain(c.id('ring', 'ring'))) },

@@ -10,6 +10,7 @@ import { whyService } from './why.js';
 import { listEvents, type EventQuery } from '../store/event-log.js';
 import { createReadCache } from './read-cache.js';
 import { ringOverview } from './ring-overview.js';
+import { statusPageReads } from './status-page-reads.js';
 
 /** Every operation Elrond offers. REST, the CLI (over REST) and chat all call these. */
 /** Engine settings some read-only answers (plans, "why") need so they match what the engine does. */
@@ -22,6 +23,7 @@ export interface EngineFacts {
 }
 
 export function createServices(deps: ServiceDeps & EngineFacts) {
+  const why = whyService(deps);
   return {
     rings: ringService(deps),
     groups: installationGroupService(deps),
@@ -30,7 +32,9 @@ export function createServices(deps: ServiceDeps & EngineFacts) {
     interventions: ringInterventionService(deps),
     freezes: freezeService(deps),
     plans: releasePlanService(deps),
-    why: whyService(deps),
+    why,
+    /** What the status page shows (rings, a rollout's timeline, recent rollouts). */
+    pages: statusPageReads({ ...deps, why }),
     /** Every live ring at a glance (`elrond status`). */
     overview: () => ringOverview(deps.store.db, deps.clock.now()),
     events: { list: (query: EventQuery) => listEvents(deps.store.db, query) },

@@ -1,0 +1,308 @@
+import type { Kysely } from 'kysely';
+import type { Database, EventRow, RolloutRow } from '../store/schema.js';
+import type { ServiceDeps } from './deps.js';
+import type { WhyService } from './why.js';
+import type { InstallationGroup, Ring } from '../model/ring.js';
+import { compareRingOrder } from '../model/ring.js';
+import { RING_STATES_FAILED, RING_STATES_RELEASE_IN_PROGRESS, RING_STATES_RELEASE_PENDING, ringStateIn } from '../model/ring-states.js';
+import { describeRelease } from '../model/release-target.js';
+import { notFound } from '../model/errors.js';
+import { ringRowToRing, rolloutRowToRollout } from '../store/rows.js';
+import { liveRingsInOrder } from '../store/rings.js';
+import { groupsOfRings } from '../store/installation-groups.js';
+import { releasesById } from '../store/releases.js';
+
+export type RolloutOutcome = 'in progress' | 'succeeded' | 'failed' | 'cancelled' | 'rolled back';
+
+/** One line of "recent rollouts". camelCase, like every new shape. */
+export interface RolloutSummary {
+  id: string;
+  kind: 'release' | 'rollback';
+  /** image:version */
+  release: string;
+  version: string;
+  requestedBy: string;
+  source: string;
+  reason: string | null;
+  createAt: number;
+  endAt: number | null;
+  /** Until its end, or until now while it runs. */
+  durationMs: number;
+  outcome: RolloutOutcome;
+}
+
+export interface PageGroup {
+  id: string;
+  name: string;
+  state: string;
+  statusMessage: string;
+  failureReason: string | null;
+  /** Installations on the release / in the group, from the provisioner's last status (null before any). */
+  installationsUpdated: number | null;
+  installationsTotal: number | null;
+  soakUntil: number | null;
+}
+
+export interface PageRing {
+  id: string;
+  name: string;
+  priority: number;
+  state: string;
+  activeVersion: string;
+  desiredVersion: string;
+  approvalRequired: boolean;
+  approvedBy: string | null;
+  forceRequestedBy: string | null;
+  rolloutId: string | null;
+  /** Who asked for the release the ring is moving for, and from where. */
+  startedBy: { name: string; source: string } | null;
+  soakUntil: number | null;
+  groups: PageGroup[];
+  groupsDone: number;
+  /** What holds it back, in the words of `elrond why`. */
+  holds: string[];
+  /** What it does, or why it failed. */
+  doing: string;
+}
+
+/** An event as the timeline reads it (src/web/timeline-layout.ts). */
+export interface RolloutEvent {
+  id: number;
+  at: number;
+  kind: string;
+  actor: string;
+  ringId: string | null;
+  groupId: string | null;
+  oldState: string | null;
+  newState: string | null;
+  groupName?: string;
+  freezeRingIds?: string[];
+  reason?: string;
+}
+
+export interface RolloutTimelineData {
+  rollout: RolloutSummary;
+  rings: Array<{ id: string; name: string; groups: Array<{ id: string; name: string }> }>;
+  events: RolloutEvent[];
+}
+
+export interface StatusPageData {
+  now: number;
+  rings: PageRing[];
+  /** The rollout shown on the timeline: the one asked for, or the newest. */
+  rollout: RolloutTimelineData | null;
+  recent: RolloutSummary[];
+  /** The newest event id the page was drawn from: the live stream carries on after it. */
+  latestEventId: number;
+}
+
+const RECENT_ROLLOUTS = 10;
+/** Events drawn on one timeline at most (a rollout of hundreds of rings has a few thousand). */
+const MAX_TIMELINE_EVENTS = 5000;
+const MOVING = [...RING_STATES_RELEASE_PENDING, ...RING_STATES_RELEASE_IN_PROGRESS] as string[];
+
+/**
+ * How a rollout ended, from each of its rings' last transition on it: still moving, any failure, every ring
+ * taken off before it started (a cancel), a rollback that completed, or done.
+ */
+export function rolloutOutcome(kind: 'release' | 'rollback', lastTransitions: ReadonlyArray<{ oldState: string | null; newState: string | null }>, stillMoving: boolean): RolloutOutcome {
+  if (stillMoving) return 'in progress';
+  if (lastTransitions.some((t) => ringStateIn((t.newState ?? 'stable') as Ring['state'], RING_STATES_FAILED))) return 'failed';
+  const pending: readonly string[] = RING_STATES_RELEASE_PENDING;
+  if (lastTransitions.length > 0 && lastTransitions.every((t) => t.newState === 'stable' && pending.includes(t.oldState ?? ''))) return 'cancelled';
+  return kind === 'rollback' ? 'rolled back' : 'succeeded';
+}
+
+function parseData(row: Pick<EventRow, 'data'>): Record<string, unknown> {
+  if (!row.data) return {};
+  try {
+    const value = JSON.parse(row.data) as unknown;
+    return value && typeof value === 'object' ? (value as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}
+
+const text = (value: unknown): string | undefined => (typeof value === 'string' && value !== '' ? value : undefined);
+
+/** The status page's reads: every ring with what holds it, a rollout's timeline events, the recent rollouts. */
+export function statusPageReads(deps: ServiceDeps & { why: WhyService }) {
+  const db = (): Kysely<Database> => deps.store.db;
+
+  async function summarize(rows: RolloutRow[], now: number): Promise<RolloutSummary[]> {
+    if (rows.length === 0) return [];
+    const ids = rows.map((r) => r.id);
+    const transitions = await db()
+      .selectFrom('events')
+      .select(['id', 'rollout_id', 'ring_id', 'old_state', 'new_state', 'at'])
+      .where('kind', '=', 'ring.state')
+      .where('rollout_id', 'in', ids)
+      .orderBy('id', 'asc')
+      .execute();
+    const moving = await db().selectFrom('rings').select('rollout_id').distinct().where('rollout_id', 'in', ids).where('state', 'in', MOVING).where('delete_at', '=', 0).execute();
+    const movingIds = new Set(moving.map((r) => r.rollout_id));
+    const releases = await releasesById(db(), rows.map((r) => r.release_id));
+    return rows.map((row) => {
+      const last = new Map<string, { oldState: string | null; newState: string | null }>();
+      let lastAt = row.create_at;
+      for (const t of transitions) {
+        if (t.rollout_id !== row.id) continue;
+        if (t.ring_id) last.set(t.ring_id, { oldState: t.old_state, newState: t.new_state });
+        lastAt = Math.max(lastAt, t.at);
+      }
+      const rollout = rolloutRowToRollout(row);
+      const stillMoving = movingIds.has(row.id);
+      const release = releases.get(row.release_id);
+      const end = stillMoving ? null : (row.end_at ?? lastAt);
+      return {
+        id: row.id,
+        kind: rollout.kind,
+        release: describeRelease(release),
+        version: release?.version ?? '',
+        requestedBy: row.requested_by,
+        source: row.source,
+        reason: row.reason,
+        createAt: row.create_at,
+        endAt: end,
+        durationMs: Math.max(0, (end ?? now) - row.create_at),
+        outcome: rolloutOutcome(rollout.kind, [...last.values()], stillMoving),
+      };
+    });
+  }
+
+  async function pageRings(rings: Ring[]): Promise<PageRing[]> {
+    const groups = await groupsOfRings(db(), rings.map((r) => r.id));
+    const releases = await releasesById(db(), rings.flatMap((r) => [r.activeReleaseId, r.desiredReleaseId]));
+    const rolloutIds = [...new Set(rings.map((r) => r.rolloutId).filter((id): id is string => id !== null))];
+    const rollouts = rolloutIds.length ? await db().selectFrom('rollouts').select(['id', 'requested_by', 'source']).where('id', 'in', rolloutIds).execute() : [];
+    const starters = new Map(rollouts.map((r) => [r.id, { name: r.requested_by, source: r.source }]));
+    const why = new Map((await deps.why.explain()).map((answer) => [answer.id, answer]));
+    const versionOf = (id: string) => {
+      const release = releases.get(id);
+      return release && (release.image || release.version) ? release.version : '(none)';
+    };
+    return rings.map((ring) => {
+      const own = groups.get(ring.id) ?? [];
+      const releasing = ring.activeReleaseId !== ring.desiredReleaseId;
+      return {
+        id: ring.id,
+        name: ring.name,
+        priority: ring.priority,
+        state: ring.state,
+        activeVersion: versionOf(ring.activeReleaseId),
+        desiredVersion: versionOf(ring.desiredReleaseId),
+        approvalRequired: ring.approvalRequired,
+        approvedBy: ring.approvedBy,
+        forceRequestedBy: ring.forceRequestedBy,
+        rolloutId: ring.rolloutId,
+        startedBy: ring.rolloutId ? (starters.get(ring.rolloutId) ?? null) : null,
+        soakUntil: ring.state === 'soaking-requested' ? ring.soakUntil : null,
+        groups: own.map(pageGroup),
+        groupsDone: own.filter((g) => g.state === 'stable' && (!releasing || g.releaseId === ring.desiredReleaseId)).length,
+        holds: (why.get(ring.id)?.holds ?? []).map((hold) => hold.message),
+        doing: ring.failureReason ?? ring.statusMessage ?? '',
+      };
+    });
+  }
+
+  async function timeline(row: RolloutRow, summary: RolloutSummary, now: number): Promise<RolloutTimelineData> {
+    const own = await db().selectFrom('events').selectAll().where('rollout_id', '=', row.id).orderBy('id', 'asc').limit(MAX_TIMELINE_EVENTS).execute();
+    const ringIds = [...new Set(own.map((e) => e.ring_id).filter((id): id is string => id !== null))];
+    const rings = ringIds.length ? (await db().selectFrom('rings').selectAll().where('id', 'in', ringIds).execute()).map(ringRowToRing).sort(compareRingOrder) : [];
+    const windowEnd = summary.endAt ?? now;
+    // Asked elsewhere but drawn here: a rollback of these rings (it is a rollout of its own) and freezes.
+    const rollbacks = ringIds.length
+      ? await db().selectFrom('events').selectAll().where('kind', '=', 'ring.state').where('new_state', '=', 'release-rollback-requested').where('old_state', '!=', 'release-rollback-requested').where('ring_id', 'in', ringIds).where('rollout_id', '!=', row.id).where('at', '>=', row.create_at).where('at', '<=', windowEnd).execute()
+      : [];
+    const freezes = await db().selectFrom('events').selectAll().where('kind', '=', 'freeze.created').where('at', '>=', row.create_at).where('at', '<=', windowEnd).limit(100).execute();
+    const freezeIds = freezes.map((e) => text(parseData(e).freezeId)).filter((id): id is string => id !== undefined);
+    const scopes = new Map(
+      (freezeIds.length ? await db().selectFrom('freezes').select(['id', 'ring_ids']).where('id', 'in', freezeIds).execute() : []).map((f) => [f.id, JSON.parse(f.ring_ids) as string[]]),
+    );
+    const rollbackReasons = new Map<string, string | null>(
+      (rollbacks.length ? await db().selectFrom('rollouts').select(['id', 'reason']).where('id', 'in', rollbacks.map((e) => e.rollout_id ?? '')).execute() : []).map((r) => [r.id, r.reason]),
+    );
+    rollbackReasons.set(row.id, row.reason);
+    const isRollbackRequest = (e: EventRow) => e.kind === 'ring.state' && e.new_state === 'release-rollback-requested' && e.old_state !== e.new_state;
+    const groups = await groupsOfRings(db(), rings.map((r) => r.id));
+    const events = [...own, ...rollbacks, ...freezes].map((e): RolloutEvent => {
+      const data = parseData(e);
+      const freezeId = text(data.freezeId);
+      // A retry's reason is the provisioner trouble its message names; a rollback's is its rollout's.
+      const reason = e.kind === 'group.retry' ? e.message.replace(/^group [^:]*: /, '') : isRollbackRequest(e) ? (rollbackReasons.get(e.rollout_id ?? '') ?? undefined) : text(data.reason);
+      return {
+        id: e.id,
+        at: e.at,
+        kind: e.kind,
+        actor: e.actor,
+        ringId: e.ring_id,
+        groupId: e.installation_group_id,
+        oldState: e.old_state,
+        newState: e.new_state,
+        ...(text(data.groupName) ? { groupName: text(data.groupName)! } : {}),
+        ...(freezeId && scopes.has(freezeId) ? { freezeRingIds: scopes.get(freezeId)! } : {}),
+        ...(reason ? { reason } : {}),
+      };
+    });
+    return {
+      rollout: summary,
+      rings: rings.map((ring) => ({ id: ring.id, name: ring.name, groups: (groups.get(ring.id) ?? []).map((g) => ({ id: g.id, name: g.name })) })),
+      events: events.sort((a, b) => a.id - b.id),
+    };
+  }
+
+  /** The newest event id (0 when there is none). */
+  async function readLatestEventId(): Promise<number> {
+    const row = await db().selectFrom('events').select((eb) => eb.fn.max('id').as('id')).executeTakeFirst();
+    return Number(row?.id ?? 0);
+  }
+
+  return {
+    latestEventId: readLatestEventId,
+
+    /** The newest rollouts first, with duration and outcome. */
+    async recentRollouts(limit = RECENT_ROLLOUTS): Promise<RolloutSummary[]> {
+      const rows = await db().selectFrom('rollouts').selectAll().orderBy('create_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
+      return summarize(rows, deps.clock.now());
+    },
+
+    /**
+     * Everything the status page shows. Without `rolloutId`: every live ring and the newest rollout's timeline;
+     * with it: that rollout's rings and timeline (404 when there is no such rollout).
+     */
+    async page(rolloutId?: string): Promise<StatusPageData> {
+      const now = deps.clock.now();
+      const latestEventId = await readLatestEventId();
+      const recentRows = await db().selectFrom('rollouts').selectAll().orderBy('create_at', 'desc').orderBy('id', 'desc').limit(RECENT_ROLLOUTS).execute();
+      let row: RolloutRow | undefined = recentRows[0];
+      if (rolloutId) {
+        row = recentRows.find((r) => r.id === rolloutId) ?? (await db().selectFrom('rollouts').selectAll().where('id', '=', rolloutId).executeTakeFirst());
+        if (!row) throw notFound(`rollout ${rolloutId} not found: the recent rollouts are listed on the status page`);
+      }
+      const summaries = await summarize(row && !recentRows.includes(row) ? [...recentRows, row] : recentRows, now);
+      const data = row ? await timeline(row, summaries.find((s) => s.id === row!.id)!, now) : null;
+      const rings = rolloutId && data ? await ringsById(data.rings.map((r) => r.id)) : await liveRingsInOrder(db());
+      return { now, rings: await pageRings(rings), rollout: data, recent: summaries.filter((s) => recentRows.some((r) => r.id === s.id)), latestEventId };
+    },
+  };
+
+  async function ringsById(ids: string[]): Promise<Ring[]> {
+    if (ids.length === 0) return [];
+    return (await db().selectFrom('rings').selectAll().where('id', 'in', ids).execute()).map(ringRowToRing).sort(compareRingOrder);
+  }
+}
+
+function pageGroup(group: InstallationGroup): PageGroup {
+  return {
+    id: group.id,
+    name: group.name,
+    state: group.state,
+    statusMessage: group.statusMessage,
+    failureReason: group.failureReason,
+    installationsUpdated: group.lastStatus ? group.lastStatus.InstallationsUpdated : null,
+    installationsTotal: group.lastStatus ? group.lastStatus.InstallationsTotal : null,
+    soakUntil: group.state === 'release-soaking-requested' ? group.soakUntil : null,
+  };
+}
+
+export type StatusPageReads = ReturnType<typeof statusPageReads>;
