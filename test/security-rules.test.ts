@@ -99,6 +99,8 @@ describe('redaction', () => {
     expect(redact('POST to https://u:p@hooks.example.com/x?token=abc&a=1#frag failed')).toBe(`POST to https://${REDACTED}@hooks.example.com/x?token=${REDACTED}&a=${REDACTED}#frag failed`);
     expect(redact('{"url":"http://a:b@h/p?q=1","n":2}')).toBe(`{"url":"http://${REDACTED}@h/p?q=${REDACTED}","n":2}`);
     expect(redact('rotated DB_PASSWORD=hunter2 and MODE=fast')).toBe(`rotated DB_PASSWORD=${REDACTED} and MODE=fast`);
+    expect(redact('webhook w (https://h.example.com/x?token=abc) answered 500.')).toBe(`webhook w (https://h.example.com/x?token=${REDACTED}) answered 500.`);
+    expect(redact(redact('see (https://u:p@h.example.com/?a=b).'))).toBe(`see (https://${REDACTED}@h.example.com/?a=${REDACTED}).`);
     expect(redact('nothing secret: error rate up at 12:30')).toBe('nothing secret: error rate up at 12:30');
     expect(redactDeep({ reason: 'see https://u:p@x.example.com', apiToken: 'abc', nested: [{ password: 'p' }] })).toEqual({
       reason: `see https://${REDACTED}@x.example.com`,

@@ -98,7 +98,7 @@ export function presentFreeze(freeze: Freeze & { activeUntil?: number | null }) 
     cron: freeze.cron,
     durationMs: freeze.durationMs,
     timezone: freeze.timezone,
-    reason: freeze.reason,
+    reason: redact(freeze.reason),
     author: freeze.author,
     createAt: freeze.createAt,
     activeUntil: freeze.activeUntil ?? null,

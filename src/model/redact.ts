@@ -14,7 +14,7 @@ const SECRET_NAME = /PASSWORD|SECRET|TOKEN|KEY|DATASOURCE|DSN|CREDENTIAL|PRIVATE
 const URL_IN_TEXT = /\b[a-z][a-z0-9+.-]*:\/\/[^\s"'`<>\\]+/gi;
 
 /** `NAME=value` in free text where NAME looks secret (`DB_PASSWORD=hunter2`). */
-const SECRET_ASSIGNMENT = /\b([A-Za-z_][A-Za-z0-9_.-]*)=([^\s&"'`,;]+)/g;
+const SECRET_ASSIGNMENT = /\b([A-Za-z_][A-Za-z0-9_.-]*)=([^\s&"'`,;()[\]{}<>]+)/g;
 
 /** A go-sql-driver style DSN, `user:password@tcp(host:3306)/db`: credentials without a scheme. */
 const DSN_CREDENTIALS = /^[^\s:@/]+:[^\s@/]*@/;
@@ -107,8 +107,12 @@ export function redact(value: string, name?: string): string {
   if (value === '') return value;
   if (name !== undefined) return isSecretName(name) || containsCredentials(value) ? REDACTED : value;
   return value
-    .replace(URL_IN_TEXT, (url) => redactUrl(url))
-    .replace(SECRET_ASSIGNMENT, (whole, key: string, secret: string) => (isSecretName(key) && secret !== REDACTED ? `${key}=${REDACTED}` : whole));
+    .replace(URL_IN_TEXT, (match) => {
+      // Punctuation right after a URL in prose ("(see https://x/?a=b).") is not part of it.
+      const tail = /[.,;:!?)\]}]+$/.exec(match)?.[0] ?? '';
+      return redactUrl(match.slice(0, match.length - tail.length)) + tail;
+    })
+    .replace(SECRET_ASSIGNMENT, (whole, key: string, secret: string) => (isSecretName(key) && !secret.startsWith(REDACTED) ? `${key}=${REDACTED}` : whole));
 }
 
 /**
