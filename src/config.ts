@@ -42,6 +42,8 @@ export interface ServerConfig {
   actionSecret: string;
   allowSelfApproval: boolean;
   dbPoolSize: number;
+  /** Webhooks may target loopback, private, link-local and metadata addresses. */
+  webhookAllowPrivate: boolean;
 }
 
 type Kind = 'string' | 'int' | 'bool' | 'list';
@@ -90,6 +92,7 @@ export const SERVER_SETTINGS: readonly SettingSpec[] = [
   { key: 'approvers', flag: 'approvers', kind: 'list', default: [], description: 'usernames allowed to approve rings (repeatable)' },
   { key: 'actionSecret', flag: 'action-secret', kind: 'string', default: '', description: 'HMAC key for buttons and dialogs; generated and stored in the database when empty', secret: true },
   { key: 'allowSelfApproval', flag: 'allow-self-approval', kind: 'bool', default: false, description: 'let the person who started a release approve its rings' },
+  { key: 'webhookAllowPrivate', flag: 'webhook-allow-private', kind: 'bool', default: false, description: 'let webhooks reach loopback, private, link-local and cloud metadata addresses (refused by default)' },
 ];
 
 /** ELROND_PROVISIONER_SERVER for `provisioner-server`. */

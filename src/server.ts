@@ -94,7 +94,8 @@ export async function startServer(config: ServerConfig, overrides: ServerOverrid
 
   const grafanaTokens = config.grafanaUrl ? config.grafanaTokens.filter((t) => t !== '') : [];
   const sinks: EventSink[] = [webhookSink, grafanaSink(grafanaTokens.length)];
-  const deliverers: Deliverer[] = [webhookDeliverer(store.db), grafanaDeliverer(store.db, { url: config.grafanaUrl, tokens: grafanaTokens })];
+  const deliverers: Deliverer[] = [webhookDeliverer(store.db, { clock, allowPrivate: config.webhookAllowPrivate }), grafanaDeliverer(store.db, { url: config.grafanaUrl, tokens: grafanaTokens })];
+  if (config.webhookAllowPrivate) log.warn('--webhook-allow-private: webhooks may reach loopback, private and metadata addresses; whoever can create a webhook can make Elrond POST to internal services');
 
   // Chat-ops: the bot (when configured), its slash-command tokens, who may do what, the button secret.
   const mattermost: MattermostApi | undefined = config.mattermostUrl && config.mattermostToken ? createMattermostApi({ url: config.mattermostUrl, token: config.mattermostToken }) : undefined;
@@ -179,6 +180,7 @@ export async function startServer(config: ServerConfig, overrides: ServerOverrid
     approvers: config.approvers,
     sloEnabled: Boolean(config.thanosUrl),
     sloMaxFailures: engineDeps.config.sloMaxFailures,
+    webhookAllowPrivate: config.webhookAllowPrivate,
     nudge: () => {
       supervisor.nudge();
       outbox.nudge();

@@ -164,7 +164,8 @@ for (const dialect of TEST_DIALECTS) {
     const ids: string[] = [];
 
     beforeAll(async () => {
-      h = await startHarness({ dialect });
+      // Its webhooks aim at 127.0.0.1:9 (discard), an internal address: allowed only with --webhook-allow-private.
+      h = await startHarness({ dialect, config: { webhookAllowPrivate: true } });
       const a = await h.ring('fuzz-a', 1, { groups: 2 });
       const b = await h.ring('fuzz-b', 2, { groups: 1 });
       await h.api('POST', '/rings', { name: 'fuzz-c', priority: 3 });

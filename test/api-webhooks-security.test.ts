@@ -44,7 +44,8 @@ for (const dialect of TEST_DIALECTS) {
   describe(`webhooks API (${dialect})`, () => {
     let h: Harness;
     beforeEach(async () => {
-      h = await startHarness({ dialect });
+      // One case posts to 127.0.0.1: internal targets need --webhook-allow-private (test/security-webhooks.test.ts covers the refusals).
+      h = await startHarness({ dialect, config: { webhookAllowPrivate: true } });
     });
     afterEach(async () => {
       await h.close();

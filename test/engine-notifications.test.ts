@@ -154,7 +154,7 @@ describe('webhooks', () => {
   it('posts every ring and group state change, in order per ring, signed when the webhook has a secret, retried on failure', async () => {
     receiver = new WebhookReceiver();
     const base = await receiver.start();
-    h = await startHarness();
+    h = await startHarness({ config: { webhookAllowPrivate: true } }); // the receiver listens on 127.0.0.1
     const signed = await h.api('POST', '/webhooks', { OwnerID: 'release-team', URL: `${base}/signed`, Secret: 's3cret' });
     expect(signed.status).toBe(202);
     expect(signed.body.hasSecret).toBe(true);
@@ -211,7 +211,7 @@ describe('webhooks', () => {
   it('a failure reason travels in extra_data of the ring and group payloads', async () => {
     receiver = new WebhookReceiver();
     const base = await receiver.start();
-    h = await startHarness();
+    h = await startHarness({ config: { webhookAllowPrivate: true } }); // the receiver listens on 127.0.0.1
     await h.api('POST', '/webhooks', { OwnerID: 'o', URL: `${base}/hook` });
     const ring = await h.ring('f', 1);
     await h.settle();

@@ -1,4 +1,5 @@
-import { escapeControl, parseCommandLine } from '../commands/build-program.js';
+import { parseCommandLine } from '../commands/build-program.js';
+import { inertTerminalLine } from '../model/inert-text.js';
 import { DEFAULT_SERVER_URL } from '../commands/common-options.js';
 import { renderOutput } from '../commands/render-output.js';
 import { inputString, type CommandContext } from '../commands/spec.js';
@@ -51,7 +52,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     const message = error instanceof Error ? error.message : String(error);
     // One line, and nothing a server or a value could use to drive the terminal (found by test/cli-fuzz.test.ts:
     // a 404 echoing an id typed as $'\e[2J' cleared the screen).
-    io.stderr(`elrond: ${escapeControl(message.trim())}\n`);
+    io.stderr(`elrond: ${inertTerminalLine(message.trim())}\n`);
     return EXIT_FAILED;
   }
 }

@@ -1,6 +1,8 @@
 import { Command, CommanderError, InvalidArgumentError, Option, type OutputConfiguration } from 'commander';
 import { COMMANDS, GROUPS } from './index.js';
 import type { CommandInput, CommandSpec, GroupSpec, OptionSpec, OptionValue } from './spec.js';
+import { inertTerminalLine } from '../model/inert-text.js';
+import { isSecretName } from '../model/redact.js';
 
 export { tokenize } from './tokenize.js';
 
@@ -217,18 +219,13 @@ function collectInput(spec: CommandSpec, command: Command, mode: ParseMode, env:
       try {
         value = parseEnvValue(option, raw);
       } catch (error) {
-        const shown = /TOKEN|SECRET|PASSWORD|KEY/i.test(option.env ?? '') ? '(hidden)' : `"${raw}"`;
+        const shown = isSecretName(option.env ?? '') ? '(hidden)' : `"${raw}"`;
         return { error: `error: environment variable ${option.env}=${shown} (for --${option.name}) is invalid: ${(error as Error).message}` };
       }
     }
     input[option.name] = value ?? (option.kind === 'bool' ? false : option.kind === 'list' ? [] : undefined);
   }
   return { input };
-}
-
-/** Control characters (a newline or a terminal escape code inside a value) as visible escapes. */
-export function escapeControl(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f]/g, (c) => ({ '\n': '\\n', '\r': '\\r', '\t': '\\t' })[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /**
@@ -238,7 +235,7 @@ export function escapeControl(text: string): string {
  */
 function oneLine(message: string): string {
   const suggestion = /\n\(Did you mean [^\n]*\)$/.exec(message)?.[0] ?? '';
-  return escapeControl(message.slice(0, message.length - suggestion.length)) + suggestion;
+  return inertTerminalLine(message.slice(0, message.length - suggestion.length)) + suggestion;
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { ElrondApi, ReleaseJson, RingJson } from './elrond-api.js';
 import type { CommandOutput } from './spec.js';
+import { inertTerminalLine } from '../model/inert-text.js';
 
 /** The original `ring list --table` headers, exactly. */
 export const RING_TABLE_HEADERS = [
@@ -18,7 +19,8 @@ export const RING_TABLE_HEADERS = [
 
 function groupLines(ring: RingJson): string {
   return (ring.installationGroups ?? [])
-    .map((g) => `Name: ${g.name}, State: ${g.state}, Soaking: ${g.soakTime}, Provisioner Group: ${g.provisionerGroupID}, ReleaseAt: ${g.releaseAt}`)
+    // One line per group, whatever a name holds: its own newlines are shown as \n.
+    .map((g) => inertTerminalLine(`Name: ${g.name}, State: ${g.state}, Soaking: ${g.soakTime}, Provisioner Group: ${g.provisionerGroupID}, ReleaseAt: ${g.releaseAt}`))
     .join('\n');
 }
 

@@ -1,5 +1,6 @@
 import { REMOTE_OPTIONS } from './common-options.js';
 import { inputInt, inputString, type CommandSpec } from './spec.js';
+import { inertCsvCell } from '../model/inert-text.js';
 
 export const STATUS_TABLE_HEADERS = ['RING', 'PRIORITY', 'STATE', 'VERSION', 'GROUPS', 'SOAK LEFT', 'WAITING FOR / DOING'];
 
@@ -30,10 +31,6 @@ const status: CommandSpec = {
 };
 
 const OUTPUTS = ['table', 'json', 'csv'];
-
-function csvCell(value: string): string {
-  return /[",\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
-}
 
 export const HISTORY_HEADERS = ['AT', 'WHO', 'FROM', 'WHAT', 'RING', 'STATE', 'MESSAGE', 'REASON'];
 
@@ -80,7 +77,7 @@ const history: CommandSpec = {
       case 'json':
         return { kind: 'json', value: list };
       case 'csv':
-        return { kind: 'text', text: [HISTORY_HEADERS, ...rows].map((row) => row.map(csvCell).join(',')).join('\n') };
+        return { kind: 'text', text: [HISTORY_HEADERS, ...rows].map((row) => row.map(inertCsvCell).join(',')).join('\n') };
       default:
         return { kind: 'table', headers: HISTORY_HEADERS, rows, json: list };
     }

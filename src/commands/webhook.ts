@@ -1,5 +1,6 @@
 import type { CreateWebhookRequest } from './elrond-api.js';
 import { PAGING_OPTIONS, REMOTE_OPTIONS, TABLE } from './common-options.js';
+import { redactUrl } from '../model/redact.js';
 import { inputBool, inputInt, inputString, json, nothing, type CommandSpec, type OptionSpec } from './spec.js';
 
 /** The original `webhook list --table` headers. */
@@ -14,7 +15,7 @@ const create: CommandSpec = {
   options: [
     { name: 'owner', valueName: 'owner', kind: 'string', required: true, description: 'who owns the webhook (any label)' },
     { name: 'url', valueName: 'url', kind: 'string', required: true, description: 'the http(s) URL to POST to' },
-    { name: 'secret', valueName: 'secret', kind: 'string', description: 'sign each delivery: X-Elrond-Signature: sha256=HMAC(secret, body)' },
+    { name: 'secret', valueName: 'secret', kind: 'string', description: 'sign each delivery: X-Elrond-Signature: sha256=HMAC(secret, body), and X-Elrond-Signature-V2 over "<X-Elrond-Timestamp>.<body>"' },
     ...REMOTE_OPTIONS,
   ],
   async run(ctx, input) {
@@ -48,7 +49,7 @@ const list: CommandSpec = {
       ...(owner ? { owner } : {}),
     });
     if (!inputBool(input, 'table')) return json(webhooks);
-    return { kind: 'table', headers: WEBHOOK_TABLE_HEADERS, rows: webhooks.map((w) => [w.ID, w.OwnerID, w.URL]), json: webhooks };
+    return { kind: 'table', headers: WEBHOOK_TABLE_HEADERS, rows: webhooks.map((w) => [w.ID, w.OwnerID, redactUrl(w.URL)]), json: webhooks };
   },
 };
 

@@ -13,6 +13,11 @@ import { keepLeaseAlive } from '../store/leases.js';
  */
 export interface Deliverer {
   readonly sink: string;
+  /**
+   * Deliveries of this sink in flight at once (default {@link DEFAULT_SINK_CONCURRENCY}), each to a different
+   * target: a sink's targets never wait for each other, and sinks never wait for each other.
+   */
+  readonly concurrency?: number;
   deliver(row: OutboxRow, attempt: DeliveryAttempt): Promise<void | { retryAt: number }>;
 }
 
@@ -25,6 +30,8 @@ export interface DeliveryAttempt {
    * applied the edit twice).
    */
   mayHaveBeenSent: boolean;
+  /** Aborted when the worker stops: a delivery in flight should give up rather than hold the shutdown. */
+  signal: AbortSignal;
 }
 
 /** Deliveries that cannot succeed (e.g. 4xx from a webhook) are kept this long, then abandoned with the error. */
@@ -38,7 +45,9 @@ export interface OutboxDeps {
 }
 
 const GIVE_UP_AFTER_MS = 24 * 3600_000;
-const CONCURRENCY = 8;
+export const DEFAULT_SINK_CONCURRENCY = 8;
+/** Due rows read per sink and pass; a full read means "look again" once the targets just started are busy. */
+const READ_LIMIT = 200;
 
 /**
  * Lease one outbox row (free, or its holder's lease expired). The outbox has no `locked_at` column, so the
@@ -68,60 +77,150 @@ export function deliveryBackoff(attempts: number, random: () => number): number 
   return Math.round(base * (0.5 + random() / 2));
 }
 
+/** One target of one sink: deliveries to it go one at a time. */
+const laneOf = (row: Pick<OutboxRow, 'sink' | 'target'>) => JSON.stringify([row.sink, row.target]);
+
+interface Flight {
+  sink: string;
+  target: string;
+  /** Resolves to true when the row was delivered; never rejects. */
+  delivery: Promise<boolean>;
+}
+
 /**
  * Delivers queued notifications (webhooks, Grafana, Mattermost) from the database: in id order per
- * ordering key, one at a time per key, retried with backoff, nothing lost across restarts. A sink being
- * down only delays its own deliveries.
+ * ordering key, retried with backoff, nothing lost across restarts. Each target of each sink is a lane with
+ * one delivery at a time, and a pass only starts deliveries (it never waits for them), so a slow or failing
+ * target delays only its own deliveries: never another target's, never another sink's.
  */
 export class OutboxWorker {
   readonly loop: WorkLoop;
   readonly #deps: OutboxDeps;
   readonly #deliverers: Map<string, Deliverer>;
+  /** Lane → the delivery in flight on it. */
+  readonly #inFlight = new Map<string, Flight>();
+  #stopping = new AbortController();
 
   constructor(deps: OutboxDeps, deliverers: readonly Deliverer[], pollSeconds: number) {
     this.#deps = deps;
     this.#deliverers = new Map(deliverers.map((d) => [d.sink, d]));
-    this.loop = new WorkLoop({ name: 'outbox', pass: () => this.pass(), clock: deps.clock, log: deps.log, pollSeconds });
+    this.loop = new WorkLoop({
+      name: 'outbox',
+      pass: async () => {
+        const { started, more, nextDeadline } = await this.#dispatch();
+        // Each finished delivery frees its lane: look again then, not only at the next poll.
+        for (const delivery of started) void delivery.then(() => this.loop.nudge());
+        return { again: more, nextDeadline };
+      },
+      clock: deps.clock,
+      log: deps.log,
+      pollSeconds,
+    });
   }
 
   start(): void {
+    if (this.#stopping.signal.aborted) this.#stopping = new AbortController();
     this.loop.start();
   }
-  stop(): Promise<void> {
-    return this.loop.stop();
+  /** Stop looking for work, abort the deliveries in flight and wait until they have given their rows back. */
+  async stop(): Promise<void> {
+    await this.loop.stop();
+    this.#stopping.abort();
+    await Promise.all([...this.#inFlight.values()].map((flight) => flight.delivery));
   }
   nudge(): void {
     this.loop.nudge();
   }
 
-  /** Deliver everything due now; for tests, call until it reports nothing left. */
+  /**
+   * Start every delivery that is due now and wait for them (tests, benchmarks and `--once` style callers; the
+   * running loop does not wait). Call until it reports nothing left.
+   */
   async pass(): Promise<PassResult> {
-    const { store, clock } = this.#deps;
-    const now = clock.now();
-    const heads = await store.db
-      .selectFrom('outbox as o')
-      .selectAll()
-      .where('o.delivered_at', 'is', null)
-      .where('o.id', '=', (eb) =>
-        eb.selectFrom('outbox as p').select((e) => e.fn.min('p.id').as('first')).where('p.ordering_key', '=', eb.ref('o.ordering_key')).where('p.delivered_at', 'is', null),
-      )
-      .orderBy('o.id')
-      .limit(200)
-      .execute();
-    const due = heads.filter((row) => row.next_attempt_at <= now);
-    let delivered = 0;
-    for (let i = 0; i < due.length; i += CONCURRENCY) {
-      const results = await Promise.all(due.slice(i, i + CONCURRENCY).map((row) => this.#deliverOne(row)));
-      delivered += results.filter(Boolean).length;
-    }
-    const waiting = heads.filter((row) => row.next_attempt_at > now).map((row) => row.next_attempt_at);
-    return { again: delivered > 0, nextDeadline: waiting.length ? Math.min(...waiting) : null };
+    const { started, more, nextDeadline } = await this.#dispatch();
+    const results = await Promise.all(started);
+    return { again: more || results.some(Boolean), nextDeadline };
   }
 
   /** Number of deliveries not yet made. */
   async backlog(): Promise<number> {
     const row = await this.#deps.store.db.selectFrom('outbox').select((eb) => eb.fn.countAll<number>().as('n')).where('delivered_at', 'is', null).executeTakeFirstOrThrow();
     return Number(row.n);
+  }
+
+  /**
+   * Start deliveries on free lanes, per sink up to its concurrency. Rows are filtered (due, not leased by
+   * another replica, not on a busy lane) before the read limit applies, so however many rows one target or
+   * sink has failing, the others' due rows are read in the same pass.
+   */
+  async #dispatch(): Promise<{ started: Array<Promise<boolean>>; more: boolean; nextDeadline: number | null }> {
+    const now = this.#deps.clock.now();
+    const started: Array<Promise<boolean>> = [];
+    let more = false;
+    const known = [...this.#deliverers.keys()];
+    // Rows of a sink nobody delivers here (chat turned off since) still fail, back off and are abandoned.
+    const groups: Array<{ sink: string | null; concurrency: number }> = [
+      ...[...this.#deliverers.values()].map((d) => ({ sink: d.sink, concurrency: d.concurrency ?? DEFAULT_SINK_CONCURRENCY })),
+      { sink: null, concurrency: DEFAULT_SINK_CONCURRENCY },
+    ];
+    for (const { sink, concurrency } of groups) {
+      const busy = [...this.#inFlight.values()].filter((flight) => (sink === null ? !known.includes(flight.sink) : flight.sink === sink));
+      const free = concurrency - busy.length;
+      if (free <= 0) continue;
+      const rows = await this.#dueHeads(sink, known, busy.map((flight) => flight.target), now);
+      const lanes = new Set<string>();
+      for (const row of rows) {
+        const lane = laneOf(row);
+        if (lanes.has(lane)) continue;
+        if (lanes.size >= free) {
+          more = true;
+          break;
+        }
+        lanes.add(lane);
+        const delivery = this.#deliverOne(row)
+          .catch((error: unknown) => {
+            // The database failed around the delivery; the row's lease runs out and it is tried again.
+            this.#deps.log.error({ err: error, sink: row.sink, target: row.target }, 'delivery bookkeeping failed; it will be retried');
+            return false;
+          })
+          .finally(() => this.#inFlight.delete(lane));
+        this.#inFlight.set(lane, { sink: row.sink, target: row.target, delivery });
+        started.push(delivery);
+      }
+      if (rows.length === READ_LIMIT) more = true;
+    }
+    return { started, more, nextDeadline: await this.#nextDeadline(now) };
+  }
+
+  /** The first undelivered row of each ordering key, due now and free to take, oldest first. */
+  #dueHeads(sink: string | null, known: readonly string[], busyTargets: readonly string[], now: number): Promise<OutboxRow[]> {
+    let query = this.#deps.store.db
+      .selectFrom('outbox as o')
+      .selectAll()
+      .where('o.delivered_at', 'is', null)
+      .where('o.next_attempt_at', '<=', now)
+      .where((eb) => eb.or([eb('o.locked_by', 'is', null), eb('o.locked_until', '<', now)]))
+      .where('o.id', '=', (eb) =>
+        eb.selectFrom('outbox as p').select((e) => e.fn.min('p.id').as('first')).where('p.ordering_key', '=', eb.ref('o.ordering_key')).where('p.delivered_at', 'is', null),
+      );
+    if (sink !== null) query = query.where('o.sink', '=', sink);
+    else if (known.length > 0) query = query.where('o.sink', 'not in', known);
+    if (busyTargets.length > 0) query = query.where('o.target', 'not in', busyTargets);
+    return query.orderBy('o.id').limit(READ_LIMIT).execute();
+  }
+
+  /** When the earliest undelivered head that is not due yet becomes due. */
+  async #nextDeadline(now: number): Promise<number | null> {
+    const row = await this.#deps.store.db
+      .selectFrom('outbox as o')
+      .select((eb) => eb.fn.min('o.next_attempt_at').as('at'))
+      .where('o.delivered_at', 'is', null)
+      .where('o.next_attempt_at', '>', now)
+      .where('o.id', '=', (eb) =>
+        eb.selectFrom('outbox as p').select((e) => e.fn.min('p.id').as('first')).where('p.ordering_key', '=', eb.ref('o.ordering_key')).where('p.delivered_at', 'is', null),
+      )
+      .executeTakeFirst();
+    return row?.at === null || row?.at === undefined ? null : Number(row.at);
   }
 
   async #deliverOne(row: OutboxRow): Promise<boolean> {
@@ -135,7 +234,7 @@ export class OutboxWorker {
       const deliverer = this.#deliverers.get(fresh.sink);
       try {
         if (!deliverer) throw new Error(`no deliverer for sink ${fresh.sink}`);
-        const outcome = await deliverer.deliver(fresh, { mayHaveBeenSent: fresh.attempts > 0 || (row.locked_by !== null && row.locked_by !== owner) });
+        const outcome = await deliverer.deliver(fresh, { mayHaveBeenSent: fresh.attempts > 0 || (row.locked_by !== null && row.locked_by !== owner), signal: this.#stopping.signal });
         if (outcome && 'retryAt' in outcome) {
           await store.db.updateTable('outbox').set({ next_attempt_at: outcome.retryAt }).where('id', '=', fresh.id).where('locked_by', '=', owner).execute();
           return false;

@@ -1,6 +1,7 @@
 import type { EventRow } from '../store/schema.js';
 import type { InstallationGroup, Release, Ring, RingWithGroups, Webhook } from '../model/ring.js';
 import type { Freeze } from '../model/freeze.js';
+import { redact, redactDeep, redactUrl } from '../model/redact.js';
 
 /**
  * The original Elrond's JSON shapes (model/*.go), so existing clients keep working: PascalCase for rings,
@@ -65,10 +66,12 @@ export function presentRelease(release: Release) {
   };
 }
 
+/** `URL` without its userinfo and query values (they often carry the receiver's token). */
 export function presentWebhook(webhook: Webhook) {
-  return { ID: webhook.id, OwnerID: webhook.ownerId, URL: webhook.url, CreateAt: webhook.createAt, DeleteAt: webhook.deleteAt, hasSecret: webhook.hasSecret };
+  return { ID: webhook.id, OwnerID: webhook.ownerId, URL: redactUrl(webhook.url), CreateAt: webhook.createAt, DeleteAt: webhook.deleteAt, hasSecret: webhook.hasSecret };
 }
 
+/** Messages and data through the one redaction rule: a URL's credentials or a secret-named field never leave. */
 export function presentEvent(event: EventRow) {
   return {
     id: event.id,
@@ -81,8 +84,8 @@ export function presentEvent(event: EventRow) {
     rolloutId: event.rollout_id,
     oldState: event.old_state,
     newState: event.new_state,
-    message: event.message,
-    data: event.data ? (JSON.parse(event.data) as unknown) : null,
+    message: redact(event.message),
+    data: event.data ? redactDeep(JSON.parse(event.data) as unknown) : null,
   };
 }
 
@@ -95,7 +98,7 @@ export function presentFreeze(freeze: Freeze & { activeUntil?: number | null }) 
     cron: freeze.cron,
     durationMs: freeze.durationMs,
     timezone: freeze.timezone,
-    reason: freeze.reason,
+    reason: redact(freeze.reason),
     author: freeze.author,
     createAt: freeze.createAt,
     activeUntil: freeze.activeUntil ?? null,

@@ -1,4 +1,3 @@
-import axios from 'axios';
 import type { Kysely } from 'kysely';
 import type { Database, EventRow, OutboxRow } from '../store/schema.js';
 import type { EventSink, OutboxItem } from '../store/event-log.js';
@@ -6,6 +5,7 @@ import type { Deliverer } from '../engine/outbox-worker.js';
 import { findRelease } from '../store/releases.js';
 import { findRollout } from '../store/rollouts.js';
 import { getSetting, setSettingIfAbsent } from '../store/system.js';
+import { safeRequest } from './safe-http.js';
 
 interface AnnotationOp {
   op: 'start' | 'end';
@@ -62,29 +62,55 @@ export function grafanaSink(tokenCount: number): EventSink {
   };
 }
 
-/** Posts and patches annotations; the id Grafana gave each region is kept in the system table. */
+/** Grafana's answers are a few hundred bytes (`{"message":"Annotation added","id":1}`); more is not read. */
+const GRAFANA_MAX_RESPONSE_BYTES = 64 * 1024;
+
+function annotationId(body: string): number | undefined {
+  try {
+    const id = (JSON.parse(body) as { id?: unknown } | null)?.id;
+    return typeof id === 'number' ? id : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Posts and patches annotations; the id Grafana gave each region is kept in the system table. Each request has
+ * an absolute deadline (`timeoutMs`, default 10 s) and a capped answer, and redirects are not followed
+ * ({@link safeRequest}); Grafana is the operator's own, so internal addresses are allowed.
+ */
 export function grafanaDeliverer(db: Kysely<Database>, options: { url: string; tokens: readonly string[]; timeoutMs?: number }): Deliverer {
   const base = options.url.replace(/\/+$/, '');
   return {
     sink: 'grafana',
-    async deliver(row: OutboxRow): Promise<void> {
+    async deliver(row: OutboxRow, attempt): Promise<void> {
       const index = Number(row.target);
       const token = options.tokens[index];
       if (token === undefined) return; // fewer tokens configured than when this was queued
       const op = JSON.parse(row.payload) as AnnotationOp;
-      const headers = { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' };
       const idKey = `grafana:${index}:${op.key}`;
-      const request = { headers, timeout: options.timeoutMs ?? 5000, validateStatus: () => true };
+      const send = (method: 'POST' | 'PATCH', path: string, body: unknown) =>
+        safeRequest({
+          url: `${base}${path}`,
+          method,
+          headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+          body: JSON.stringify(body),
+          deadlineMs: options.timeoutMs ?? 10_000,
+          maxResponseBytes: GRAFANA_MAX_RESPONSE_BYTES,
+          publicOnly: false,
+          signal: attempt.signal,
+        });
       if (op.op === 'start') {
         if (await getSetting(db, idKey)) return; // already created (a retry after a crash)
-        const response = await axios.post<{ id?: number }>(`${base}/api/annotations`, { time: op.time, text: op.text, tags: op.tags }, request);
-        if (response.status !== 200 || typeof response.data?.id !== 'number') throw new Error(`Grafana answered ${response.status} to creating an annotation`);
-        await setSettingIfAbsent(db, idKey, String(response.data.id));
+        const response = await send('POST', '/api/annotations', { time: op.time, text: op.text, tags: op.tags });
+        const id = annotationId(response.body);
+        if (response.status !== 200 || id === undefined) throw new Error(`Grafana answered ${response.status} to creating an annotation`);
+        await setSettingIfAbsent(db, idKey, String(id));
         return;
       }
       const id = await getSetting(db, idKey);
       if (!id) return; // the region never started (e.g. Grafana was configured mid-release)
-      const response = await axios.patch(`${base}/api/annotations/${id}`, { timeEnd: op.time, text: op.text }, request);
+      const response = await send('PATCH', `/api/annotations/${id}`, { timeEnd: op.time, text: op.text });
       if (response.status !== 200) throw new Error(`Grafana answered ${response.status} to closing annotation ${id}`);
     },
   };

@@ -1,10 +1,13 @@
-import axios from 'axios';
 import { createHmac } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Database, EventRow, OutboxRow } from '../store/schema.js';
 import type { EventSink, OutboxItem } from '../store/event-log.js';
 import type { Deliverer } from '../engine/outbox-worker.js';
 import { activeWebhookRows, webhookRow } from '../store/webhooks.js';
+import type { Clock } from '../model/clock.js';
+import { redact, redactUrl } from '../model/redact.js';
+import { MAX_ACTIVE_WEBHOOKS } from '../model/webhook-target.js';
+import { safeRequest } from './safe-http.js';
 
 /** The original's webhook payload (model/webhook.go); `type` is `ring` or `installation-group`. */
 export interface WebhookPayload {
@@ -17,11 +20,32 @@ export interface WebhookPayload {
   extra_data?: Record<string, string>;
 }
 
+/** `sha256=<hex HMAC-SHA256 of the raw body>`: the original signature, kept for receivers that check it. */
 export const SIGNATURE_HEADER = 'X-Elrond-Signature';
+/** Unix seconds when this attempt was sent (every retry has its own). */
+export const TIMESTAMP_HEADER = 'X-Elrond-Timestamp';
+/** `sha256=<hex HMAC-SHA256 of "<timestamp>.<raw body>">`: a receiver that checks the timestamp's age refuses replays. */
+export const SIGNATURE_V2_HEADER = 'X-Elrond-Signature-V2';
 
-/** `sha256=<hex HMAC-SHA256 of the raw body>` with the webhook's secret. */
-export function signBody(secret: string, body: string): string {
-  return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+/** Every delivery has this long, connect to last byte read (Go Elrond's client had an absolute 5 s `Timeout`). */
+export const WEBHOOK_DEADLINE_MS = 10_000;
+/** Read at most this much of a receiver's answer; only its status counts. */
+export const WEBHOOK_MAX_RESPONSE_BYTES = 64 * 1024;
+
+/** `sha256=<hex HMAC-SHA256>` of `signed` with the webhook's secret. */
+export function signBody(secret: string, signed: string): string {
+  return `sha256=${createHmac('sha256', secret).update(signed).digest('hex')}`;
+}
+
+/** The headers of one delivery of `body` at `nowMs`: content type, timestamp and, with a secret, both signatures. */
+export function webhookHeaders(secret: string | null, body: string, nowMs: number): Record<string, string> {
+  const timestamp = String(Math.floor(nowMs / 1000));
+  const headers: Record<string, string> = { 'Content-Type': 'application/json', 'User-Agent': 'elrond', [TIMESTAMP_HEADER]: timestamp };
+  if (secret) {
+    headers[SIGNATURE_HEADER] = signBody(secret, body);
+    headers[SIGNATURE_V2_HEADER] = signBody(secret, `${timestamp}.${body}`);
+  }
+  return headers;
 }
 
 function dataOf(event: EventRow): Record<string, unknown> {
@@ -53,16 +77,48 @@ export const webhookSink: EventSink = {
   },
 };
 
-export function webhookDeliverer(db: Kysely<Database>, timeoutMs = 5000): Deliverer {
+export interface WebhookDeliveryOptions {
+  clock: Clock;
+  /** `--webhook-allow-private`: connect to loopback, private and link-local addresses too. */
+  allowPrivate: boolean;
+  deadlineMs?: number;
+  maxResponseBytes?: number;
+}
+
+/**
+ * POSTs each payload to its webhook under {@link safeRequest}'s rules: an absolute deadline, a capped answer,
+ * no redirects, and (unless private targets are allowed) only public addresses at connect time. Errors name
+ * the webhook by id and redacted URL, never the full URL.
+ */
+export function webhookDeliverer(db: Kysely<Database>, options: WebhookDeliveryOptions): Deliverer {
   return {
     sink: 'webhook',
-    async deliver(row: OutboxRow): Promise<void> {
+    // One lane per webhook: a slow or dead receiver only delays its own deliveries.
+    concurrency: MAX_ACTIVE_WEBHOOKS,
+    async deliver(row: OutboxRow, attempt): Promise<void> {
       const hook = await webhookRow(db, row.target);
       if (!hook || hook.delete_at !== 0) return; // deleted since: nothing to deliver
-      const headers: Record<string, string> = { 'Content-Type': 'application/json', 'User-Agent': 'elrond' };
-      if (hook.secret) headers[SIGNATURE_HEADER] = signBody(hook.secret, row.payload);
-      const response = await axios.post(hook.url, row.payload, { headers, timeout: timeoutMs, validateStatus: () => true, transformRequest: [(body: string) => body] });
-      if (response.status < 200 || response.status >= 300) throw new Error(`webhook ${hook.url} answered ${response.status}`);
+      const shown = `webhook ${hook.id} (${redactUrl(hook.url)})`;
+      let response;
+      try {
+        response = await safeRequest({
+          url: hook.url,
+          method: 'POST',
+          headers: webhookHeaders(hook.secret, row.payload, options.clock.now()),
+          body: row.payload,
+          deadlineMs: options.deadlineMs ?? WEBHOOK_DEADLINE_MS,
+          maxResponseBytes: options.maxResponseBytes ?? WEBHOOK_MAX_RESPONSE_BYTES,
+          publicOnly: !options.allowPrivate,
+          signal: attempt.signal,
+        });
+      } catch (error) {
+        throw new Error(`${shown}: ${redact(error instanceof Error ? error.message : String(error))}`);
+      }
+      if (response.status >= 300 && response.status < 400) {
+        const location = typeof response.headers.location === 'string' ? ` to ${redactUrl(response.headers.location)}` : '';
+        throw new Error(`${shown} answered ${response.status} (a redirect${location}); webhooks do not follow redirects: point the webhook at the final URL`);
+      }
+      if (response.status < 200 || response.status >= 300) throw new Error(`${shown} answered ${response.status}`);
     },
   };
 }

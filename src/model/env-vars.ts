@@ -1,5 +1,6 @@
 import { badRequest } from './errors.js';
 import { sameValueFrom } from './env-var-source.js';
+import { containsRedactionMarker, REDACTED, redact } from './redact.js';
 
 /** One environment variable as the provisioner stores it (mattermost-cloud model/env.go). */
 export interface EnvVar {
@@ -133,17 +134,10 @@ export function diffEnv(current: EnvVarMap | null, changes: EnvVarMap | null): E
   return diff;
 }
 
-const SECRET_NAME = /SECRET|TOKEN|PASSWORD|KEY/i;
-
-export function isSecretName(name: string): boolean {
-  return SECRET_NAME.test(name);
-}
-
-/** How an env value is shown to people: secret-looking names are redacted, valueFrom is described. */
+/** How an env value is shown to people: through the one redaction rule ({@link redact}), valueFrom described. */
 export function displayEnvValue(name: string, entry: EnvVar): string {
   if (entry.valueFrom !== undefined) return `(from ${JSON.stringify(entry.valueFrom)})`;
-  if (isSecretName(name)) return '••••••';
-  return entry.value ?? '';
+  return redact(entry.value ?? '', name);
 }
 
 /**
@@ -171,6 +165,9 @@ export function validateEnvMap(input: unknown, field = 'EnvVariables'): EnvVarMa
     const valueFrom = entry.valueFrom ?? entry.ValueFrom;
     if (value !== undefined && value !== null && typeof value !== 'string') {
       throw badRequest(`${field}.${name}.value must be a string`);
+    }
+    if (typeof value === 'string' && containsRedactionMarker(value)) {
+      throw badRequest(`${field}.${name}.value is Elrond's redaction marker (${REDACTED}), read back from a plan, card or history: send the real value, or leave ${name} out to keep the group's current one`);
     }
     out[name] = {
       ...(typeof value === 'string' ? { value } : {}),

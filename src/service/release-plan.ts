@@ -6,6 +6,7 @@ import { z } from 'zod';
 import type { Database } from '../store/schema.js';
 import type { InstallationGroup, Release, Ring } from '../model/ring.js';
 import { diffEnv, displayEnvValue, validateEnvMap } from '../model/env-vars.js';
+import { redact } from '../model/redact.js';
 import { releaseDiffers, type ReleaseSpec } from '../model/release-target.js';
 import { canRequestRingState } from '../model/ring-states.js';
 import { freezesBetween } from '../model/freeze.js';
@@ -197,7 +198,7 @@ export function releasePlanService(deps: ServiceDeps & { approvers?: readonly st
           },
           soakSeconds: spec.force ? 0 : ring.soakTime,
           approvalRequired: ring.approvalRequired,
-          freezes: inWay.map((f) => ({ id: f.freeze.id, reason: f.freeze.reason, by: f.freeze.author, start: f.start, end: f.end })),
+          freezes: inWay.map((f) => ({ id: f.freeze.id, reason: redact(f.freeze.reason), by: f.freeze.author, start: f.start, end: f.end })),
           groups: ringGroups,
           startEta: start,
           endEta: end,

@@ -2,7 +2,7 @@ import type { ServiceDeps } from './deps.js';
 import { ringService } from './rings.js';
 import { installationGroupService } from './installation-groups.js';
 import { releaseService } from './releases.js';
-import { webhookService } from './webhooks.js';
+import { webhookService, type WebhookRules } from './webhooks.js';
 import { ringInterventionService } from './ring-interventions.js';
 import { freezeService } from './freezes.js';
 import { releasePlanService } from './release-plan.js';
@@ -22,7 +22,7 @@ export interface EngineFacts {
   sloMaxFailures?: number;
 }
 
-export function createServices(deps: ServiceDeps & EngineFacts) {
+export function createServices(deps: ServiceDeps & EngineFacts & WebhookRules) {
   const why = whyService(deps);
   return {
     rings: ringService(deps),

@@ -4,6 +4,7 @@ import { webhookRowToWebhook } from './rows.js';
 import type { Webhook } from '../model/ring.js';
 import { newId } from '../model/ids.js';
 import { conflict, notFound } from '../model/errors.js';
+import { redactUrl } from '../model/redact.js';
 
 export async function insertWebhook(
   db: Kysely<Database>,
@@ -15,7 +16,7 @@ export async function insertWebhook(
     .where('url', '=', input.url)
     .where('delete_at', '=', 0)
     .executeTakeFirst();
-  if (active) throw conflict(`a webhook for ${input.url} already exists (${active.id}); delete it first to change it`);
+  if (active) throw conflict(`a webhook for ${redactUrl(input.url)} already exists (${active.id}); delete it first to change it`);
   const row = await db
     .insertInto('webhooks')
     .values({ id: newId(), owner_id: input.ownerId, url: input.url, secret: input.secret, create_at: input.now })
@@ -39,6 +40,11 @@ export async function listWebhooks(
   if (!filter.includeDeleted) query = query.where('delete_at', '=', 0);
   if (filter.perPage >= 0) query = query.limit(filter.perPage).offset(filter.page * filter.perPage);
   return (await query.execute()).map(webhookRowToWebhook);
+}
+
+export async function countActiveWebhooks(db: Kysely<Database>): Promise<number> {
+  const row = await db.selectFrom('webhooks').select((eb) => eb.fn.countAll<number>().as('n')).where('delete_at', '=', 0).executeTakeFirstOrThrow();
+  return Number(row.n);
 }
 
 /** Active webhooks with their secrets, for delivery. */
