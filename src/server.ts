@@ -160,7 +160,6 @@ export async function startServer(config: ServerConfig, overrides: ServerOverrid
     clock,
     log,
     sinks,
-    policy,
     maxParallelGroups: engineDeps.config.maxParallelGroups,
     approvers: config.approvers,
     sloEnabled: Boolean(config.thanosUrl),

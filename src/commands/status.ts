@@ -1,5 +1,5 @@
 import { REMOTE_OPTIONS } from './common-options.js';
-import { inputInt, inputString, type CommandSpec } from './spec.js';
+import { eventList, inputInt, inputString, type CommandSpec } from './spec.js';
 
 export const STATUS_TABLE_HEADERS = ['RING', 'PRIORITY', 'STATE', 'VERSION', 'GROUPS', 'SOAK LEFT', 'WAITING FOR / DOING'];
 
@@ -10,6 +10,7 @@ function soakLeft(seconds: number): string {
 
 const status: CommandSpec = {
   path: ['status'],
+  operations: ['status'],
   readOnly: true,
   summary: 'Every ring at a glance: state, active → desired version, groups done, soak remaining, what it waits for.',
   examples: ['status'],
@@ -39,6 +40,7 @@ export const HISTORY_HEADERS = ['AT', 'WHO', 'FROM', 'WHAT', 'RING', 'STATE', 'M
 
 const history: CommandSpec = {
   path: ['history'],
+  operations: ['listEvents'],
   readOnly: true,
   summary: 'Who did what, when and from where (CLI, API, chat), with the reasons for forces, rollbacks and freeze overrides.',
   examples: ['history', 'history --ring <ring-id> --since 7d --limit 50', 'history --since 2026-11-01T00:00:00Z --output csv'],
@@ -78,7 +80,7 @@ const history: CommandSpec = {
     });
     switch (inputString(input, 'output') || 'table') {
       case 'json':
-        return { kind: 'json', value: list };
+        return eventList(list);
       case 'csv':
         return { kind: 'text', text: [HISTORY_HEADERS, ...rows].map((row) => row.map(csvCell).join(',')).join('\n') };
       default:
