@@ -1,12 +1,10 @@
 import { REMOTE_OPTIONS } from './common-options.js';
+import { formatDuration } from '../model/durations.js';
 import { eventList, inputInt, inputString, type CommandSpec } from './spec.js';
 
 export const STATUS_TABLE_HEADERS = ['RING', 'PRIORITY', 'STATE', 'VERSION', 'GROUPS', 'SOAK LEFT', 'WAITING FOR / DOING'];
 
-function soakLeft(seconds: number): string {
-  if (!seconds) return '';
-  return seconds >= 3600 ? `${Math.floor(seconds / 3600)}h ${Math.floor((seconds % 3600) / 60)}m` : seconds >= 60 ? `${Math.floor(seconds / 60)}m ${seconds % 60}s` : `${seconds}s`;
-}
+const soakLeft = (seconds: number) => (seconds ? formatDuration(seconds * 1000) : '');
 
 const status: CommandSpec = {
   path: ['status'],
