@@ -1,4 +1,5 @@
 import type { Server } from 'node:http';
+import type { Express } from 'express';
 import type { AddressInfo } from 'node:net';
 import { Registry, collectDefaultMetrics, Gauge } from 'prom-client';
 import type { ServerConfig } from './config.js';
@@ -32,6 +33,8 @@ import { parseTrigger, registerSlashCommands } from './chat/register-slash-comma
 
 export interface RunningServer {
   url: string;
+  /** The HTTP app: /api, /mattermost, health and metrics (tests walk its routes). */
+  app: Express;
   store: Store;
   services: Services;
   supervisor: Supervisor;
@@ -234,6 +237,7 @@ export async function startServer(config: ServerConfig, overrides: ServerOverrid
   let closed = false;
   return {
     url,
+    app,
     store,
     services,
     supervisor,

@@ -19,8 +19,11 @@ interface StartPayload {
 
 const PLAN_BUTTON_TTL_MS = 30 * 60_000;
 
-/** What a plan's Start runs: the release it shows, of one ring or of all (through the command API's methods of these names). */
-export const START_PLAN_OPERATIONS = ['releaseRing', 'releaseAllRings'] as const satisfies readonly OperationName[];
+/**
+ * What a plan's Start runs: it compares the plan's basis with the basis now, then starts the release it shows, of
+ * one ring or of all (through the command API's methods of these names).
+ */
+export const START_PLAN_OPERATIONS = ['planBasis', 'releaseRing', 'releaseAllRings'] as const satisfies readonly OperationName[];
 
 /** The payload's hash over its canonical JSON: the context comes back from Mattermost with its keys re-sorted. */
 function digest(payload: unknown): string {
