@@ -89,7 +89,7 @@ async function usernameOf(deps: ChatDeps, userId: string, fallback: string): Pro
   }
 }
 
-/** POST /mattermost/command, /action, /dialog: chat-ops over the same services as the REST API. */
+/** POST /mattermost/command, /action, /dialog: chat-ops over the same operations as the REST API. */
 export function createChatRouter(deps: ChatDeps): Router {
   const router = express.Router();
   // A command text may be 16383 runes (Mattermost's message limit): up to 64 KiB of UTF-8, three times that

@@ -1,3 +1,4 @@
+import type { OperationName } from '../service/operations.js';
 import type { EventJson, FreezeJson, GroupJson, ReleaseJson, ReleasePlan, RingJson, RingOverview, RingWhy, WebhookJson } from '../wire/present.js';
 import type {
   CreateFreezeRequest,
@@ -17,9 +18,10 @@ export type * from '../wire/requests.js';
 export type { EventJson, FreezeJson, GroupJson, ReleaseJson, ReleasePlan, RingJson, RingOverview, RingWhy, WebhookJson } from '../wire/present.js';
 
 /**
- * Everything the commands can ask of Elrond. The CLI implements it over HTTP (src/client/elrond-api.ts);
- * chat implements it in-process over the services. Methods take and return the `/api` JSON shapes, and
- * fail with an Error whose message a person can act on.
+ * Everything the commands can ask of Elrond: each method is the operation of the same name
+ * (src/service/operations.ts). The CLI implements it over HTTP (src/client/elrond-api.ts); chat implements it
+ * in-process over the operations (src/chat/in-process-api.ts). Methods take and return the `/api` JSON shapes
+ * (src/wire), and fail with an Error whose message a person can act on.
  *
  * @example const ring = await api.createRing({ name: 'canary', priority: 1 });
  */
@@ -59,3 +61,6 @@ export interface ElrondApi {
   /** GET /api/status: every live ring at a glance, in release order. */
   status(): Promise<RingOverview[]>;
 }
+
+/** Compiles only while every method is named after an operation, so a command names its operations by its calls. */
+export type ApiMethodIsOperation<K extends OperationName = keyof ElrondApi> = K;
