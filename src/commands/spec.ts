@@ -64,7 +64,7 @@ export interface CommandContext {
 /**
  * One command of the grammar, shared by the `elrond` CLI and the `/elrond` slash command.
  *
- * @example { path: ['ring', 'get'], summary: 'Get a ring.', examples: ['ring get --ring <id>'], options: [ringOption], run }
+ * @example { path: ['ring', 'get'], operations: ['getRing'], summary: 'Get a ring.', examples: ['ring get --ring <id>'], options: [ringOption], run }
  */
 export interface CommandSpec {
   path: string[];
