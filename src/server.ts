@@ -1,4 +1,5 @@
 import type { Server } from 'node:http';
+import type { Express } from 'express';
 import type { AddressInfo } from 'node:net';
 import { Registry, collectDefaultMetrics, Gauge } from 'prom-client';
 import type { ServerConfig } from './config.js';
@@ -35,6 +36,8 @@ import { createStatusPageRouter } from './http/status-page-router.js';
 
 export interface RunningServer {
   url: string;
+  /** The HTTP app: /api, /mattermost, health and metrics (tests walk its routes). */
+  app: Express;
   store: Store;
   services: Services;
   supervisor: Supervisor;
@@ -175,7 +178,6 @@ export async function startServer(config: ServerConfig, overrides: ServerOverrid
     clock,
     log,
     sinks,
-    policy,
     maxParallelGroups: engineDeps.config.maxParallelGroups,
     approvers: config.approvers,
     sloEnabled: Boolean(config.thanosUrl),
@@ -257,6 +259,7 @@ export async function startServer(config: ServerConfig, overrides: ServerOverrid
   let closed = false;
   return {
     url,
+    app,
     store,
     services,
     supervisor,

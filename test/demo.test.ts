@@ -10,7 +10,10 @@ import { DEMO_FLEET, DEMO_IMAGE } from '../src/cli/demo-fleet.js';
 import { DEMO_SIMULATOR } from '../src/commands/demo.js';
 import { simulatorGroupKey } from '../src/integrations/provisioner-simulator.js';
 import { getSetting } from '../src/store/system.js';
+import { tokenCaller } from '../src/service/access-policy.js';
 import { ELROND_BIN, freePort, waitFor } from './helpers/processes.js';
+
+const ADMIN = tokenCaller({ name: 'test', source: 'cli' }, 'admin');
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -56,11 +59,11 @@ describe('elrond demo', () => {
 
     // The release runs on the simulator: canary's groups roll and soak.
     await settle(d);
-    for (let i = 0; i < 200 && (await d.server.services.rings.get(d.rings[0]!.id)).state !== 'stable'; i++) {
+    for (let i = 0; i < 200 && (await d.server.services.operations.invoke('getRing', { ringId: d.rings[0]!.id }, ADMIN)).state !== 'stable'; i++) {
       clock.advance(1000);
       await settle(d);
     }
-    expect((await d.server.services.rings.get(d.rings[0]!.id)).state).toBe('stable');
+    expect((await d.server.services.operations.invoke('getRing', { ringId: d.rings[0]!.id }, ADMIN)).state).toBe('stable');
     // The page shows it.
     const page = await (await fetch(`${d.server.url}/`)).text();
     expect(page).toContain(`Release of ${DEMO_IMAGE}:10.5.1`);
@@ -83,7 +86,7 @@ describe('elrond demo', () => {
     const second = await demo(database, clock);
     expect(second.started).toBeNull();
     expect(second.instructions).toMatch(/already under way .*carrying on with it/);
-    const rings = await second.server.services.rings.list({ page: 0, perPage: -1, includeDeleted: true });
+    const rings = await second.server.services.operations.invoke('listRings', { page: 0, perPage: -1, includeDeleted: true }, ADMIN);
     expect(rings).toHaveLength(3);
     expect(rings.flatMap((r) => r.installationGroups)).toHaveLength(6);
     expect(JSON.parse((await getSetting(second.server.store.db, simulatorGroupKey(group)))!)).toEqual(JSON.parse(stored!));

@@ -5,11 +5,12 @@ import type { Services } from '../service/services.js';
 import type { Clock } from '../model/clock.js';
 import type { Actor } from '../model/ring.js';
 import { isElrondError } from '../model/errors.js';
-import { authorize, type AccessPolicy } from '../service/access-policy.js';
+import { chatCaller, rolesKey, type AccessPolicy, type Caller } from '../service/access-policy.js';
 import { parseCommandLine, tokenize, type ParseResult } from '../commands/build-program.js';
 import type { CommandTokens } from './command-tokens.js';
 import type { MattermostApi } from './mattermost-client.js';
 import { inProcessApi } from './in-process-api.js';
+import { BUTTON_OPERATIONS } from './button-operations.js';
 import { renderForChat } from './render-for-chat.js';
 import { signAction, verifyAction } from './action-signature.js';
 import { startButton, startPlannedRelease } from './plan-start.js';
@@ -88,7 +89,7 @@ async function usernameOf(deps: ChatDeps, userId: string, fallback: string): Pro
   }
 }
 
-/** POST /mattermost/command, /action, /dialog: chat-ops over the same services as the REST API. */
+/** POST /mattermost/command, /action, /dialog: chat-ops over the same operations as the REST API. */
 export function createChatRouter(deps: ChatDeps): Router {
   const router = express.Router();
   // A command text may be 16383 runes (Mattermost's message limit): up to 64 KiB of UTF-8, three times that
@@ -154,7 +155,7 @@ export function createChatRouter(deps: ChatDeps): Router {
   return router;
 }
 
-/** Run one `/elrond …` text with the shared grammar; always resolves to the reply text. */
+/** The reply to one `/elrond …` text. */
 export interface SlashReply {
   text: string;
   /** Buttons under the reply (a plan's Start). */
@@ -198,9 +199,10 @@ export async function runSlashCommand(deps: ChatDeps, text: string, actor: Actor
     if ('help' in parsed) return { text: `\`\`\`\n${parsed.help.trim()}\n\`\`\`` };
     if ('error' in parsed) return { text: `⚠️ ${parsed.error}` };
     const notes = new Set<string>();
-    const api = inProcessApi(deps.services, actor, deps.policy, deps.clock, rolloutActorFor(deps, actor, notes));
+    const caller = chatCaller(deps.policy, actor, rolloutActorFor(deps, actor, notes));
+    const api = inProcessApi(deps.services.operations, caller, deps.clock);
     const run = async () => parsed.spec.run({ api, now: () => deps.clock.now(), actor: actor.name }, parsed.input);
-    if (parsed.spec.readOnly) return await deps.services.reads.read(`chat ${line}`, async (): Promise<SlashReply> => ({ text: renderForChat(await run()) }), (reply) => reply.text.length * 2);
+    if (parsed.spec.readOnly) return await deps.services.reads.read(`chat ${rolesKey(caller)} ${line}`, async (): Promise<SlashReply> => ({ text: renderForChat(await run()) }), (reply) => reply.text.length * 2);
     const output = await run();
     if (output.kind === 'plan') {
       return { text: renderForChat(output), attachments: [startButton(await deps.secret(), `${deps.baseUrl}/action`, output.plan, output.request, output.ringId, deps.clock.now())] };
@@ -211,7 +213,6 @@ export async function runSlashCommand(deps: ChatDeps, text: string, actor: Actor
   }
 }
 
-const DIALOG_ACTIONS = new Set(['force', 'rollback']);
 /** Buttons that act on one ring: they apply only while that ring is still on the card's rollout. */
 const RING_ACTIONS = new Set(['approve', 'force', 'retry']);
 
@@ -219,9 +220,9 @@ const RING_ACTIONS = new Set(['approve', 'force', 'retry']);
  * A card drawn for one rollout must not act on the ring's next one (e.g. Approve on the v2 card approving v3
  * after a newer release replaced v2 on that ring): a refusal when the ring has moved on, else undefined.
  */
-async function movedOn(deps: ChatDeps, action: string, ringId: string, rolloutId: string): Promise<string | undefined> {
+async function movedOn(deps: ChatDeps, caller: Caller, action: string, ringId: string, rolloutId: string): Promise<string | undefined> {
   if (!RING_ACTIONS.has(action)) return undefined;
-  const ring = await deps.services.rings.get(ringId).catch(() => undefined);
+  const ring = await deps.services.operations.invoke('getRing', { ringId }, caller).catch(() => undefined);
   if (ring && ring.rolloutId === rolloutId) return undefined;
   return `⛔ ${ring ? `Ring ${ring.name}` : 'This ring'} has moved on from the release this card is about; use the buttons on its latest card. Nothing was changed.`;
 }
@@ -247,35 +248,35 @@ async function handleAction(deps: ChatDeps, body: Record<string, unknown>): Prom
     const notes = new Set<string>();
     return withNotes(await startPlannedRelease(deps, verified.value, body.context as Record<string, unknown>, starter, rolloutActorFor(deps, starter, notes)), notes);
   }
-  const stale = await movedOn(deps, action, ring, rollout);
-  if (stale) return stale;
   const userId = typeof body.user_id === 'string' ? body.user_id : '';
   const actor: Actor = { name: await usernameOf(deps, userId, ''), source: 'chat', userId, channelId: typeof body.channel_id === 'string' ? body.channel_id : '' };
-  const { services } = deps;
-  if (DIALOG_ACTIONS.has(action)) {
-    authorize(deps.policy, actor, action === 'force' ? 'force' : 'rollback');
+  const caller = chatCaller(deps.policy, actor);
+  const stale = await movedOn(deps, caller, action, ring, rollout);
+  if (stale) return stale;
+  const { operations } = deps.services;
+  if (action === 'force' || action === 'rollback') {
+    operations.refuseEarly(BUTTON_OPERATIONS[action], caller);
     const triggerId = typeof body.trigger_id === 'string' ? body.trigger_id : '';
     if (!deps.api || !triggerId) return '⚠️ Elrond cannot open a dialog here (no bot token or no trigger id).';
     const state = JSON.stringify(signAction(secret, { action, rollout, ring, post: userId, exp: now + 10 * 60_000 }));
-    const ringName = ring ? ((await services.rings.get(ring).catch(() => undefined))?.name ?? ring) : '';
+    const ringName = ring ? ((await operations.invoke('getRing', { ringId: ring }, caller).catch(() => undefined))?.name ?? ring) : '';
     const dialog = interventionDialog(action === 'force' ? 'force' : 'rollback', { ringName, rollout: await deps.describeRollout(rollout) }, state);
     await deps.api.openDialog({ trigger_id: triggerId, url: `${deps.baseUrl}/dialog`, dialog });
     return undefined;
   }
   switch (action) {
     case 'approve': {
-      const result = await services.interventions.approve(ring, actor);
+      const result = await operations.invoke(BUTTON_OPERATIONS.approve, { ringId: ring }, caller);
       return result.already ? `Ring ${result.ring.name} was already approved by @${result.ring.approvedBy}.` : `👍 You approved ring ${result.ring.name}.`;
     }
     case 'pause':
     case 'resume':
     case 'cancel': {
-      authorize(deps.policy, actor, action);
-      const moved = await services.releases[action](actor);
+      const moved = await operations.invoke(BUTTON_OPERATIONS[action], {}, caller);
       return moved.length ? `Done: ${action} applied to ${moved.map((r) => r.name).join(', ')}.` : `Nothing to ${action}: no ring is in a state it applies to.`;
     }
     case 'retry': {
-      const retried = await services.interventions.retry(ring, actor);
+      const retried = await operations.invoke(BUTTON_OPERATIONS.retry, { ringId: ring }, caller);
       return `🔁 Ring ${retried.name} will retry its release.`;
     }
     default:
@@ -298,13 +299,12 @@ async function handleDialog(deps: ChatDeps, body: Record<string, unknown>): Prom
   const reason = typeof submission.reason === 'string' ? submission.reason.trim() : '';
   if (reason.length < 3) return { errors: { reason: 'Say why, in at least 3 characters.' } };
   const actor: Actor = { name: await usernameOf(deps, userId, ''), source: 'chat', userId, channelId: typeof body.channel_id === 'string' ? body.channel_id : '' };
+  const caller = chatCaller(deps.policy, actor);
   const { action, ring, rollout } = verified.value;
-  const stale = await movedOn(deps, action, ring, rollout);
+  const stale = await movedOn(deps, caller, action, ring, rollout);
   if (stale) return { error: stale.replace(/^⛔ /, '') };
-  if (action === 'force') await deps.services.interventions.force(ring, { reason }, actor);
-  else if (action === 'rollback') {
-    authorize(deps.policy, actor, 'rollback');
-    await deps.services.releases.rollbackRollout(rollout, { reason }, actor);
-  } else return { error: `Unknown action ${action}.` };
+  if (action === 'force') await deps.services.operations.invoke(BUTTON_OPERATIONS.force, { ringId: ring, reason }, caller);
+  else if (action === 'rollback') await deps.services.operations.invoke(BUTTON_OPERATIONS.rollback, { rolloutId: rollout, reason }, caller);
+  else return { error: `Unknown action ${action}.` };
   return {};
 }

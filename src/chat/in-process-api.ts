@@ -1,110 +1,53 @@
 import type { ElrondApi } from '../commands/elrond-api.js';
-import type { Services } from '../service/services.js';
-import type { Actor } from '../model/ring.js';
+import type { OperationInput, OperationName, Operations, Unvalidated } from '../service/operations.js';
+import type { Caller } from '../service/access-policy.js';
+import type { Ring, RingWithGroups } from '../model/ring.js';
 import type { Clock } from '../model/clock.js';
 import { parseSince } from '../model/durations.js';
-import { authorize, type AccessPolicy, type GuardedAction } from '../service/access-policy.js';
-import { presentEvent, presentFreeze, presentGroup, presentRelease, presentRing, presentWebhook } from '../http/present.js';
+import { presentEvent, presentFreeze, presentGroup, presentRelease, presentRing, presentWebhook } from '../wire/present.js';
+import { wireRequest } from '../wire/request-keys.js';
 
 /**
- * The command grammar's API, served in-process for a chat user: the same service operations as REST, with
- * the chat user's permissions checked first. `rolloutActor` gives the actor a release or rollback records its
- * rollout with (the same user; its channel is where the card goes).
+ * The command grammar's API served in-process for a chat user: each method is the operation of the same name, run
+ * as `caller`, with the requests read and the answers shaped as REST does (src/wire), so a command answers alike in
+ * chat and on the CLI. Nothing here decides who may: the operations do.
  */
-export function inProcessApi(services: Services, actor: Actor, policy: AccessPolicy, clock: Clock, rolloutActor: () => Promise<Actor> = async () => actor): ElrondApi {
-  const may = (action: GuardedAction) => authorize(policy, actor, action);
-  const ring = (r: Parameters<typeof presentRing>[0]) => presentRing(r, clock.now());
+export function inProcessApi(operations: Operations, caller: Caller, clock: Clock): ElrondApi {
+  const invoke = <N extends OperationName>(name: N, input: OperationInput<N> | Unvalidated) => operations.invoke(name, input, caller);
+  const ring = (r: Ring | RingWithGroups) => presentRing(r, clock.now());
   return {
-    async createRing(request) {
-      may('change');
-      return ring(await services.rings.create(request, actor));
-    },
-    listRings: async (paging) => (await services.rings.list(paging)).map(ring),
-    getRing: async (id) => ring(await services.rings.get(id)),
-    async updateRing(id, request) {
-      may('change');
-      return ring(await services.rings.update(id, request, actor));
-    },
-    async deleteRing(id) {
-      may('change');
-      await services.rings.delete(id, actor);
-    },
-    async retryRing(id) {
-      may('change');
-      return ring(await services.rings.retryCreate(id, actor));
-    },
-    async releaseRing(id, request) {
-      may(request.Force ? 'force' : 'release');
-      return ring(await services.releases.releaseRing(id, request, await rolloutActor()));
-    },
-    async releaseAllRings(request) {
-      may(request.Force ? 'force' : 'release');
-      return (await services.releases.releaseAllRings(request, await rolloutActor())).map(ring);
-    },
-    async pauseReleases() {
-      may('pause');
-      await services.releases.pause(actor);
-    },
-    async resumeReleases() {
-      may('resume');
-      await services.releases.resume(actor);
-    },
-    async cancelReleases() {
-      may('cancel');
-      await services.releases.cancel(actor);
-    },
-    // The service checks who may approve (approvers, never the release's starter), as for the card's button.
-    approveRing: async (id) => ring((await services.interventions.approve(id, actor)).ring),
-    async rollbackRing(id, request) {
-      may('rollback');
-      return ring(await services.releases.rollbackRing(id, request, await rolloutActor()));
-    },
-    async rollbackAllRings(request) {
-      may('rollback');
-      return (await services.releases.rollbackAllRings(request, await rolloutActor())).map(ring);
-    },
-    getRelease: async (id) => presentRelease(await services.releases.get(id)),
-    async registerGroup(id, request) {
-      may('change');
-      return ring(await services.groups.register(id, request, actor));
-    },
-    async updateGroup(id, request) {
-      may('change');
-      return presentGroup(await services.groups.update(id, request, actor));
-    },
-    async deleteGroup(ringId, groupId) {
-      may('change');
-      await services.groups.remove(ringId, groupId, actor);
-    },
-    async createWebhook(request) {
-      may('change');
-      return presentWebhook(await services.webhooks.create(request, actor));
-    },
-    getWebhook: async (id) => presentWebhook(await services.webhooks.get(id)),
-    listWebhooks: async (query) => (await services.webhooks.list({ page: query.page, perPage: query.perPage, includeDeleted: query.includeDeleted, ...(query.owner ? { ownerId: query.owner } : {}) })).map(presentWebhook),
-    async deleteWebhook(id) {
-      may('change');
-      await services.webhooks.delete(id, actor);
-    },
-    async lockRing(id) {
-      may('change');
-      await services.rings.setApiLock(id, true, actor);
-    },
-    async unlockRing(id) {
-      may('change');
-      await services.rings.setApiLock(id, false, actor);
-    },
+    createRing: async (request) => ring(await invoke('createRing', wireRequest(request))),
+    listRings: async (paging) => (await invoke('listRings', paging)).map(ring),
+    getRing: async (ringId) => ring(await invoke('getRing', { ringId })),
+    updateRing: async (ringId, request) => ring(await invoke('updateRing', wireRequest(request, { ringId }))),
+    deleteRing: (ringId) => invoke('deleteRing', { ringId }),
+    retryRing: async (ringId) => ring(await invoke('retryRing', { ringId })),
+    releaseRing: async (ringId, request) => ring(await invoke('releaseRing', wireRequest(request, { ringId }))),
+    releaseAllRings: async (request) => (await invoke('releaseAllRings', wireRequest(request))).map(ring),
+    pauseReleases: async () => void (await invoke('pauseReleases', {})),
+    resumeReleases: async () => void (await invoke('resumeReleases', {})),
+    cancelReleases: async () => void (await invoke('cancelReleases', {})),
+    approveRing: async (ringId) => ring((await invoke('approveRing', { ringId })).ring),
+    rollbackRing: async (ringId, request) => ring(await invoke('rollbackRing', wireRequest(request, { ringId }))),
+    rollbackAllRings: async (request) => (await invoke('rollbackAllRings', wireRequest(request))).map(ring),
+    getRelease: async (releaseId) => presentRelease(await invoke('getRelease', { releaseId })),
+    registerGroup: async (ringId, request) => ring(await invoke('registerGroup', wireRequest(request, { ringId }))),
+    updateGroup: async (groupId, request) => presentGroup(await invoke('updateGroup', wireRequest(request, { groupId }))),
+    deleteGroup: (ringId, groupId) => invoke('deleteGroup', { ringId, groupId }),
+    createWebhook: async (request) => presentWebhook(await invoke('createWebhook', wireRequest(request))),
+    getWebhook: async (webhookId) => presentWebhook(await invoke('getWebhook', { webhookId })),
+    listWebhooks: async ({ owner, ...paging }) => (await invoke('listWebhooks', { ...paging, ...(owner ? { ownerId: owner } : {}) })).map(presentWebhook),
+    deleteWebhook: (webhookId) => invoke('deleteWebhook', { webhookId }),
+    lockRing: (ringId) => invoke('lockRing', { ringId }),
+    unlockRing: (ringId) => invoke('unlockRing', { ringId }),
     listEvents: async (query) =>
-      (await services.events.list({ limit: query.limit ?? 20, ...(query.ring ? { ringId: query.ring } : {}), ...(query.since ? { since: parseSince(query.since, 'since', clock.now()) } : {}) })).map(presentEvent),
-    planRelease: (ringId, request) => services.plans.plan(request, ringId),
-    async createFreeze(request) {
-      may('change');
-      return presentFreeze(await services.freezes.create(request, actor));
-    },
-    freezeNow: async (request) => presentFreeze(await services.freezes.now(request, actor)),
-    listFreezes: async () => (await services.freezes.list()).map(presentFreeze),
-    deleteFreeze: (id) => services.freezes.delete(id, actor),
-    why: (ringId) => services.why.explain(ringId),
-    status: () => services.overview(),
+      (await invoke('listEvents', { limit: query.limit ?? 20, ...(query.ring ? { ringId: query.ring } : {}), ...(query.since ? { since: parseSince(query.since, 'since', clock.now()) } : {}) })).map(presentEvent),
+    planRelease: (ringId, request) => invoke('planRelease', wireRequest(request, ringId ? { ringId } : {})),
+    createFreeze: async (request) => presentFreeze(await invoke('createFreeze', wireRequest(request))),
+    freezeNow: async (request) => presentFreeze(await invoke('freezeNow', wireRequest(request))),
+    listFreezes: async () => (await invoke('listFreezes', {})).map(presentFreeze),
+    deleteFreeze: (freezeId) => invoke('deleteFreeze', { freezeId }),
+    why: (ringId) => invoke('why', ringId ? { ringId } : {}),
+    status: () => invoke('status', {}),
   };
 }

@@ -5,6 +5,8 @@ import type { PlanBasis, ReleasePlan } from '../service/release-plan.js';
 import { basisChanges } from '../service/release-plan.js';
 import type { RingReleaseRequest } from '../commands/elrond-api.js';
 import { inProcessApi } from './in-process-api.js';
+import { chatCaller } from '../service/access-policy.js';
+import type { OperationName } from '../service/operations.js';
 import { signAction, type SignedAction } from './action-signature.js';
 import { canonicalJson } from './canonical-json.js';
 
@@ -16,6 +18,12 @@ interface StartPayload {
 }
 
 const PLAN_BUTTON_TTL_MS = 30 * 60_000;
+
+/**
+ * What a plan's Start runs: it compares the plan's basis with the basis now, then starts the release it shows, of
+ * one ring or of all (through the command API's methods of these names).
+ */
+export const START_PLAN_OPERATIONS = ['planBasis', 'releaseRing', 'releaseAllRings'] as const satisfies readonly OperationName[];
 
 /** The payload's hash over its canonical JSON: the context comes back from Mattermost with its keys re-sorted. */
 function digest(payload: unknown): string {
@@ -47,9 +55,10 @@ export function startButton(secret: string, actionUrl: string, plan: ReleasePlan
 export async function startPlannedRelease(deps: ChatDeps, signed: SignedAction, context: Record<string, unknown>, actor: Actor, rolloutActor: () => Promise<Actor>): Promise<string> {
   const payload = context.payload as StartPayload | undefined;
   if (!payload || typeof payload !== 'object' || digest(payload) !== signed.rollout) return '⛔ This Start button does not match the plan it was signed for. Nothing was started.';
-  const changes = basisChanges(payload.basis, await deps.services.plans.currentBasis());
+  const caller = chatCaller(deps.policy, actor, rolloutActor);
+  const changes = basisChanges(payload.basis, await deps.services.operations.invoke('planBasis', {}, caller));
   if (changes.length > 0) return `⛔ Not started: things changed since the plan — ${changes.join('; ')}. Run the plan again.`;
-  const api = inProcessApi(deps.services, actor, deps.policy, deps.clock, rolloutActor);
+  const api = inProcessApi(deps.services.operations, caller, deps.clock);
   if (payload.ringId) {
     const ring = await api.releaseRing(payload.ringId, payload.request);
     return `🚀 Release of ring ${ring.Name} started; its card follows in this channel.`;

@@ -1,5 +1,6 @@
-import type { Services } from '../service/services.js';
-import type { Actor, RingWithGroups } from '../model/ring.js';
+import type { Operations } from '../service/operations.js';
+import type { Caller } from '../service/access-policy.js';
+import type { RingWithGroups } from '../model/ring.js';
 import { RING_STATES_RELEASE_IN_PROGRESS, RING_STATES_RELEASE_PENDING, ringStateIn } from '../model/ring-states.js';
 
 export const DEMO_IMAGE = 'mattermost/mattermost-enterprise-edition';
@@ -58,15 +59,16 @@ export interface SeededFleet {
  * Make sure the demo fleet exists: rings found by name are kept (with any group they already have), missing
  * rings and groups are created. Running it twice creates nothing the second time.
  */
-export async function seedDemoFleet(services: Services, actor: Actor): Promise<SeededFleet> {
+export async function seedDemoFleet(operations: Operations, caller: Caller): Promise<SeededFleet> {
   const created = { rings: 0, groups: 0 };
-  const existing = await services.rings.list({ page: 0, perPage: -1, includeDeleted: false });
+  const existing = await operations.invoke('listRings', { page: 0, perPage: -1, includeDeleted: false }, caller);
   const rings: RingWithGroups[] = [];
   for (const spec of DEMO_FLEET) {
     let ring = existing.find((r) => r.name === spec.name);
     if (!ring) {
       const [first] = spec.groups;
-      ring = await services.rings.create(
+      ring = await operations.invoke(
+        'createRing',
         {
           name: spec.name,
           priority: spec.priority,
@@ -74,9 +76,9 @@ export async function seedDemoFleet(services: Services, actor: Actor): Promise<S
           approvalRequired: spec.approvalRequired,
           image: DEMO_IMAGE,
           version: DEMO_FIRST_VERSION,
-          ...(first ? { installationGroup: { name: first.name, soakTime: first.soakTime, provisionerGroupID: first.provisionerGroupId } } : {}),
+          ...(first ? { installationGroup: { name: first.name, soakTime: first.soakTime, provisionerGroupId: first.provisionerGroupId } } : {}),
         },
-        actor,
+        caller,
       );
       created.rings++;
       if (first) created.groups++;
@@ -84,10 +86,10 @@ export async function seedDemoFleet(services: Services, actor: Actor): Promise<S
     const has = ring.installationGroups;
     for (const group of spec.groups) {
       if (has.some((g) => g.name === group.name || g.provisionerGroupId === group.provisionerGroupId)) continue;
-      await services.groups.register(ring.id, { name: group.name, soakTime: group.soakTime, provisionerGroupID: group.provisionerGroupId }, actor);
+      await operations.invoke('registerGroup', { ringId: ring.id, name: group.name, soakTime: group.soakTime, provisionerGroupId: group.provisionerGroupId }, caller);
       created.groups++;
     }
-    rings.push(await services.rings.get(ring.id));
+    rings.push(await operations.invoke('getRing', { ringId: ring.id }, caller));
   }
   return { rings, created };
 }

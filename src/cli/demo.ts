@@ -1,7 +1,8 @@
 import os from 'node:os';
 import { defaultServerConfig } from '../config.js';
 import { badRequest } from '../model/errors.js';
-import type { Actor, RingWithGroups } from '../model/ring.js';
+import type { RingWithGroups } from '../model/ring.js';
+import { tokenCaller } from '../service/access-policy.js';
 import { describeRelease } from '../model/release-target.js';
 import { isSimulatorUrl, parseSimulatorUrl } from '../integrations/provisioner-simulator-options.js';
 import type { RunningServer, ServerOverrides } from '../server.js';
@@ -42,17 +43,18 @@ export async function startDemo(options: DemoOptions, overrides: ServerOverrides
   const config = { ...defaultServerConfig(), database: database ?? DEMO_DATABASE, listen: options.listen, poll: 5, provisionerServer: options.simulator, provisionerStatusInterval: 2 };
   const server = await startServer(config, serverOverrides);
   try {
-    const actor: Actor = { name: osUser(), source: 'cli' };
-    const services = server.services;
-    let { rings } = await seedDemoFleet(services, actor);
+    // The demo drives its own server as its operator: an admin, as `elrond` on this machine would be.
+    const caller = tokenCaller({ name: osUser(), source: 'cli' }, 'admin');
+    const { operations } = server.services;
+    let { rings } = await seedDemoFleet(operations, caller);
     // New rings are created by the supervisor; a release needs them created.
     await server.supervisor.runUntilIdle();
-    rings = await Promise.all(rings.map((ring) => services.rings.get(ring.id)));
+    rings = await Promise.all(rings.map((ring) => operations.invoke('getRing', { ringId: ring.id }, caller)));
     let started: string | null = null;
     if (!releaseUnderWay(rings)) {
-      const active = await services.releases.get(rings[0]!.activeReleaseId);
+      const active = await operations.invoke('getRelease', { releaseId: rings[0]!.activeReleaseId }, caller);
       const version = nextDemoVersion(active.version);
-      rings = await services.releases.releaseAllRings({ image: DEMO_IMAGE, version, reason: 'elrond demo' }, actor);
+      rings = await operations.invoke('releaseAllRings', { image: DEMO_IMAGE, version, reason: 'elrond demo' }, caller);
       started = describeRelease({ image: DEMO_IMAGE, version });
     }
     return { server, rings, started, instructions: demoInstructions(server, rings, started) };

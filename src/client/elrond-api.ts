@@ -1,8 +1,9 @@
 import type { AxiosInstance, Method } from 'axios';
 import os from 'node:os';
-import type { ElrondApi, EventJson, FreezeJson, GroupJson, Paging, ReleaseJson, ReleasePlan, RingJson, RingWhy, WebhookJson } from '../commands/elrond-api.js';
+import type { ElrondApi } from '../commands/elrond-api.js';
+import type { EventJson, FreezeJson, GroupJson, ReleaseJson, ReleasePlan, RingJson, RingOverview, RingWhy, WebhookJson } from '../wire/present.js';
+import type { Paging } from '../wire/requests.js';
 import { ApiRequestError } from './api-request-error.js';
-import type { RingOverview } from '../service/ring-overview.js';
 
 export interface HttpElrondApiOptions {
   /** Base URL of the Elrond server, e.g. http://localhost:3018. */

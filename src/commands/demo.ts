@@ -13,6 +13,8 @@ export interface DemoOptions {
 
 const demo: CommandSpec = {
   path: ['demo'],
+  // Runs a server of its own and drives it in-process as its operator, like `server`.
+  operations: [],
   summary: 'See Elrond work: a server on the built-in provisioner simulator (its own elrond-demo.db), 3 sample rings × 2 groups, a release, and the live status page.',
   examples: ['demo', 'demo --listen 127.0.0.1:4000', "demo --simulator 'sim://?rollout=10s&fail=0.1&repair=30s'"],
   options: [

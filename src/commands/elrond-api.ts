@@ -1,108 +1,27 @@
-import type { EnvVarMap } from '../model/env-vars.js';
-import type { presentEvent, presentFreeze, presentGroup, presentRelease, presentRing, presentWebhook } from '../http/present.js';
-import type { ReleasePlan } from '../service/release-plan.js';
-import type { RingWhy } from '../service/why.js';
-import type { RingOverview } from '../service/ring-overview.js';
+import type { OperationName } from '../service/operations.js';
+import type { EventJson, FreezeJson, GroupJson, ReleaseJson, ReleasePlan, RingJson, RingOverview, RingWhy, WebhookJson } from '../wire/present.js';
+import type {
+  CreateFreezeRequest,
+  CreateRingRequest,
+  CreateWebhookRequest,
+  EventQuery,
+  FreezeNowRequest,
+  Paging,
+  RegisterGroupRequest,
+  RingReleaseRequest,
+  RollbackRequest,
+  UpdateGroupRequest,
+  UpdateRingRequest,
+} from '../wire/requests.js';
 
-export type { ReleasePlan, RingWhy };
-
-/** The JSON shapes `/api` returns (src/http/present.ts): PascalCase where the original had it. */
-export type RingJson = ReturnType<typeof presentRing>;
-export type GroupJson = ReturnType<typeof presentGroup>;
-export type ReleaseJson = ReturnType<typeof presentRelease>;
-export type WebhookJson = ReturnType<typeof presentWebhook>;
-export type EventJson = ReturnType<typeof presentEvent>;
-export type FreezeJson = ReturnType<typeof presentFreeze>;
-
-export interface CreateFreezeRequest {
-  rings?: string[];
-  start?: string;
-  end?: string;
-  cron?: string;
-  duration?: string;
-  timezone?: string;
-  reason: string;
-}
-
-export interface FreezeNowRequest {
-  reason: string;
-  until?: string;
-  rings?: string[];
-}
-
-/** The original's CreateRingRequest: camelCase keys, empty values left out (Go `omitempty`). */
-export interface CreateRingRequest {
-  name?: string;
-  priority?: number;
-  soakTime?: number;
-  image?: string;
-  version?: string;
-  apiSecurityLock?: boolean;
-  approvalRequired?: boolean;
-  installationGroup?: { name?: string; soakTime?: number; provisionerGroupID?: string };
-}
-
-/** The original's UpdateRingRequest; zero values mean "unchanged". */
-export interface UpdateRingRequest {
-  name?: string;
-  priority?: number;
-  soakTime?: number;
-  image?: string;
-  version?: string;
-  approvalRequired?: boolean;
-}
-
-/** The original's RingReleaseRequest (untagged Go struct, so PascalCase); `reason` is Elrond's. */
-export interface RingReleaseRequest {
-  Image: string;
-  Version: string;
-  Force: boolean;
-  EnvVariables: EnvVarMap;
-  reason?: string;
-  /** Start through a freeze window (admins, with a reason). */
-  overrideFreeze?: boolean;
-}
-
-export interface RollbackRequest {
-  reason?: string;
-}
-
-export interface RegisterGroupRequest {
-  name: string;
-  soakTime: number;
-  provisionerGroupID: string;
-}
-
-export interface UpdateGroupRequest {
-  name?: string;
-  soakTime?: number;
-  provisionerGroupID?: string;
-}
-
-export interface CreateWebhookRequest {
-  OwnerID: string;
-  URL: string;
-  /** Signs every delivery (X-Elrond-Signature); Elrond's addition. */
-  secret?: string;
-}
-
-export interface Paging {
-  page: number;
-  perPage: number;
-  includeDeleted: boolean;
-}
-
-export interface EventQuery {
-  ring?: string;
-  limit?: number;
-  /** A duration back from now ("2h", "7d") or an ISO 8601 time. */
-  since?: string;
-}
+export type * from '../wire/requests.js';
+export type { EventJson, FreezeJson, GroupJson, ReleaseJson, ReleasePlan, RingJson, RingOverview, RingWhy, WebhookJson } from '../wire/present.js';
 
 /**
- * Everything the commands can ask of Elrond. The CLI implements it over HTTP (src/client/elrond-api.ts);
- * chat implements it in-process over the services. Methods take and return the `/api` JSON shapes, and
- * fail with an Error whose message a person can act on.
+ * Everything the commands can ask of Elrond: each method is the operation of the same name
+ * (src/service/operations.ts). The CLI implements it over HTTP (src/client/elrond-api.ts); chat implements it
+ * in-process over the operations (src/chat/in-process-api.ts). Methods take and return the `/api` JSON shapes
+ * (src/wire), and fail with an Error whose message a person can act on.
  *
  * @example const ring = await api.createRing({ name: 'canary', priority: 1 });
  */
@@ -144,3 +63,6 @@ export interface ElrondApi {
   /** GET /api/status: every live ring at a glance, in release order. */
   status(): Promise<RingOverview[]>;
 }
+
+/** Compiles only while every method is named after an operation, so a command names its operations by its calls. */
+export type ApiMethodIsOperation<K extends OperationName = keyof ElrondApi> = K;

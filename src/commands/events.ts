@@ -1,10 +1,11 @@
 import { REMOTE_OPTIONS, TABLE } from './common-options.js';
-import { inputBool, inputInt, inputString, json, type CommandSpec } from './spec.js';
+import { eventList, inputBool, inputInt, inputString, type CommandSpec } from './spec.js';
 
 export const EVENT_TABLE_HEADERS = ['AT', 'ACTOR', 'KIND', 'RING', 'STATE', 'MESSAGE'];
 
 const events: CommandSpec = {
   path: ['events'],
+  operations: ['listEvents'],
   readOnly: true,
   summary: 'Show what happened, newest first: state changes, releases, approvals, who asked.',
   examples: ['events', 'events --ring <ring-id> --limit 20 --table'],
@@ -18,7 +19,7 @@ const events: CommandSpec = {
   async run(ctx, input) {
     const ring = inputString(input, 'ring');
     const list = await ctx.api.listEvents({ limit: inputInt(input, 'limit'), ...(ring ? { ring } : {}) });
-    if (!inputBool(input, 'table')) return json(list);
+    if (!inputBool(input, 'table')) return eventList(list);
     const rows = list.map((e) => [
       new Date(e.at).toISOString(),
       `${e.actor} (${e.source})`,

@@ -14,6 +14,7 @@ const ringsOption = { name: 'ring', valueName: 'id', kind: 'list', description: 
 
 const create: CommandSpec = {
   path: ['freeze', 'create'],
+  operations: ['createFreeze'],
   summary: 'Create a freeze window: during it no ring or group starts (a group already rolling finishes, then holds).',
   examples: [
     'freeze create --start 2026-12-24T00:00:00Z --end 2026-12-27T00:00:00Z --reason "holidays"',
@@ -43,6 +44,7 @@ const create: CommandSpec = {
 
 const now: CommandSpec = {
   path: ['freeze', 'now'],
+  operations: ['freezeNow'],
   summary: 'Stop the line: freeze every ring (or some) from now, for everyone to see. Anyone may pull it.',
   examples: ['freeze now --reason "incident 1234"', 'freeze now --reason "db maintenance" --until +2h'],
   options: [
@@ -59,6 +61,7 @@ const now: CommandSpec = {
 
 const list: CommandSpec = {
   path: ['freeze', 'list'],
+  operations: ['listFreezes'],
   readOnly: true,
   summary: 'List freeze windows, and whether each holds rings right now.',
   examples: ['freeze list'],
@@ -72,6 +75,7 @@ const list: CommandSpec = {
 
 const remove: CommandSpec = {
   path: ['freeze', 'delete'],
+  operations: ['deleteFreeze'],
   summary: 'Lift a freeze window.',
   examples: ['freeze delete --freeze <freeze-id>'],
   options: [{ name: 'freeze', valueName: 'id', kind: 'string', required: true, description: 'the freeze to lift' }, ...REMOTE_OPTIONS],
@@ -87,6 +91,7 @@ function whyTable(answers: RingWhy[]): CommandOutput {
 
 const ringWhy: CommandSpec = {
   path: ['ring', 'why'],
+  operations: ['why'],
   readOnly: true,
   summary: 'Say exactly what holds a ring back: soak, an earlier ring, approval, freeze, lease, rollout progress, a failure, a pause.',
   examples: ['ring why --ring <ring-id>'],
@@ -96,6 +101,7 @@ const ringWhy: CommandSpec = {
 
 const why: CommandSpec = {
   path: ['why'],
+  operations: ['why'],
   readOnly: true,
   summary: 'Say what holds each ring back (or one, with --ring).',
   examples: ['why', 'why --ring <ring-id>'],

@@ -6,6 +6,7 @@ const groupOption: OptionSpec = { name: 'installation-group', valueName: 'id', k
 
 const register: CommandSpec = {
   path: ['ring', 'installation-group', 'register'],
+  operations: ['registerGroup'],
   summary: 'Register an installation group (a provisioner group) with a ring.',
   examples: ['ring installation-group register --ring <ring-id> --installation-group-name canary-ig --provisioner-group-id <group-id> --soak-time 600'],
   options: [
@@ -29,6 +30,7 @@ const register: CommandSpec = {
 
 const update: CommandSpec = {
   path: ['ring', 'installation-group', 'update'],
+  operations: ['updateGroup'],
   summary: 'Update an installation group\'s name, provisioner group or soak time.',
   examples: ['ring installation-group update --installation-group <group-id> --soak-time 900'],
   options: [
@@ -51,6 +53,7 @@ const update: CommandSpec = {
 
 const remove: CommandSpec = {
   path: ['ring', 'installation-group', 'delete'],
+  operations: ['deleteGroup'],
   summary: 'Remove an installation group from a ring.',
   examples: ['ring installation-group delete --ring <ring-id> --installation-group <group-id>'],
   options: [groupOption, ringOption('the id of the ring it belongs to'), ...REMOTE_OPTIONS],

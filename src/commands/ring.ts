@@ -3,7 +3,7 @@ import { parseEnvVariableFlag, parseEnvVariableFlags } from '../model/env-vars.j
 import type { CreateRingRequest, RingReleaseRequest, RollbackRequest, UpdateRingRequest } from './elrond-api.js';
 import { DRY_RUN, PAGING_OPTIONS, REMOTE_OPTIONS, TABLE, ringOption } from './common-options.js';
 import { formatRingTable } from './format-ring-table.js';
-import { inputBool, inputInt, inputList, inputString, json, nothing, type CommandInput, type CommandSpec } from './spec.js';
+import { inputBool, inputInt, inputList, inputString, json, nothing, ringList, type CommandInput, type CommandSpec } from './spec.js';
 
 /** Go's `omitempty`: leave out empty strings and zeros, as the original CLI's requests did. */
 function compact<T extends object>(request: T): T {
@@ -12,6 +12,7 @@ function compact<T extends object>(request: T): T {
 
 const create: CommandSpec = {
   path: ['ring', 'create'],
+  operations: ['createRing'],
   summary: 'Create a ring (and optionally its first installation group).',
   examples: [
     'ring create --name canary --priority 1 --soak-time 3600',
@@ -54,6 +55,7 @@ const create: CommandSpec = {
 
 const update: CommandSpec = {
   path: ['ring', 'update'],
+  operations: ['updateRing'],
   summary: 'Update a ring\'s name, priority or soak time.',
   examples: ['ring update --ring <ring-id> --priority 2', 'ring update --ring <ring-id> --soak-time 7200 --dry-run'],
   options: [
@@ -127,6 +129,7 @@ export function releaseMode(input: CommandInput): 'dry-run' | 'plan' | 'pause' |
 
 const release: CommandSpec = {
   path: ['ring', 'release'],
+  operations: ['releaseRing', 'releaseAllRings', 'pauseReleases', 'resumeReleases', 'cancelReleases', 'rollbackRing', 'rollbackAllRings', 'planRelease'],
   summary: 'Release a ring or all rings to an image/version, or pause, resume, cancel or roll back releases.',
   examples: [
     'ring release --ring <ring-id> --image mattermost/mattermost-enterprise-edition --version 10.5.1',
@@ -183,11 +186,11 @@ const release: CommandSpec = {
       case 'cancel':
         return (await ctx.api.cancelReleases(), nothing);
       case 'rollback-all':
-        return json(await ctx.api.rollbackAllRings(rollbackRequest(input)));
+        return ringList(await ctx.api.rollbackAllRings(rollbackRequest(input)));
       case 'rollback':
         return json(await ctx.api.rollbackRing(ringId, rollbackRequest(input)));
       case 'all-rings':
-        return json(await ctx.api.releaseAllRings(releaseRequest(input)));
+        return ringList(await ctx.api.releaseAllRings(releaseRequest(input)));
       case 'ring':
         return json(await ctx.api.releaseRing(ringId, releaseRequest(input)));
       case 'none':
@@ -198,6 +201,7 @@ const release: CommandSpec = {
 
 const getRelease: CommandSpec = {
   path: ['ring', 'get-release'],
+  operations: ['getRelease'],
   readOnly: true,
   summary: 'Get a release (image, version, environment variables, force).',
   examples: ['ring get-release --release <release-id>'],
@@ -207,6 +211,7 @@ const getRelease: CommandSpec = {
 
 const approve: CommandSpec = {
   path: ['ring', 'approve'],
+  operations: ['approveRing'],
   summary: 'Approve a ring that waits for approval before its release starts (what Approve on the release card does).',
   examples: ['ring approve --ring <ring-id>'],
   options: [ringOption('the ring to approve'), ...REMOTE_OPTIONS],
@@ -215,6 +220,7 @@ const approve: CommandSpec = {
 
 const get: CommandSpec = {
   path: ['ring', 'get'],
+  operations: ['getRing'],
   readOnly: true,
   summary: 'Get a ring and its installation groups.',
   examples: ['ring get --ring <ring-id>'],
@@ -224,18 +230,20 @@ const get: CommandSpec = {
 
 const list: CommandSpec = {
   path: ['ring', 'list'],
+  operations: ['listRings', 'getRelease'],
   readOnly: true,
   summary: 'List rings.',
   examples: ['ring list', 'ring list --table', 'ring list --per-page -1 --include-deleted'],
   options: [...PAGING_OPTIONS, TABLE, ...REMOTE_OPTIONS],
   async run(ctx, input) {
     const rings = await ctx.api.listRings({ page: inputInt(input, 'page'), perPage: inputInt(input, 'per-page'), includeDeleted: inputBool(input, 'include-deleted') });
-    return inputBool(input, 'table') ? formatRingTable(ctx.api, rings) : json(rings);
+    return inputBool(input, 'table') ? formatRingTable(ctx.api, rings) : ringList(rings);
   },
 };
 
 const remove: CommandSpec = {
   path: ['ring', 'delete'],
+  operations: ['deleteRing'],
   summary: 'Delete a ring.',
   examples: ['ring delete --ring <ring-id>'],
   options: [ringOption('the id of the ring to delete'), ...REMOTE_OPTIONS],

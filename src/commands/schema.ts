@@ -14,6 +14,7 @@ export const DATABASE_OPTION: OptionSpec = {
 
 const migrate: CommandSpec = {
   path: ['schema', 'migrate'],
+  operations: [],
   // Unlike the Go Elrond, "elrond server" migrates on start too; this is for migrating ahead of a deploy.
   summary: 'Bring the database schema up to date without starting the server ("elrond server" also does it when it starts).',
   examples: ['schema migrate --database sqlite://elrond.db', 'schema migrate --database postgres://elrond@localhost:5432/elrond'],

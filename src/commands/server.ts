@@ -41,6 +41,7 @@ export function serverConfigFromInput(input: CommandInput): ServerConfig {
 
 const server: CommandSpec = {
   path: ['server'],
+  operations: [],
   summary: 'Run the Elrond server: REST API, supervisors and (when configured) the Mattermost bot.',
   examples: [
     'server',

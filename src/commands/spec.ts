@@ -1,6 +1,7 @@
 import type { ServerConfig } from '../config.js';
 import type { DemoOptions } from './demo.js';
-import type { ElrondApi, ReleasePlan, RingReleaseRequest } from './elrond-api.js';
+import type { OperationName } from '../service/operations.js';
+import type { ElrondApi, EventJson, ReleasePlan, RingJson, RingReleaseRequest, WebhookJson } from './elrond-api.js';
 
 export type OptionKind = 'string' | 'int' | 'bool' | 'list';
 export type OptionValue = string | number | boolean | string[];
@@ -34,8 +35,18 @@ export interface OptionSpec {
 /** The parsed options of one command, keyed by option name. Missing bools are false, missing lists []. */
 export type CommandInput = Readonly<Record<string, OptionValue | undefined>>;
 
+/**
+ * JSON, as the CLI prints it. A list says what it holds (`of`), so chat can show it as a table without guessing
+ * from its fields.
+ */
+export type JsonOutput =
+  | { kind: 'json'; of?: undefined; value: unknown }
+  | { kind: 'json'; of: 'rings'; value: RingJson[] }
+  | { kind: 'json'; of: 'events'; value: EventJson[] }
+  | { kind: 'json'; of: 'webhooks'; value: WebhookJson[] };
+
 export type CommandOutput =
-  | { kind: 'json'; value: unknown }
+  | JsonOutput
   /** A release plan: text for the terminal, a Start button in chat. */
   | { kind: 'plan'; plan: ReleasePlan; request: RingReleaseRequest; ringId?: string }
   | { kind: 'table'; headers: string[]; rows: string[][]; json: unknown }
@@ -56,7 +67,7 @@ export interface CommandContext {
 /**
  * One command of the grammar, shared by the `elrond` CLI and the `/elrond` slash command.
  *
- * @example { path: ['ring', 'get'], summary: 'Get a ring.', examples: ['ring get --ring <id>'], options: [ringOption], run }
+ * @example { path: ['ring', 'get'], operations: ['getRing'], summary: 'Get a ring.', examples: ['ring get --ring <id>'], options: [ringOption], run }
  */
 export interface CommandSpec {
   path: string[];
@@ -64,11 +75,17 @@ export interface CommandSpec {
   /** Invocations without the program name: `ring get --ring abc`. */
   examples: string[];
   options: OptionSpec[];
+  /**
+   * The operations (service/operations.ts) it may invoke, through the API of the same names; none for a command
+   * that runs locally (server, schema migrate). A test checks every remote command names at least one and invokes
+   * only those.
+   */
+  operations: readonly OperationName[];
   /** Only the CLI runs it (server, schema migrate). */
   cliOnly?: boolean;
   /**
-   * Changes nothing and answers everyone alike (no permission applies), so chat may serve a recent answer
-   * computed on the same data (service/read-cache.ts).
+   * Invokes only read operations (a test checks it against the table), so chat may serve a recent answer computed
+   * on the same data for a caller with the same roles (service/read-cache.ts).
    */
   readOnly?: boolean;
   /** Checks across options after parsing; returns what is wrong, or undefined. */
@@ -108,6 +125,9 @@ export function inputList(input: CommandInput, name: string): string[] {
 }
 
 export const json = (value: unknown): CommandOutput => ({ kind: 'json', value });
+export const ringList = (value: RingJson[]): CommandOutput => ({ kind: 'json', of: 'rings', value });
+export const eventList = (value: EventJson[]): CommandOutput => ({ kind: 'json', of: 'events', value });
+export const webhookList = (value: WebhookJson[]): CommandOutput => ({ kind: 'json', of: 'webhooks', value });
 export const text = (value: string): CommandOutput => ({ kind: 'text', text: value });
 /** Commands whose API call answers with no body print nothing, like the original. */
 export const nothing: CommandOutput = { kind: 'text', text: '' };

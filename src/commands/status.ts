@@ -1,16 +1,15 @@
 import { REMOTE_OPTIONS } from './common-options.js';
-import { inputInt, inputString, type CommandSpec } from './spec.js';
+import { formatDuration } from '../model/durations.js';
 import { inertCsvCell } from '../model/inert-text.js';
+import { eventList, inputInt, inputString, type CommandSpec } from './spec.js';
 
 export const STATUS_TABLE_HEADERS = ['RING', 'PRIORITY', 'STATE', 'VERSION', 'GROUPS', 'SOAK LEFT', 'WAITING FOR / DOING'];
 
-function soakLeft(seconds: number): string {
-  if (!seconds) return '';
-  return seconds >= 3600 ? `${Math.floor(seconds / 3600)}h ${Math.floor((seconds % 3600) / 60)}m` : seconds >= 60 ? `${Math.floor(seconds / 60)}m ${seconds % 60}s` : `${seconds}s`;
-}
+const soakLeft = (seconds: number) => (seconds ? formatDuration(seconds * 1000) : '');
 
 const status: CommandSpec = {
   path: ['status'],
+  operations: ['status'],
   readOnly: true,
   summary: 'Every ring at a glance: state, active → desired version, groups done, soak remaining, what it waits for.',
   examples: ['status'],
@@ -36,6 +35,7 @@ export const HISTORY_HEADERS = ['AT', 'WHO', 'FROM', 'WHAT', 'RING', 'STATE', 'M
 
 const history: CommandSpec = {
   path: ['history'],
+  operations: ['listEvents'],
   readOnly: true,
   summary: 'Who did what, when and from where (CLI, API, chat), with the reasons for forces, rollbacks and freeze overrides.',
   examples: ['history', 'history --ring <ring-id> --since 7d --limit 50', 'history --since 2026-11-01T00:00:00Z --output csv'],
@@ -75,7 +75,7 @@ const history: CommandSpec = {
     });
     switch (inputString(input, 'output') || 'table') {
       case 'json':
-        return { kind: 'json', value: list };
+        return eventList(list);
       case 'csv':
         return { kind: 'text', text: [HISTORY_HEADERS, ...rows].map((row) => row.map(inertCsvCell).join(',')).join('\n') };
       default:

@@ -1,7 +1,7 @@
 import type { CreateWebhookRequest } from './elrond-api.js';
 import { PAGING_OPTIONS, REMOTE_OPTIONS, TABLE } from './common-options.js';
 import { redactUrl } from '../model/redact.js';
-import { inputBool, inputInt, inputString, json, nothing, type CommandSpec, type OptionSpec } from './spec.js';
+import { inputBool, inputInt, inputString, json, nothing, webhookList, type CommandSpec, type OptionSpec } from './spec.js';
 
 /** The original `webhook list --table` headers. */
 export const WEBHOOK_TABLE_HEADERS = ['ID', 'OWNER', 'URL'];
@@ -10,6 +10,7 @@ const webhookOption: OptionSpec = { name: 'webhook', valueName: 'id', kind: 'str
 
 const create: CommandSpec = {
   path: ['webhook', 'create'],
+  operations: ['createWebhook'],
   summary: 'Register a URL that receives every ring state change.',
   examples: ['webhook create --owner release-team --url https://hooks.example.com/elrond', 'webhook create --owner me --url https://hooks.example.com/elrond --secret s3cr3t'],
   options: [
@@ -27,6 +28,7 @@ const create: CommandSpec = {
 
 const get: CommandSpec = {
   path: ['webhook', 'get'],
+  operations: ['getWebhook'],
   readOnly: true,
   summary: 'Get a webhook.',
   examples: ['webhook get --webhook <webhook-id>'],
@@ -36,6 +38,7 @@ const get: CommandSpec = {
 
 const list: CommandSpec = {
   path: ['webhook', 'list'],
+  operations: ['listWebhooks'],
   readOnly: true,
   summary: 'List webhooks.',
   examples: ['webhook list', 'webhook list --owner release-team --table'],
@@ -48,13 +51,14 @@ const list: CommandSpec = {
       includeDeleted: inputBool(input, 'include-deleted'),
       ...(owner ? { owner } : {}),
     });
-    if (!inputBool(input, 'table')) return json(webhooks);
+    if (!inputBool(input, 'table')) return webhookList(webhooks);
     return { kind: 'table', headers: WEBHOOK_TABLE_HEADERS, rows: webhooks.map((w) => [w.ID, w.OwnerID, redactUrl(w.URL)]), json: webhooks };
   },
 };
 
 const remove: CommandSpec = {
   path: ['webhook', 'delete'],
+  operations: ['deleteWebhook'],
   summary: 'Delete a webhook.',
   examples: ['webhook delete --webhook <webhook-id>'],
   options: [webhookOption, ...REMOTE_OPTIONS],

@@ -1,10 +1,9 @@
 import type { Request } from 'express';
-import type { Services } from '../service/services.js';
-import type { Actor, ActorSource } from '../model/ring.js';
-import { ACTOR_SOURCES } from '../model/ring.js';
+import type { OperationInput, OperationName, OperationResult, Unvalidated } from '../service/operations.js';
 import { isId } from '../model/ids.js';
 import { notFound } from '../model/errors.js';
-import { presentEvent, presentFreeze, presentGroup, presentRelease, presentRing, presentWebhook } from './present.js';
+import { presentEvent, presentFreeze, presentGroup, presentRelease, presentRing, presentWebhook } from '../wire/present.js';
+import { nonEmptyBody, wireRequest } from '../wire/request-keys.js';
 import { parseSince } from '../model/durations.js';
 import { optionalString, parseInteger, parsePaging } from './query.js';
 
@@ -17,123 +16,100 @@ export interface RouteResult {
 
 export interface RouteContext {
   req: Request;
-  services: Services;
-  actor: Actor;
   now: number;
   /** A path parameter that must be a 26-character id; anything else is a 404 naming it. */
   id(param: string, what: string): string;
+  /** Run an operation as the request's caller (its credential's role). */
+  invoke<N extends OperationName>(name: N, input: OperationInput<N> | Unvalidated): Promise<OperationResult<N>>;
 }
 
 export interface Route {
   method: Method;
   path: string;
+  /** The one operation the route runs. */
+  operation: OperationName;
   handle(ctx: RouteContext): Promise<RouteResult>;
 }
 
+/**
+ * A route as a thin adapter: the operation's request from the URL and body (Go JSON, any key case), then the
+ * answer from its result (the original's JSON shapes, src/wire/present.ts).
+ */
+function route<N extends OperationName>(
+  method: Method,
+  path: string,
+  operation: N,
+  input: (c: RouteContext) => OperationInput<N> | Unvalidated,
+  answer: (result: OperationResult<N>, c: RouteContext) => RouteResult,
+): Route {
+  return { method, path, operation, handle: async (c) => answer(await c.invoke(operation, input(c)), c) };
+}
+
 const ok = (body: unknown, status = 200): RouteResult => ({ status, body });
+const empty = (status: number) => (): RouteResult => ({ status });
+const body = (c: RouteContext) => wireRequest(c.req.body);
+const ringId = (c: RouteContext) => ({ ringId: c.id('ring', 'ring') });
+const ringBody = (c: RouteContext) => wireRequest(c.req.body, ringId(c));
+const ring = (status: number) => (r: Parameters<typeof presentRing>[0], c: RouteContext) => ok(presentRing(r, c.now), status);
+const rings = (status: number) => (list: Array<Parameters<typeof presentRing>[0]>, c: RouteContext) => ok(list.map((r) => presentRing(r, c.now)), status);
+const nothing = () => ({});
 
 /** The original's routes (elrond-behaviour.md §3), then Elrond's additions. Declared as data; a test checks there are no duplicates. */
 export const API_ROUTES: readonly Route[] = [
-  { method: 'get', path: '/rings', handle: async (c) => ok((await c.services.rings.list(parsePaging(c.req.query))).map((r) => presentRing(r, c.now))) },
-  { method: 'post', path: '/rings', handle: async (c) => ok(presentRing(await c.services.rings.create(c.req.body, c.actor), c.now), 202) },
-  {
-    method: 'post',
-    path: '/rings/release',
-    handle: async (c) => ok((await c.services.releases.releaseAllRings(c.req.body, c.actor)).map((r) => presentRing(r, c.now)), 202),
-  },
-  { method: 'post', path: '/rings/release/pause', handle: async (c) => (await c.services.releases.pause(c.actor), { status: 200 }) },
-  { method: 'post', path: '/rings/release/resume', handle: async (c) => (await c.services.releases.resume(c.actor), { status: 200 }) },
-  { method: 'post', path: '/rings/release/cancel', handle: async (c) => (await c.services.releases.cancel(c.actor), { status: 200 }) },
-  {
-    method: 'post',
-    path: '/rings/rollback',
-    handle: async (c) => ok((await c.services.releases.rollbackAllRings(c.req.body, c.actor)).map((r) => presentRing(r, c.now)), 202),
-  },
-  { method: 'get', path: '/ring/:ring', handle: async (c) => ok(presentRing(await c.services.rings.get(c.id('ring', 'ring')), c.now)) },
-  { method: 'post', path: '/ring/:ring', handle: async (c) => ok(presentRing(await c.services.rings.retryCreate(c.id('ring', 'ring'), c.actor), c.now), 202) },
-  { method: 'delete', path: '/ring/:ring', handle: async (c) => (await c.services.rings.delete(c.id('ring', 'ring'), c.actor), { status: 202 }) },
-  {
-    method: 'post',
-    path: '/ring/:ring/update',
-    handle: async (c) => ok(presentRing(await c.services.rings.update(c.id('ring', 'ring'), c.req.body, c.actor), c.now), 202),
-  },
-  {
-    method: 'post',
-    path: '/ring/:ring/release',
-    handle: async (c) => ok(presentRing(await c.services.releases.releaseRing(c.id('ring', 'ring'), c.req.body, c.actor), c.now), 202),
-  },
-  {
-    method: 'post',
-    path: '/ring/:ring/rollback',
-    handle: async (c) => ok(presentRing(await c.services.releases.rollbackRing(c.id('ring', 'ring'), c.req.body, c.actor), c.now), 202),
-  },
-  {
-    method: 'post',
-    path: '/ring/:ring/installationgroup',
-    handle: async (c) => ok(presentRing(await c.services.groups.register(c.id('ring', 'ring'), c.req.body, c.actor), c.now)),
-  },
-  {
-    method: 'delete',
-    path: '/ring/:ring/installationgroup/:group',
-    handle: async (c) => (await c.services.groups.remove(c.id('ring', 'ring'), String(c.req.params.group), c.actor), { status: 204 }),
-  },
-  { method: 'get', path: '/release/:release', handle: async (c) => ok(presentRelease(await c.services.releases.get(c.id('release', 'release')))) },
-  {
-    method: 'post',
-    path: '/installationgroup/:group/update',
-    handle: async (c) => ok(presentGroup(await c.services.groups.update(c.id('group', 'installation group'), c.req.body, c.actor)), 202),
-  },
-  {
-    method: 'get',
-    path: '/webhooks',
-    handle: async (c) => {
+  route('get', '/rings', 'listRings', (c) => parsePaging(c.req.query), rings(200)),
+  route('post', '/rings', 'createRing', body, ring(202)),
+  route('post', '/rings/release', 'releaseAllRings', body, rings(202)),
+  route('post', '/rings/release/pause', 'pauseReleases', nothing, empty(200)),
+  route('post', '/rings/release/resume', 'resumeReleases', nothing, empty(200)),
+  route('post', '/rings/release/cancel', 'cancelReleases', nothing, empty(200)),
+  route('post', '/rings/rollback', 'rollbackAllRings', body, rings(202)),
+  route('get', '/ring/:ring', 'getRing', ringId, ring(200)),
+  route('post', '/ring/:ring', 'retryRing', ringId, ring(202)),
+  route('delete', '/ring/:ring', 'deleteRing', ringId, empty(202)),
+  route('post', '/ring/:ring/update', 'updateRing', ringBody, ring(202)),
+  route('post', '/ring/:ring/release', 'releaseRing', ringBody, ring(202)),
+  route('post', '/ring/:ring/rollback', 'rollbackRing', ringBody, ring(202)),
+  route('post', '/ring/:ring/installationgroup', 'registerGroup', ringBody, ring(200)),
+  route('delete', '/ring/:ring/installationgroup/:group', 'deleteGroup', (c) => ({ ...ringId(c), groupId: String(c.req.params.group) }), empty(204)),
+  route('get', '/release/:release', 'getRelease', (c) => ({ releaseId: c.id('release', 'release') }), (release) => ok(presentRelease(release))),
+  route('post', '/installationgroup/:group/update', 'updateGroup', (c) => wireRequest(c.req.body, { groupId: c.id('group', 'installation group') }), (group) => ok(presentGroup(group), 202)),
+  route(
+    'get',
+    '/webhooks',
+    'listWebhooks',
+    (c) => {
       const ownerId = optionalString(c.req.query, 'owner');
-      const list = await c.services.webhooks.list({ ...parsePaging(c.req.query), ...(ownerId ? { ownerId } : {}) });
-      return ok(list.map(presentWebhook));
+      return { ...parsePaging(c.req.query), ...(ownerId ? { ownerId } : {}) };
     },
-  },
-  { method: 'post', path: '/webhooks', handle: async (c) => ok(presentWebhook(await c.services.webhooks.create(c.req.body, c.actor)), 202) },
-  { method: 'get', path: '/webhook/:webhook', handle: async (c) => ok(presentWebhook(await c.services.webhooks.get(c.id('webhook', 'webhook')))) },
-  { method: 'delete', path: '/webhook/:webhook', handle: async (c) => (await c.services.webhooks.delete(c.id('webhook', 'webhook'), c.actor), { status: 200 }) },
-  {
-    method: 'post',
-    path: '/security/ring/:ring/api/lock',
-    handle: async (c) => (await c.services.rings.setApiLock(c.id('ring', 'ring'), true, c.actor), { status: 200 }),
-  },
-  {
-    method: 'post',
-    path: '/security/ring/:ring/api/unlock',
-    handle: async (c) => (await c.services.rings.setApiLock(c.id('ring', 'ring'), false, c.actor), { status: 200 }),
-  },
-  {
-    method: 'get',
-    path: '/events',
-    handle: async (c) => {
-      const ringId = optionalString(c.req.query, 'ring');
-      if (ringId && !isId(ringId)) throw notFound(`ring ${ringId} not found`);
-      const sinceText = optionalString(c.req.query, 'since');
-      const since = sinceText ? parseSince(sinceText, 'since', c.now) : undefined;
-      const events = await c.services.events.list({ limit: parseInteger(c.req.query, 'limit', 100, 1, 10_000), ...(ringId ? { ringId } : {}), ...(since !== undefined ? { since } : {}) });
-      return ok(events.map(presentEvent));
+    (list) => ok(list.map(presentWebhook)),
+  ),
+  route('post', '/webhooks', 'createWebhook', (c) => wireRequest(nonEmptyBody(c.req.body, '{"OwnerID":"me","URL":"https://hooks.example.com/elrond"}')), (webhook) => ok(presentWebhook(webhook), 202)),
+  route('get', '/webhook/:webhook', 'getWebhook', (c) => ({ webhookId: c.id('webhook', 'webhook') }), (webhook) => ok(presentWebhook(webhook))),
+  route('delete', '/webhook/:webhook', 'deleteWebhook', (c) => ({ webhookId: c.id('webhook', 'webhook') }), empty(200)),
+  route('post', '/security/ring/:ring/api/lock', 'lockRing', ringId, empty(200)),
+  route('post', '/security/ring/:ring/api/unlock', 'unlockRing', ringId, empty(200)),
+  route(
+    'get',
+    '/events',
+    'listEvents',
+    (c) => {
+      const ring = optionalString(c.req.query, 'ring');
+      if (ring && !isId(ring)) throw notFound(`ring ${ring} not found`);
+      const since = optionalString(c.req.query, 'since');
+      return { limit: parseInteger(c.req.query, 'limit', 100, 1, 10_000), ...(ring ? { ringId: ring } : {}), ...(since ? { since: parseSince(since, 'since', c.now) } : {}) };
     },
-  },
+    (events) => ok(events.map(presentEvent)),
+  ),
   // Elrond's additions (camelCase): plans, freeze windows, "why".
-  { method: 'post', path: '/rings/release/plan', handle: async (c) => ok(await c.services.plans.plan(c.req.body)) },
-  { method: 'post', path: '/ring/:ring/release/plan', handle: async (c) => ok(await c.services.plans.plan(c.req.body, c.id('ring', 'ring'))) },
-  { method: 'get', path: '/freezes', handle: async (c) => ok((await c.services.freezes.list()).map(presentFreeze)) },
-  { method: 'post', path: '/freezes', handle: async (c) => ok(presentFreeze(await c.services.freezes.create(c.req.body, c.actor)), 201) },
-  { method: 'post', path: '/freezes/now', handle: async (c) => ok(presentFreeze(await c.services.freezes.now(c.req.body, c.actor)), 201) },
-  { method: 'delete', path: '/freeze/:freeze', handle: async (c) => (await c.services.freezes.delete(c.id('freeze', 'freeze'), c.actor), { status: 200 }) },
-  // The card's Approve button, for the CLI and scripts: the same service operation, so the same rules.
-  { method: 'post', path: '/ring/:ring/approve', handle: async (c) => ok({ ...presentRing((await c.services.interventions.approve(c.id('ring', 'ring'), c.actor)).ring, c.now) }) },
-  { method: 'get', path: '/status', handle: async (c) => ok(await c.services.overview()) },
-  { method: 'get', path: '/why', handle: async (c) => ok(await c.services.why.explain()) },
-  { method: 'get', path: '/ring/:ring/why', handle: async (c) => ok(await c.services.why.explain(c.id('ring', 'ring'))) },
+  route('post', '/rings/release/plan', 'planRelease', body, (plan) => ok(plan)),
+  route('post', '/ring/:ring/release/plan', 'planRelease', ringBody, (plan) => ok(plan)),
+  route('get', '/freezes', 'listFreezes', nothing, (list) => ok(list.map(presentFreeze))),
+  route('post', '/freezes', 'createFreeze', body, (freeze) => ok(presentFreeze(freeze), 201)),
+  route('post', '/freezes/now', 'freezeNow', body, (freeze) => ok(presentFreeze(freeze), 201)),
+  route('delete', '/freeze/:freeze', 'deleteFreeze', (c) => ({ freezeId: c.id('freeze', 'freeze') }), empty(200)),
+  // The card's Approve button, for the CLI and scripts: the same operation, so the same rules.
+  route('post', '/ring/:ring/approve', 'approveRing', ringId, (result, c) => ok(presentRing(result.ring, c.now))),
+  route('get', '/status', 'status', nothing, (overview) => ok(overview)),
+  route('get', '/why', 'why', nothing, (answers) => ok(answers)),
+  route('get', '/ring/:ring/why', 'why', ringId, (answers) => ok(answers)),
 ];
-
-/** Who is calling: the CLI names its user and itself in headers; anything else is "api". */
-export function actorFromRequest(req: Request): Actor {
-  const name = String(req.get('x-elrond-actor') ?? '').slice(0, 64).replace(/[^\w.@-]/g, '') || 'api';
-  const source = String(req.get('x-elrond-source') ?? 'api');
-  return { name, source: (ACTOR_SOURCES as readonly string[]).includes(source) && source !== 'supervisor' ? (source as ActorSource) : 'api' };
-}

@@ -1,5 +1,4 @@
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
-import { timingSafeEqual } from 'node:crypto';
 import { sql } from 'kysely';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Logger } from 'pino';
@@ -8,15 +7,21 @@ import type { Store } from '../store/connect.js';
 import type { Clock } from '../model/clock.js';
 import { ElrondError, badRequest, isElrondError, notFound } from '../model/errors.js';
 import { isId } from '../model/ids.js';
-import { API_ROUTES, actorFromRequest, type RouteContext, type RouteResult } from './api-routes.js';
+import { API_ROUTES, type RouteContext, type RouteResult } from './api-routes.js';
+import { callerFromRequest, type RoleToken } from './request-caller.js';
+import { rolesKey, type Caller } from '../service/access-policy.js';
+
+export { secretsMatch, type RoleToken } from './request-caller.js';
 
 export interface HttpAppOptions {
   services: Services;
   store: Store;
   clock: Clock;
   log: Logger;
-  /** When set, every /api route needs `Authorization: Bearer <token>`. */
+  /** When set, every /api route needs `Authorization: Bearer <token>`; the token grants admin. */
   apiToken?: string;
+  /** Tokens and the role each grants, instead of `apiToken` (none: every caller is an admin). */
+  apiTokens?: readonly RoleToken[];
   /** Extra routers mounted beside /api (the Mattermost callbacks). */
   mount?: Array<{ path: string; router: Router }>;
   /** Shared registry, so other parts (the supervisor) can add their metrics. */
@@ -24,13 +29,6 @@ export interface HttpAppOptions {
 }
 
 export const BODY_LIMIT = '1mb';
-
-/** Constant-time comparison of a presented secret with the expected one. */
-export function secretsMatch(expected: string, received: string): boolean {
-  const a = Buffer.from(expected);
-  const b = Buffer.from(received);
-  return a.length === b.length && timingSafeEqual(a, b);
-}
 
 /** The Express app: the REST API under /api, health and metrics, and whatever else is mounted. */
 export function createHttpApp(options: HttpAppOptions) {
@@ -100,18 +98,16 @@ export function createHttpApp(options: HttpAppOptions) {
   for (const { path, router } of options.mount ?? []) app.use(path, router);
 
   const api = express.Router();
-  if (options.apiToken) {
-    const token = options.apiToken;
-    api.use((req, _res, next) => {
-      const header = req.get('authorization') ?? '';
-      const presented = /^bearer\s+(.+)$/i.exec(header)?.[1] ?? '';
-      if (!secretsMatch(token, presented)) {
-        next(new ElrondError('Unauthorized', 'missing or wrong API token: send "Authorization: Bearer <token>" (elrond CLI: --api-token or ELROND_API_TOKEN)'));
-        return;
-      }
-      next();
-    });
-  }
+  const tokens: readonly RoleToken[] = options.apiTokens ?? (options.apiToken ? [{ token: options.apiToken, role: 'admin' }] : []);
+  api.use((req, res, next) => {
+    const caller = callerFromRequest(req, tokens);
+    if (!caller) {
+      next(new ElrondError('Unauthorized', 'missing or wrong API token: send "Authorization: Bearer <token>" (elrond CLI: --api-token or ELROND_API_TOKEN)'));
+      return;
+    }
+    res.locals.caller = caller;
+    next();
+  });
   api.use(express.json({ limit: BODY_LIMIT, strict: false, type: () => true }));
   api.use((req, _res, next) => {
     const problem = bodyProblem(req.body);
@@ -120,19 +116,20 @@ export function createHttpApp(options: HttpAppOptions) {
   for (const route of API_ROUTES) {
     api[route.method](route.path, async (req: Request, res: Response) => {
       res.locals.route = `/api${route.path}`;
+      const caller = res.locals.caller as Caller;
       const ctx: RouteContext = {
         req,
-        services,
-        actor: actorFromRequest(req),
         now: clock.now(),
+        invoke: (name, input) => services.operations.invoke(name, input, caller),
         id: (param, what) => {
           const value = String(req.params[param] ?? '');
           if (!isId(value)) throw notFound(`${what} ${value} not found: ids are 26 letters and digits`);
           return value;
         },
       };
-      // Reads are answered from the read cache while the data is unchanged, serialized once.
-      const answer = route.method === 'get' ? await services.reads.read(`rest ${req.originalUrl}`, async () => serialize(await route.handle(ctx)), (answer) => answer.body?.length ?? 0) : serialize(await route.handle(ctx));
+      // Reads are answered from the read cache while the data is unchanged, serialized once, shared by callers
+      // with the same roles (the same answer from the policy).
+      const answer = route.method === 'get' ? await services.reads.read(`rest ${rolesKey(caller)} ${req.originalUrl}`, async () => serialize(await route.handle(ctx)), (answer) => answer.body?.length ?? 0) : serialize(await route.handle(ctx));
       if (answer.body === undefined) res.status(answer.status).end();
       else res.status(answer.status).type('json').send(answer.body);
     });

@@ -13,13 +13,13 @@ export function parseDuration(text: string, field: string): number {
   return parts.reduce((sum, [, n, unit]) => sum + Number(n) * UNITS[unit!]!, 0);
 }
 
+/** Latest instant accepted anywhere (year 9999): beyond it a Date cannot be shown. */
+const LATEST = Date.UTC(9999, 11, 31);
+
 /**
  * An instant: ISO 8601 ("2026-12-24T18:00:00Z", "2026-12-24T18:00+01:00"), milliseconds since the epoch,
  * or relative to now ("+2h", "now").
  */
-/** Latest instant accepted anywhere (year 9999): beyond it a Date cannot be shown. */
-const LATEST = Date.UTC(9999, 11, 31);
-
 export function parseInstant(text: string, field: string, now: number): number {
   const at = parseInstantUnchecked(text, field, now);
   if (!Number.isFinite(at) || at < 0 || at > LATEST) throw badRequest(`${field} "${text}" is out of range: use a time between 1970 and 9999`);

@@ -1,45 +1,150 @@
 import type { Actor } from '../model/ring.js';
 import { forbidden } from '../model/errors.js';
+import type { Tx } from './deps.js';
 
-/** Who may do what from chat. REST and CLI callers are trusted operators (they hold the API token). */
+/** What a caller may be allowed to do, from looking to everything. */
+export const ROLES = ['viewer', 'releaser', 'approver', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** The chat side of the policy: the server's `--admins`, `--approvers` and `--allow-self-approval`. */
 export interface AccessPolicy {
-  /** Usernames that may release, force, roll back, pause, cancel and override freezes. Empty: everyone may. */
+  /** Usernames with the admin role. Empty: every chat user has it (the server logs a warning). */
   admins: readonly string[];
-  /** Usernames that may approve rings (admins may too). */
+  /** Usernames with the approver role (admins have it too). Empty: every chat user has it. */
   approvers: readonly string[];
   allowSelfApproval: boolean;
 }
 
 export const OPEN_POLICY: AccessPolicy = { admins: [], approvers: [], allowSelfApproval: false };
 
-export type GuardedAction = 'release' | 'force' | 'rollback' | 'pause' | 'resume' | 'cancel' | 'retry' | 'change' | 'approve' | 'override-freeze' | 'freeze';
-
-const norm = (name: string) => name.replace(/^@/, '').toLowerCase();
-
-export function isAdmin(policy: AccessPolicy, actor: Actor): boolean {
-  if (actor.source !== 'chat') return true;
-  return policy.admins.length === 0 || policy.admins.map(norm).includes(norm(actor.name));
+/**
+ * Someone calling an operation: the actor its events record, and the roles its credential grants. Built in one
+ * place per surface ({@link chatCaller}, {@link tokenCaller}); operations never look at anything else.
+ */
+export interface Caller {
+  actor: Actor;
+  roles: ReadonlySet<Role>;
+  /**
+   * The caller's name is proven (a chat user, named from the user id Mattermost supplied), so rules about "the
+   * same person" apply. A shared API token names nobody: the actor header is a claim.
+   */
+  identified: boolean;
+  /** May approve a release it started (`--allow-self-approval`). */
+  mayApproveOwnRelease: boolean;
+  /** The end of a refusal: who has `role`, or how to get it. */
+  askFor(role: Role): string;
+  /**
+   * The actor an operation that starts a rollout records it with (chat: the channel its card goes to), asked only
+   * once the caller is allowed; the plain actor when absent.
+   */
+  rolloutActor?: () => Promise<Actor>;
 }
 
 /**
- * Throw a 403 naming who may do it, unless `actor` may do `action`. Approving is for approvers (and admins),
- * never for the person who started the release unless self-approval is allowed; freezing is for everyone
- * (the stop-the-line button); the rest is for admins.
+ * Who may run an operation. `role` is needed for any input; `elevate` names inputs that need more (a release with
+ * force); `rule` is a condition on stored facts, checked inside the operation's transaction.
  */
-export function authorize(policy: AccessPolicy, actor: Actor, action: GuardedAction, context: { requestedBy?: string } = {}): void {
-  if (actor.source !== 'chat') return;
-  if (action === 'freeze') return;
-  if (action === 'approve') {
-    const allowed = [...policy.approvers, ...policy.admins].map(norm);
-    if (policy.approvers.length > 0 && !allowed.includes(norm(actor.name))) {
-      throw forbidden(`@${actor.name} may not approve: approvers are ${policy.approvers.map((a) => `@${a}`).join(', ')}`);
-    }
-    if (!policy.allowSelfApproval && context.requestedBy && norm(context.requestedBy) === norm(actor.name)) {
-      throw forbidden(`@${actor.name} started this release and may not approve it; ask another approver (or run the server with --allow-self-approval)`);
-    }
-    return;
+export interface Guard<I> {
+  role: Role;
+  /** "@carol may not <verb>: …" */
+  verb: string;
+  elevate?: {
+    role: Role;
+    /** How the README says when (e.g. "with force or overrideFreeze"). */
+    when: string;
+    applies(input: I): boolean;
+    verb(input: I): string;
+  };
+  rule?: NotTheStarter<I>;
+}
+
+/** "Not the person who started it": approving your own release takes `--allow-self-approval`. */
+export interface NotTheStarter<I> {
+  kind: 'not-the-starter';
+  /** Who started the release the input acts on, read inside the operation's transaction. */
+  startedBy(tx: Tx, input: I): Promise<string | undefined>;
+}
+
+export const RULE_DESCRIPTIONS = {
+  'not-the-starter': 'not the person who started the release (unless `--allow-self-approval`)',
+} as const satisfies Record<NotTheStarter<unknown>['kind'], string>;
+
+/** What {@link authorize} knows at the point it is asked: nothing yet, the validated input, or also the stored facts. */
+export interface GuardStage<I> {
+  input?: I;
+  facts?: { startedBy: string | undefined };
+}
+
+const norm = (name: string) => name.replace(/^@/, '').toLowerCase();
+const mentions = (names: readonly string[]) => names.map((n) => `@${n.replace(/^@/, '')}`).join(', ');
+
+/** The role an input needs: the guard's, or the elevated one when it applies. */
+export function requiredRole<I>(guard: Guard<I>, input?: I): Role {
+  return guard.elevate && input !== undefined && guard.elevate.applies(input) ? guard.elevate.role : guard.role;
+}
+
+/**
+ * THE authorization policy: throw a 403 naming who may, unless `caller` may run an operation guarded by `guard`.
+ * Asked up to three times per invocation, as more becomes known: before the input is read (the guard's role), with
+ * the validated input (an elevated role), and inside the transaction with the stored facts its rule needs.
+ */
+export function authorize<I>(guard: Guard<I>, caller: Caller, stage: GuardStage<I> = {}): void {
+  const role = requiredRole(guard, stage.input);
+  if (!caller.roles.has(role)) {
+    const verb = role === guard.role || stage.input === undefined || !guard.elevate ? guard.verb : guard.elevate.verb(stage.input);
+    throw forbidden(`@${caller.actor.name} may not ${verb}: ${caller.askFor(role)}`);
   }
-  if (!isAdmin(policy, actor)) {
-    throw forbidden(`@${actor.name} may not ${action === 'change' ? 'change rings' : action.replace('-', ' ')}: ask an Elrond admin (${policy.admins.map((a) => `@${a}`).join(', ')})`);
+  if (guard.rule?.kind === 'not-the-starter' && stage.facts) {
+    const { startedBy } = stage.facts;
+    if (caller.identified && !caller.mayApproveOwnRelease && startedBy && norm(startedBy) === norm(caller.actor.name)) {
+      throw forbidden(`@${caller.actor.name} started this release and may not approve it; ask another approver (or run the server with --allow-self-approval)`);
+    }
   }
+}
+
+/** The roles a credential granting `role` carries: admin implies every role. */
+export function rolesGrantedBy(role: Role): Set<Role> {
+  return new Set(role === 'admin' ? ROLES : ['viewer', role]);
+}
+
+/** A stable key for a caller's roles: read answers are shared only between callers the policy treats alike. */
+export function rolesKey(caller: Caller): string {
+  return ROLES.filter((role) => caller.roles.has(role)).join(',');
+}
+
+/**
+ * A chat user's roles, from the server flags (unchanged rules): `--admins` are admins; with no `--admins` every
+ * user has the admin and releaser roles. `--approvers` and explicit admins approve; with no `--approvers` everyone
+ * does — so `--approvers` alone keeps approving to those named even though everyone else may release.
+ */
+export function chatCaller(policy: AccessPolicy, actor: Actor, rolloutActor?: () => Promise<Actor>): Caller {
+  const name = norm(actor.name);
+  const listedAdmin = policy.admins.map(norm).includes(name);
+  const admin = listedAdmin || policy.admins.length === 0;
+  const approver = listedAdmin || policy.approvers.length === 0 || policy.approvers.map(norm).includes(name);
+  const roles = new Set<Role>(['viewer']);
+  if (admin) for (const role of ['releaser', 'admin'] as const) roles.add(role);
+  if (approver) roles.add('approver');
+  return {
+    actor,
+    roles,
+    identified: true,
+    mayApproveOwnRelease: policy.allowSelfApproval,
+    askFor: (role) => (role === 'approver' ? `approvers are ${mentions(policy.approvers)}` : `ask an Elrond admin (${mentions(policy.admins)})`),
+    ...(rolloutActor ? { rolloutActor } : {}),
+  };
+}
+
+/**
+ * A REST (or CLI over REST) caller with a credential granting `role`: today the `--api-token`, or no token
+ * configured at all, grants admin. The actor is recorded as the request names it, which proves nothing.
+ */
+export function tokenCaller(actor: Actor, role: Role): Caller {
+  return {
+    actor,
+    roles: rolesGrantedBy(role),
+    identified: false,
+    mayApproveOwnRelease: true,
+    askFor: (needed) => `this API token has the ${role} role; use a token with the ${needed} role`,
+  };
 }

@@ -6,7 +6,6 @@ import type { Clock } from '../model/clock.js';
 import type { EventSink, NewEvent } from '../store/event-log.js';
 import { recordEvent } from '../store/event-log.js';
 import { takeRingGate } from '../store/system.js';
-import type { AccessPolicy } from './access-policy.js';
 
 /** Everything an operation needs, passed explicitly (no globals). */
 export interface ServiceDeps {
@@ -17,8 +16,6 @@ export interface ServiceDeps {
   sinks: readonly EventSink[];
   /** Wake the supervisor now (coalesced). */
   nudge: () => void;
-  /** Who may do what from chat; everyone may everything when absent. */
-  policy?: AccessPolicy;
 }
 
 /** A transaction plus helpers bound to it. */

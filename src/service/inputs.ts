@@ -2,41 +2,18 @@ import { z } from 'zod';
 import { badRequest } from '../model/errors.js';
 
 /**
- * Request bodies arrive with keys in any case (the original's Go decoder is case-insensitive), so keys are
- * lower-cased before validation. Env maps keep their keys: variable names are case-sensitive.
+ * How a request field is spelled in messages where that differs from its name here: as the original's JSON (and
+ * so the README and the Go client) spells it.
  */
-export function lowerKeys(input: unknown, keepNested: readonly string[] = ['envvariables']): Record<string, unknown> {
-  if (input === undefined || input === null) return {};
-  if (typeof input !== 'object' || Array.isArray(input)) throw badRequest('the request body must be a JSON object');
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(input as Record<string, unknown>)) {
-    const lower = key.toLowerCase();
-    // defineProperty, not assignment: a "__proto__" key must stay a plain (ignored) key, never a prototype.
-    Object.defineProperty(out, lower, {
-      value: value && typeof value === 'object' && !Array.isArray(value) && !keepNested.includes(lower) ? lowerKeys(value, keepNested) : value,
-      enumerable: true,
-      writable: true,
-      configurable: true,
-    });
-  }
-  return out;
-}
-
-/** How a (lower-cased) request key is spelled in messages: as the original's JSON spells it. */
 const FIELD_NAMES: Record<string, string> = {
-  soaktime: 'soakTime',
-  apisecuritylock: 'apiSecurityLock',
-  approvalrequired: 'approvalRequired',
-  overridefreeze: 'overrideFreeze',
-  installationgroup: 'installationGroup',
-  provisionergroupid: 'provisionerGroupID',
-  envvariables: 'EnvVariables',
-  ownerid: 'OwnerID',
+  provisionerGroupId: 'provisionerGroupID',
+  envVariables: 'EnvVariables',
+  ownerId: 'OwnerID',
   url: 'URL',
 };
 
 /** Parse with zod and turn the first problem into a 400 that names the field and the fix. */
-export function parseInput<T>(schema: z.ZodType<T>, input: unknown, hints: Record<string, string> = {}): T {
+export function parseInput<T>(schema: z.ZodType<T, z.ZodTypeDef, unknown>, input: unknown, hints: Readonly<Record<string, string>> = {}): T {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
   let issue = result.error.issues[0]!;
@@ -93,3 +70,13 @@ export const HINTS = {
   image: 'e.g. "image": "mattermost/mattermost-enterprise-edition"',
   version: 'e.g. "version": "10.5.1"',
 };
+
+/** The id of a stored object (ring, group, release, webhook, freeze, rollout); an unknown one is a 404 from the store. */
+export const objectId = z.string().max(256);
+
+/** page (from 0), per page (a negative number: every item), deleted ones too or not. */
+export const Paging = z.object({
+  page: z.number().int().min(0, 'must not be negative'),
+  perPage: z.number().int(),
+  includeDeleted: z.boolean(),
+});

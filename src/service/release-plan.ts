@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import type { ServiceDeps } from './deps.js';
-import { HINTS, image, lowerKeys, parseInput, version } from './inputs.js';
 import { z } from 'zod';
+import { HINTS, objectId } from './inputs.js';
+import { readOperation } from './operation.js';
+import { ReleaseRequest } from './releases.js';
 import type { Database } from '../store/schema.js';
 import type { InstallationGroup, Release, Ring } from '../model/ring.js';
 import { diffEnv, displayEnvValue, validateEnvMap } from '../model/env-vars.js';
@@ -65,14 +66,8 @@ export interface PlanBasis {
   freezes: string[];
 }
 
-const planInput = z.object({
-  image: image.optional().or(z.literal('')),
-  version: version.optional().or(z.literal('')),
-  force: z.boolean().optional(),
-  envvariables: z.unknown().optional(),
-  reason: z.string().max(500).optional(),
-  overridefreeze: z.boolean().optional(),
-});
+/** A release request, for one ring (`ringId`) or for every ring whose release differs. */
+const PlanRelease = ReleaseRequest.extend({ ringId: objectId.optional() });
 
 const describe = (release: Pick<Release, 'image' | 'version'> | undefined) => (release && (release.image || release.version) ? `${release.image}:${release.version}` : '(none)');
 
@@ -125,26 +120,28 @@ async function rolloutHistory(db: Kysely<Database>, groupIds: readonly string[])
   return estimates;
 }
 
-export function releasePlanService(deps: ServiceDeps & { approvers?: readonly string[] }) {
-  async function basisOf(db: Kysely<Database>, rings: Ring[], releases: Map<string, Release>): Promise<PlanBasis> {
-    const freezes = await liveFreezes(db);
-    return {
-      rings: rings.map((r) => ({ id: r.id, name: r.name, state: r.state, active: describe(releases.get(r.activeReleaseId)) })),
-      freezes: freezes.map((f) => `${f.id}:${f.startAt ?? f.cron}:${f.endAt ?? f.durationMs}`),
-    };
-  }
-
+async function basisOf(db: Kysely<Database>, rings: Ring[], releases: Map<string, Release>): Promise<PlanBasis> {
+  const freezes = await liveFreezes(db);
   return {
-    /**
-     * What a release would do, changing nothing: rings in release order with their groups, current → target,
-     * env diff (secret values redacted), soaks, approval points, freezes in the way, and ETAs.
-     * `ringId` plans one ring; otherwise every ring whose active release differs.
-     */
-    async plan(body: unknown, ringId?: string): Promise<ReleasePlan> {
-      const input = parseInput(planInput, lowerKeys(body), HINTS);
-      const env = validateEnvMap(input.envvariables);
-      const db = deps.store.db;
-      const now = deps.clock.now();
+    rings: rings.map((r) => ({ id: r.id, name: r.name, state: r.state, active: describe(releases.get(r.activeReleaseId)) })),
+    freezes: freezes.map((f) => `${f.id}:${f.startAt ?? f.cron}:${f.endAt ?? f.durationMs}`),
+  };
+}
+
+export const RELEASE_PLAN_OPERATIONS = {
+  /**
+   * What a release would do, changing nothing: rings in release order with their groups, current → target,
+   * env diff (secret values redacted), soaks, approval points, freezes in the way, and ETAs.
+   * `ringId` plans one ring; otherwise every ring whose active release differs.
+   */
+  planRelease: readOperation({
+    summary: 'what a release would do (rings, versions, env diff, soaks, approvals, freezes, ETAs), changing nothing',
+    input: PlanRelease,
+    hints: HINTS,
+    guard: { role: 'viewer', verb: 'plan releases' },
+    async run({ db, now, facts }, input): Promise<ReleasePlan> {
+      const { ringId } = input;
+      const env = validateEnvMap(input.envVariables);
       const all = await liveRingsInOrder(db);
       const releases = await releasesById(db, all.flatMap((r) => [r.activeReleaseId, r.desiredReleaseId]));
       let candidates: Ring[];
@@ -163,7 +160,7 @@ export function releasePlanService(deps: ServiceDeps & { approvers?: readonly st
       const targets = candidates.filter((ring) => ringId || releaseDiffers(releases.get(ring.activeReleaseId)!, spec));
       const groups = await groupsOfRings(db, targets.map((r) => r.id));
       const history = await rolloutHistory(db, [...groups.values()].flat().map((g) => g.id));
-      const freezes = input.overridefreeze ? [] : await liveFreezes(db);
+      const freezes = input.overrideFreeze ? [] : await liveFreezes(db);
 
       let clock = now;
       const planned: PlannedRing[] = [];
@@ -212,19 +209,22 @@ export function releasePlanService(deps: ServiceDeps & { approvers?: readonly st
         rings: planned,
         unchanged: candidates.filter((r) => !targets.includes(r)).map((r) => r.name),
         endEta: planned.reduce((max, r) => Math.max(max, r.endEta), now),
-        approvers: [...(deps.approvers ?? [])],
+        approvers: [...(facts.approvers ?? [])],
         defaultRolloutEstimateMs: DEFAULT_ROLLOUT_ESTIMATE_MS,
         basis,
         fingerprint: fingerprintOf(basis),
       };
     },
+  }),
 
-    /** The basis as it is now, to compare with a plan's before starting it. */
-    async currentBasis(): Promise<PlanBasis> {
-      const all = await liveRingsInOrder(deps.store.db);
-      return basisOf(deps.store.db, all, await releasesById(deps.store.db, all.map((r) => r.activeReleaseId)));
+  /** The basis as it is now, to compare with a plan's before starting it. */
+  planBasis: readOperation({
+    summary: 'what a plan depends on, as it is now (for a plan\'s Start button)',
+    input: z.object({}),
+    guard: { role: 'viewer', verb: 'plan releases' },
+    async run({ db }): Promise<PlanBasis> {
+      const all = await liveRingsInOrder(db);
+      return basisOf(db, all, await releasesById(db, all.map((r) => r.activeReleaseId)));
     },
-  };
-}
-
-export type ReleasePlanService = ReturnType<typeof releasePlanService>;
+  }),
+};

@@ -1,7 +1,8 @@
 import { z } from 'zod';
-import type { ServiceDeps, Tx } from './deps.js';
-import { inTransaction } from './deps.js';
-import { HINTS, image, lowerKeys, parseInput, reason, version } from './inputs.js';
+import type { Tx } from './deps.js';
+import { HINTS, image, objectId, reason, version } from './inputs.js';
+import { readOperation, writeOperation } from './operation.js';
+import type { Guard } from './access-policy.js';
 import { assertMutable, assertTransition, moveRing } from './rings.js';
 import type { Actor, Release, Ring, RingWithGroups } from '../model/ring.js';
 import { compareRingOrder } from '../model/ring.js';
@@ -12,215 +13,250 @@ import { describeRelease, releaseDiffers, rollbackTargetId, type ReleaseSpec } f
 import { getRing, liveRingsInOrder } from '../store/rings.js';
 import { getOrCreateRelease, getRelease, releasesById } from '../store/releases.js';
 import { insertRollout } from '../store/rollouts.js';
-import { authorize, OPEN_POLICY } from './access-policy.js';
 import { groupsOfRings } from '../store/installation-groups.js';
 
-const releaseInput = z.object({
+/** What to release: the original's RingReleaseRequest (image, version, force, env) plus a reason and a freeze override. */
+export const ReleaseRequest = z.object({
   image: image.optional().or(z.literal('')),
   version: version.optional().or(z.literal('')),
   force: z.boolean().optional(),
-  envvariables: z.unknown().optional(),
+  envVariables: z.unknown().optional(),
   reason: reason.optional(),
-  overridefreeze: z.boolean().optional(),
+  overrideFreeze: z.boolean().optional(),
 });
+type ReleaseRequest = z.infer<typeof ReleaseRequest>;
 
-const rollbackInput = z.object({ reason: reason.optional() });
+const ReleaseRing = ReleaseRequest.extend({ ringId: objectId });
+const Rollback = z.object({ reason: reason.optional() });
+const RollbackRing = Rollback.extend({ ringId: objectId });
+const RollbackRollout = Rollback.extend({ rolloutId: objectId });
+const Nothing = z.object({});
 
-function parseRelease(body: unknown) {
-  const input = parseInput(releaseInput, lowerKeys(body), HINTS);
-  return { ...input, env: validateEnvMap(input.envvariables) };
+/** Releasing is for releasers; with force or through a freeze, for admins. */
+function releaseGuard<I extends ReleaseRequest>(): Guard<I> {
+  return {
+    role: 'releaser',
+    verb: 'release',
+    elevate: {
+      role: 'admin',
+      when: 'with force or overrideFreeze',
+      applies: (input) => input.force === true || input.overrideFreeze === true,
+      verb: (input) => (input.force ? 'force' : 'override freeze'),
+    },
+  };
 }
 
-export function releaseService(deps: ServiceDeps) {
-  /**
-   * Starting through a freeze takes an admin, an explicit overrideFreeze and a reason; it is recorded on the
-   * rollout (the engine then ignores freezes for its rings) and as an event.
-   */
-  async function overrideFreeze(tx: Tx, rolloutId: string, input: { overridefreeze?: boolean | undefined; reason?: string | undefined }, actor: Actor): Promise<void> {
-    if (!input.overridefreeze) return;
-    authorize(deps.policy ?? OPEN_POLICY, actor, 'override-freeze');
-    if (!input.reason || input.reason.trim().length < 3) throw badRequest('overriding a freeze needs a reason (--reason "…", at least 3 characters)');
-    await tx.db.updateTable('rollouts').set({ freeze_override: `${input.reason} (by ${actor.name})` }).where('id', '=', rolloutId).execute();
-    await tx.record({ kind: 'freeze.overridden', actor, rolloutId, message: `freeze overridden by ${actor.name}: ${input.reason}`, data: { reason: input.reason } });
-  }
+/**
+ * Starting through a freeze takes an explicit overrideFreeze and a reason (and an admin: the guard); it is recorded
+ * on the rollout (the engine then ignores freezes for its rings) and as an event.
+ */
+async function overrideFreeze(tx: Tx, rolloutId: string, input: ReleaseRequest, actor: Actor): Promise<void> {
+  if (!input.overrideFreeze) return;
+  if (!input.reason || input.reason.trim().length < 3) throw badRequest('overriding a freeze needs a reason (--reason "…", at least 3 characters)');
+  await tx.db.updateTable('rollouts').set({ freeze_override: `${input.reason} (by ${actor.name})` }).where('id', '=', rolloutId).execute();
+  await tx.record({ kind: 'freeze.overridden', actor, rolloutId, message: `freeze overridden by ${actor.name}: ${input.reason}`, data: { reason: input.reason } });
+}
 
-  /** Put `ring` on the path to `release` for `rolloutId`, replacing any release still pending on it. */
-  async function requestRelease(tx: Tx, ring: Ring, release: Release, rolloutId: string, actor: Actor): Promise<Ring> {
-    const message = `release ${describeRelease(release)}${release.force ? ' (forced)' : ''} requested by ${actor.name}`;
-    const changes = { desired_release_id: release.id, rollout_id: rolloutId, failure_reason: null, status_message: 'waiting to start', soak_until: null, rolling_back: 0, approved_by: null, approved_at: null, force_requested_by: null };
-    return moveRing(tx, ring, 'release-pending', actor, message, changes);
-  }
+/** Put `ring` on the path to `release` for `rolloutId`, replacing any release still pending on it. */
+async function requestRelease(tx: Tx, ring: Ring, release: Release, rolloutId: string, actor: Actor): Promise<Ring> {
+  const message = `release ${describeRelease(release)}${release.force ? ' (forced)' : ''} requested by ${actor.name}`;
+  const changes = { desired_release_id: release.id, rollout_id: rolloutId, failure_reason: null, status_message: 'waiting to start', soak_until: null, rolling_back: 0, approved_by: null, approved_at: null, force_requested_by: null };
+  return moveRing(tx, ring, 'release-pending', actor, message, changes);
+}
 
-  async function withGroups(rings: Ring[]): Promise<RingWithGroups[]> {
-    const groups = await groupsOfRings(deps.store.db, rings.map((r) => r.id));
-    return rings.map((ring) => ({ ...ring, installationGroups: groups.get(ring.id) ?? [] }));
-  }
+async function withGroups(tx: Tx, rings: Ring[]): Promise<RingWithGroups[]> {
+  const groups = await groupsOfRings(tx.db, rings.map((r) => r.id));
+  return rings.map((ring) => ({ ...ring, installationGroups: groups.get(ring.id) ?? [] }));
+}
 
-  /** Move every ring pending a release (and not being worked on) from one pending state to another. */
-  async function bulkPending(actor: Actor, from: Ring['state'][], to: Ring['state'] | 'cancel', verb: string): Promise<Ring[]> {
-    const changed = await inTransaction(deps, async (tx) => {
-      const rings = (await liveRingsInOrder(tx.db)).filter(
-        (ring) => from.includes(ring.state) && !(ring.lockedBy && ring.lockedUntil > tx.now),
-      );
-      // All or nothing: an API-locked ring that this would change refuses the whole request (403).
-      const locked = rings.find((ring) => ring.apiSecurityLock && ring.state !== to);
-      if (locked) assertMutable(locked, tx.now, verb);
-      const moved: Ring[] = [];
-      for (const ring of rings) {
-        if (to === 'cancel') {
-          moved.push(await moveRing(tx, ring, 'stable', actor, `pending release cancelled by ${actor.name}`, { desired_release_id: ring.activeReleaseId, rollout_id: null, status_message: '' }));
-        } else if (ring.state !== to) {
-          moved.push(await moveRing(tx, ring, to, actor, `release ${verb} by ${actor.name}`, { status_message: to === 'release-paused' ? `paused by ${actor.name}` : 'waiting to start' }));
-        }
+/** Move every ring pending a release (and not being worked on) from one pending state to another. */
+async function bulkPending(tx: Tx, actor: Actor, from: Ring['state'][], to: Ring['state'] | 'cancel', verb: string): Promise<Ring[]> {
+  const rings = (await liveRingsInOrder(tx.db)).filter(
+    (ring) => from.includes(ring.state) && !(ring.lockedBy && ring.lockedUntil > tx.now),
+  );
+  // All or nothing: an API-locked ring that this would change refuses the whole request (403).
+  const locked = rings.find((ring) => ring.apiSecurityLock && ring.state !== to);
+  if (locked) assertMutable(locked, tx.now, verb);
+  const moved: Ring[] = [];
+  for (const ring of rings) {
+    if (to === 'cancel') {
+      moved.push(await moveRing(tx, ring, 'stable', actor, `pending release cancelled by ${actor.name}`, { desired_release_id: ring.activeReleaseId, rollout_id: null, status_message: '' }));
+    } else if (ring.state !== to) {
+      moved.push(await moveRing(tx, ring, to, actor, `release ${verb} by ${actor.name}`, { status_message: to === 'release-paused' ? `paused by ${actor.name}` : 'waiting to start' }));
+    }
+  }
+  return moved;
+}
+
+export const RELEASE_OPERATIONS = {
+  /** POST /api/ring/{id}/release. Missing image/version keep the ring's current ones (an env-only release). */
+  releaseRing: writeOperation({
+    summary: 'release one ring to an image, version and env variables',
+    input: ReleaseRing,
+    hints: HINTS,
+    guard: releaseGuard<z.infer<typeof ReleaseRing>>(),
+    startsRollout: true,
+    async run(tx, input, actor) {
+      const env = validateEnvMap(input.envVariables);
+      const ring = await getRing(tx.db, input.ringId);
+      assertMutable(ring, tx.now, 'released');
+      assertTransition(ring, 'release-pending');
+      const active = await getRelease(tx.db, ring.activeReleaseId);
+      const spec: ReleaseSpec = { image: input.image || active.image, version: input.version || active.version, envVariables: env, force: input.force ?? false };
+      if (!spec.image || !spec.version) {
+        throw badRequest(`ring ${ring.name} has no release yet, so both image and version are needed (${HINTS.image}, ${HINTS.version})`);
       }
-      return moved;
-    });
-    deps.nudge();
-    return changed;
-  }
-
-  return {
-    /** POST /api/ring/{id}/release. Missing image/version keep the ring's current ones (an env-only release). */
-    async releaseRing(id: string, body: unknown, actor: Actor): Promise<RingWithGroups> {
-      const input = parseRelease(body);
-      const ring = await inTransaction(deps, async (tx) => {
-        const ring = await getRing(tx.db, id);
-        assertMutable(ring, tx.now, 'released');
-        assertTransition(ring, 'release-pending');
-        const active = await getRelease(tx.db, ring.activeReleaseId);
-        const spec: ReleaseSpec = { image: input.image || active.image, version: input.version || active.version, envVariables: input.env, force: input.force ?? false };
-        if (!spec.image || !spec.version) {
-          throw badRequest(`ring ${ring.name} has no release yet, so both image and version are needed (${HINTS.image}, ${HINTS.version})`);
-        }
-        const release = await getOrCreateRelease(tx.db, spec, tx.now);
-        const rollout = await insertRollout(tx.db, { releaseId: release.id, kind: 'release', allRings: false, actor, reason: input.reason ?? null, now: tx.now });
-        await overrideFreeze(tx, rollout.id, input, actor);
-        return requestRelease(tx, ring, release, rollout.id, actor);
-      });
-      deps.nudge();
-      return (await withGroups([ring]))[0]!;
+      const release = await getOrCreateRelease(tx.db, spec, tx.now);
+      const rollout = await insertRollout(tx.db, { releaseId: release.id, kind: 'release', allRings: false, actor, reason: input.reason ?? null, now: tx.now });
+      await overrideFreeze(tx, rollout.id, input, actor);
+      return (await withGroups(tx, [await requestRelease(tx, ring, release, rollout.id, actor)]))[0]!;
     },
+  }),
 
-    /**
-     * POST /api/rings/release: every ring whose active release differs (image, version or env) moves to
-     * release-pending with one shared release; rings already pending get the new one. All-or-nothing.
-     */
-    async releaseAllRings(body: unknown, actor: Actor): Promise<RingWithGroups[]> {
-      const input = parseRelease(body);
+  /**
+   * POST /api/rings/release: every ring whose active release differs (image, version or env) moves to
+   * release-pending with one shared release; rings already pending get the new one. All-or-nothing.
+   */
+  releaseAllRings: writeOperation({
+    summary: 'release every ring whose release differs, in priority order',
+    input: ReleaseRequest,
+    hints: HINTS,
+    guard: releaseGuard(),
+    startsRollout: true,
+    async run(tx, input, actor) {
+      const env = validateEnvMap(input.envVariables);
       if (!input.image || !input.version) {
         throw badRequest(`image and version are required to release all rings (${HINTS.image}, ${HINTS.version})`);
       }
-      const spec: ReleaseSpec = { image: input.image, version: input.version, envVariables: input.env, force: input.force ?? false };
-      const rings = await inTransaction(deps, async (tx) => {
-        const rings = await liveRingsInOrder(tx.db);
-        const locked = rings.find((ring) => ring.apiSecurityLock);
-        if (locked) assertMutable(locked, tx.now, 'released');
-        const actives = await releasesById(tx.db, rings.map((r) => r.activeReleaseId));
-        const desired = await releasesById(tx.db, rings.map((r) => r.desiredReleaseId));
-        const targets = rings.filter((ring) => {
-          // A ring still waiting for an earlier release gets this one instead, unless it is the same release.
-          if (ringStateIn(ring.state, RING_STATES_RELEASE_PENDING)) {
-            const wanted = desired.get(ring.desiredReleaseId)!;
-            return releaseDiffers(wanted, spec) || wanted.force !== spec.force;
-          }
-          return releaseDiffers(actives.get(ring.activeReleaseId)!, spec);
-        });
-        for (const ring of targets) {
-          assertMutable(ring, tx.now, 'released');
-          assertTransition(ring, 'release-pending');
+      const spec: ReleaseSpec = { image: input.image, version: input.version, envVariables: env, force: input.force ?? false };
+      const rings = await liveRingsInOrder(tx.db);
+      const locked = rings.find((ring) => ring.apiSecurityLock);
+      if (locked) assertMutable(locked, tx.now, 'released');
+      const actives = await releasesById(tx.db, rings.map((r) => r.activeReleaseId));
+      const desired = await releasesById(tx.db, rings.map((r) => r.desiredReleaseId));
+      const targets = rings.filter((ring) => {
+        // A ring still waiting for an earlier release gets this one instead, unless it is the same release.
+        if (ringStateIn(ring.state, RING_STATES_RELEASE_PENDING)) {
+          const wanted = desired.get(ring.desiredReleaseId)!;
+          return releaseDiffers(wanted, spec) || wanted.force !== spec.force;
         }
-        if (targets.length === 0) return rings;
-        const release = await getOrCreateRelease(tx.db, spec, tx.now);
-        const rollout = await insertRollout(tx.db, { releaseId: release.id, kind: 'release', allRings: true, actor, reason: input.reason ?? null, now: tx.now });
-        await overrideFreeze(tx, rollout.id, input, actor);
-        const moved = new Map<string, Ring>();
-        for (const ring of targets) moved.set(ring.id, await requestRelease(tx, ring, release, rollout.id, actor));
-        return rings.map((ring) => moved.get(ring.id) ?? ring);
+        return releaseDiffers(actives.get(ring.activeReleaseId)!, spec);
       });
-      deps.nudge();
-      return withGroups(rings.sort(compareRingOrder));
+      for (const ring of targets) {
+        assertMutable(ring, tx.now, 'released');
+        assertTransition(ring, 'release-pending');
+      }
+      if (targets.length === 0) return withGroups(tx, rings.sort(compareRingOrder));
+      const release = await getOrCreateRelease(tx.db, spec, tx.now);
+      const rollout = await insertRollout(tx.db, { releaseId: release.id, kind: 'release', allRings: true, actor, reason: input.reason ?? null, now: tx.now });
+      await overrideFreeze(tx, rollout.id, input, actor);
+      const moved = new Map<string, Ring>();
+      for (const ring of targets) moved.set(ring.id, await requestRelease(tx, ring, release, rollout.id, actor));
+      return withGroups(tx, rings.map((ring) => moved.get(ring.id) ?? ring).sort(compareRingOrder));
     },
+  }),
 
-    pause: (actor: Actor) => bulkPending(actor, ['release-pending'], 'release-paused', 'paused'),
-    resume: (actor: Actor) => bulkPending(actor, ['release-paused'], 'release-pending', 'resumed'),
-    cancel: (actor: Actor) => bulkPending(actor, ['release-pending', 'release-paused'], 'cancel', 'cancelled'),
+  pauseReleases: writeOperation({
+    summary: 'pause every pending release',
+    input: Nothing,
+    guard: { role: 'admin', verb: 'pause' },
+    run: (tx, _input, actor) => bulkPending(tx, actor, ['release-pending'], 'release-paused', 'paused'),
+  }),
 
-    /** POST /api/ring/{id}/rollback: put the previous release back on the ring's groups, skipping soak. */
-    async rollbackRing(id: string, body: unknown, actor: Actor): Promise<RingWithGroups> {
-      const input = parseInput(rollbackInput, lowerKeys(body));
-      const ring = await inTransaction(deps, async (tx) => {
-        const ring = await getRing(tx.db, id);
-        assertMutable(ring, tx.now, 'rolled back');
-        return requestRollback(tx, ring, actor, input.reason);
-      });
-      deps.nudge();
-      return (await withGroups([ring]))[0]!;
-    },
+  resumeReleases: writeOperation({
+    summary: 'resume paused releases',
+    input: Nothing,
+    guard: { role: 'admin', verb: 'resume' },
+    run: (tx, _input, actor) => bulkPending(tx, actor, ['release-paused'], 'release-pending', 'resumed'),
+  }),
 
-    /** POST /api/rings/rollback: undo the newest release everywhere it went, highest priority number first. */
-    async rollbackAllRings(body: unknown, actor: Actor): Promise<RingWithGroups[]> {
-      const input = parseInput(rollbackInput, lowerKeys(body));
-      const rings = await inTransaction(deps, async (tx) => {
-        const rings = await liveRingsInOrder(tx.db);
-        const newest = await tx.db.selectFrom('rollouts').select('release_id').where('kind', '=', 'release').orderBy('create_at', 'desc').limit(1).executeTakeFirst();
-        const targets = rings.filter((ring) =>
-          ['release-failed', 'soaking-failed'].includes(ring.state) || (ring.state === 'stable' && ring.previousReleaseId !== null && ring.activeReleaseId === newest?.release_id),
-        );
-        return rollbackRings(tx, rings, targets, actor, input.reason);
-      });
-      deps.nudge();
-      return withGroups(rings);
-    },
+  cancelReleases: writeOperation({
+    summary: 'cancel releases that have not started',
+    input: Nothing,
+    guard: { role: 'admin', verb: 'cancel' },
+    run: (tx, _input, actor) => bulkPending(tx, actor, ['release-pending', 'release-paused'], 'cancel', 'cancelled'),
+  }),
 
-    /** Roll back the rings a rollout moved (the card's Rollback button). */
-    async rollbackRollout(rolloutId: string, body: unknown, actor: Actor): Promise<RingWithGroups[]> {
-      const input = parseInput(rollbackInput, lowerKeys(body));
-      const rings = await inTransaction(deps, async (tx) => {
-        const rings = await liveRingsInOrder(tx.db);
-        const rollout = await tx.db.selectFrom('rollouts').select('release_id').where('id', '=', rolloutId).executeTakeFirst();
-        const targets = rings.filter(
-          (ring) => ring.rolloutId === rolloutId && (['release-failed', 'soaking-failed'].includes(ring.state) || (ring.state === 'stable' && ring.previousReleaseId !== null && ring.activeReleaseId === rollout?.release_id)),
-        );
-        return rollbackRings(tx, rings, targets, actor, input.reason);
-      });
-      deps.nudge();
-      return withGroups(rings);
-    },
-
-    get: (id: string): Promise<Release> => getRelease(deps.store.db, id),
-  };
-
-  /** One rollback rollout for all `targets`; the engine rolls them back highest priority number first. */
-  async function rollbackRings(tx: Tx, rings: Ring[], targets: Ring[], actor: Actor, why: string | undefined): Promise<Ring[]> {
-    if (targets.length === 0) throw badRequest('no ring has a release to roll back: rollback applies to failed rings and to rings that completed the newest release');
-    const moved = new Map<string, Ring>();
-    let rolloutId: string | undefined;
-    for (const ring of targets) {
+  /** POST /api/ring/{id}/rollback: put the previous release back on the ring's groups, skipping soak. */
+  rollbackRing: writeOperation({
+    summary: 'roll one ring back to its previous release',
+    input: RollbackRing,
+    guard: { role: 'admin', verb: 'rollback' },
+    startsRollout: true,
+    async run(tx, input, actor) {
+      const ring = await getRing(tx.db, input.ringId);
       assertMutable(ring, tx.now, 'rolled back');
-      const next = await requestRollback(tx, ring, actor, why, rolloutId);
-      rolloutId = next.rolloutId ?? undefined;
-      moved.set(ring.id, next);
-    }
-    return rings.map((ring) => moved.get(ring.id) ?? ring);
-  }
+      return (await withGroups(tx, [await requestRollback(tx, ring, actor, input.reason)]))[0]!;
+    },
+  }),
 
-  async function requestRollback(tx: Tx, ring: Ring, actor: Actor, why: string | undefined, rolloutId?: string): Promise<Ring> {
-    assertTransition(ring, 'release-rollback-requested');
-    const targetId = rollbackTargetId(ring);
-    if (!targetId) throw badRequest(`ring ${ring.name} has no previous release to roll back to`);
-    const target = await getRelease(tx.db, targetId);
-    const rollout = rolloutId ?? (await insertRollout(tx.db, { releaseId: target.id, kind: 'rollback', allRings: false, actor, reason: why ?? null, now: tx.now })).id;
-    const message = `rollback to ${describeRelease(target)} requested by ${actor.name}${why ? `: ${why}` : ''}`;
-    return moveRing(tx, ring, 'release-rollback-requested', actor, message, {
-      desired_release_id: target.id,
-      rollout_id: rollout,
-      rolling_back: 0,
-      failure_reason: null,
-      soak_until: null,
-      force_requested_by: null,
-      status_message: 'rollback waiting to start',
-    });
+  /** POST /api/rings/rollback: undo the newest release everywhere it went, highest priority number first. */
+  rollbackAllRings: writeOperation({
+    summary: 'roll back the newest release on every ring it reached',
+    input: Rollback,
+    guard: { role: 'admin', verb: 'rollback' },
+    startsRollout: true,
+    async run(tx, input, actor) {
+      const rings = await liveRingsInOrder(tx.db);
+      const newest = await tx.db.selectFrom('rollouts').select('release_id').where('kind', '=', 'release').orderBy('create_at', 'desc').limit(1).executeTakeFirst();
+      const targets = rings.filter((ring) =>
+        ['release-failed', 'soaking-failed'].includes(ring.state) || (ring.state === 'stable' && ring.previousReleaseId !== null && ring.activeReleaseId === newest?.release_id),
+      );
+      return withGroups(tx, await rollbackRings(tx, rings, targets, actor, input.reason));
+    },
+  }),
+
+  /** Roll back the rings a rollout moved (the card's Rollback button). */
+  rollbackRollout: writeOperation({
+    summary: 'roll back the rings one rollout moved',
+    input: RollbackRollout,
+    guard: { role: 'admin', verb: 'rollback' },
+    async run(tx, input, actor) {
+      const rings = await liveRingsInOrder(tx.db);
+      const rollout = await tx.db.selectFrom('rollouts').select('release_id').where('id', '=', input.rolloutId).executeTakeFirst();
+      const targets = rings.filter(
+        (ring) => ring.rolloutId === input.rolloutId && (['release-failed', 'soaking-failed'].includes(ring.state) || (ring.state === 'stable' && ring.previousReleaseId !== null && ring.activeReleaseId === rollout?.release_id)),
+      );
+      return withGroups(tx, await rollbackRings(tx, rings, targets, actor, input.reason));
+    },
+  }),
+
+  getRelease: readOperation({
+    summary: 'a release (image, version, env variables, force)',
+    input: z.object({ releaseId: objectId }),
+    guard: { role: 'viewer', verb: 'look at releases' },
+    run: (ctx, input): Promise<Release> => getRelease(ctx.db, input.releaseId),
+  }),
+};
+
+/** One rollback rollout for all `targets`; the engine rolls them back highest priority number first. */
+async function rollbackRings(tx: Tx, rings: Ring[], targets: Ring[], actor: Actor, why: string | undefined): Promise<Ring[]> {
+  if (targets.length === 0) throw badRequest('no ring has a release to roll back: rollback applies to failed rings and to rings that completed the newest release');
+  const moved = new Map<string, Ring>();
+  let rolloutId: string | undefined;
+  for (const ring of targets) {
+    assertMutable(ring, tx.now, 'rolled back');
+    const next = await requestRollback(tx, ring, actor, why, rolloutId);
+    rolloutId = next.rolloutId ?? undefined;
+    moved.set(ring.id, next);
   }
+  return rings.map((ring) => moved.get(ring.id) ?? ring);
 }
 
-export type ReleaseService = ReturnType<typeof releaseService>;
+async function requestRollback(tx: Tx, ring: Ring, actor: Actor, why: string | undefined, rolloutId?: string): Promise<Ring> {
+  assertTransition(ring, 'release-rollback-requested');
+  const targetId = rollbackTargetId(ring);
+  if (!targetId) throw badRequest(`ring ${ring.name} has no previous release to roll back to`);
+  const target = await getRelease(tx.db, targetId);
+  const rollout = rolloutId ?? (await insertRollout(tx.db, { releaseId: target.id, kind: 'rollback', allRings: false, actor, reason: why ?? null, now: tx.now })).id;
+  const message = `rollback to ${describeRelease(target)} requested by ${actor.name}${why ? `: ${why}` : ''}`;
+  return moveRing(tx, ring, 'release-rollback-requested', actor, message, {
+    desired_release_id: target.id,
+    rollout_id: rollout,
+    rolling_back: 0,
+    failure_reason: null,
+    soak_until: null,
+    force_requested_by: null,
+    status_message: 'rollback waiting to start',
+  });
+}

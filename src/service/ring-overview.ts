@@ -1,4 +1,6 @@
+import { z } from 'zod';
 import type { Kysely } from 'kysely';
+import { readOperation } from './operation.js';
 import type { Database } from '../store/schema.js';
 import type { RingState } from '../model/ring-states.js';
 import { releasesById } from '../store/releases.js';
@@ -68,3 +70,12 @@ export async function ringOverview(db: Kysely<Database>, now: number): Promise<R
     };
   });
 }
+
+export const RING_OVERVIEW_OPERATIONS = {
+  status: readOperation({
+    summary: 'every live ring at a glance, in release order',
+    input: z.object({}),
+    guard: { role: 'viewer', verb: 'look at rings' },
+    run: (ctx) => ringOverview(ctx.db, ctx.now),
+  }),
+};

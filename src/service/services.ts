@@ -1,44 +1,23 @@
 import type { ServiceDeps } from './deps.js';
-import { ringService } from './rings.js';
-import { installationGroupService } from './installation-groups.js';
-import { releaseService } from './releases.js';
-import { webhookService, type WebhookRules } from './webhooks.js';
-import { ringInterventionService } from './ring-interventions.js';
-import { freezeService } from './freezes.js';
-import { releasePlanService } from './release-plan.js';
-import { whyService } from './why.js';
-import { listEvents, type EventQuery } from '../store/event-log.js';
+import type { EngineFacts } from './operation.js';
+import { createOperations } from './operations.js';
 import { createReadCache } from './read-cache.js';
-import { ringOverview } from './ring-overview.js';
 import { statusPageReads } from './status-page-reads.js';
+import { WHY_OPERATIONS } from './why.js';
+import { SUPERVISOR_ACTOR } from '../model/ring.js';
 
-/** Every operation Elrond offers. REST, the CLI (over REST) and chat all call these. */
-/** Engine settings some read-only answers (plans, "why") need so they match what the engine does. */
-export interface EngineFacts {
-  maxParallelGroups?: number;
-  approvers?: readonly string[];
-  sloEnabled?: boolean;
-  /** Failed SLO checks in a row that fail a soak, for `why`. */
-  sloMaxFailures?: number;
-}
+export type { EngineFacts } from './operation.js';
 
-export function createServices(deps: ServiceDeps & EngineFacts & WebhookRules) {
-  const why = whyService(deps);
+/** What the adapters (REST, chat, the status page) are given: the operations, and the cache their read answers share. */
+export function createServices(deps: ServiceDeps & EngineFacts) {
+  // The page shows the `why` operation's own answer (a viewer's read), so the page and `elrond why` cannot disagree.
+  const why = { explain: (ringId?: string) => WHY_OPERATIONS.why.run({ db: deps.store.db, now: deps.clock.now(), facts: deps }, ringId ? { ringId } : {}, SUPERVISOR_ACTOR) };
   return {
-    rings: ringService(deps),
-    groups: installationGroupService(deps),
-    releases: releaseService(deps),
-    webhooks: webhookService(deps),
-    interventions: ringInterventionService(deps),
-    freezes: freezeService(deps),
-    plans: releasePlanService(deps),
-    why,
-    /** What the status page shows (rings, a rollout's timeline, recent rollouts). */
+    /** Every operation Elrond offers, each with who may run it (service/operations.ts). */
+    operations: createOperations(deps),
+    /** What the status page shows (rings, a rollout's timeline, recent rollouts): read-only. */
     pages: statusPageReads({ ...deps, why }),
-    /** Every live ring at a glance (`elrond status`). */
-    overview: () => ringOverview(deps.store.db, deps.clock.now()),
-    events: { list: (query: EventQuery) => listEvents(deps.store.db, query) },
-    /** Recent answers to read requests, shared while the data is unchanged. */
+    /** Recent answers to read requests, shared while the data is unchanged (keyed by the caller's roles too). */
     reads: createReadCache({ dataVersion: () => deps.store.dataVersion(), clock: deps.clock }),
   };
 }

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Database, EventRow, RolloutRow } from '../store/schema.js';
 import type { ServiceDeps } from './deps.js';
-import type { WhyService } from './why.js';
+import type { RingWhy } from './why.js';
 import type { InstallationGroup, Ring } from '../model/ring.js';
 import { compareRingOrder } from '../model/ring.js';
 import { RING_STATES_FAILED, RING_STATES_RELEASE_IN_PROGRESS, RING_STATES_RELEASE_PENDING, ringStateIn } from '../model/ring-states.js';
@@ -126,7 +126,7 @@ function parseData(row: Pick<EventRow, 'data'>): Record<string, unknown> {
 const text = (value: unknown): string | undefined => (typeof value === 'string' && value !== '' ? value : undefined);
 
 /** The status page's reads: every ring with what holds it, a rollout's timeline events, the recent rollouts. */
-export function statusPageReads(deps: ServiceDeps & { why: WhyService }) {
+export function statusPageReads(deps: ServiceDeps & { why: { explain(ringId?: string): Promise<RingWhy[]> } }) {
   const db = (): Kysely<Database> => deps.store.db;
 
   async function summarize(rows: RolloutRow[], now: number): Promise<RolloutSummary[]> {

@@ -1,4 +1,6 @@
-import type { ServiceDeps } from './deps.js';
+import { z } from 'zod';
+import { objectId } from './inputs.js';
+import { readOperation } from './operation.js';
 import type { InstallationGroup, Ring } from '../model/ring.js';
 import { decideRing } from '../model/ring-decision.js';
 import { describeGate, releaseGates, rollbackGate } from '../model/gates.js';
@@ -51,15 +53,16 @@ function sloHold(ring: Ring, maxFailures: number | undefined): string {
   return `SLO not checked yet; first check at ${iso(ring.nextCheckAt)}`;
 }
 
-/**
- * "Why is it stuck": for each ring, exactly what holds it back, computed with the engine's own gate and
- * decision functions so the answer cannot disagree with what the engine does.
- */
-export function whyService(deps: ServiceDeps & { maxParallelGroups?: number; approvers?: readonly string[]; sloEnabled?: boolean; sloMaxFailures?: number }) {
-  return {
-    async explain(ringId?: string): Promise<RingWhy[]> {
-      const db = deps.store.db;
-      const now = deps.clock.now();
+export const WHY_OPERATIONS = {
+  /**
+   * "Why is it stuck": for each ring (or one), exactly what holds it back, computed with the engine's own gate and
+   * decision functions so the answer cannot disagree with what the engine does.
+   */
+  why: readOperation({
+    summary: 'what holds each ring (or one) back',
+    input: z.object({ ringId: objectId.optional() }),
+    guard: { role: 'viewer', verb: 'ask why' },
+    async run({ db, now, facts }, { ringId }): Promise<RingWhy[]> {
       const rings = await liveRingsInOrder(db);
       const targets: Ring[] = ringId ? [await getRing(db, ringId)] : rings;
       const groups = await groupsOfRings(db, targets.map((r) => r.id));
@@ -69,19 +72,19 @@ export function whyService(deps: ServiceDeps & { maxParallelGroups?: number; app
         const ringGroups = groups.get(ring.id) ?? [];
         const release = releases.get(ring.desiredReleaseId)!;
         const freeze = await activeFreezeForRing(db, ring, now);
-        const decision = decideRing({ ring, groups: ringGroups, release, rings, now, maxParallelGroups: deps.maxParallelGroups ?? 1, freeze, approvers: deps.approvers ?? [] }, { slo: deps.sloEnabled ?? false });
+        const decision = decideRing({ ring, groups: ringGroups, release, rings, now, maxParallelGroups: facts.maxParallelGroups ?? 1, freeze, approvers: facts.approvers ?? [] }, { slo: facts.sloEnabled ?? false });
         const holds: Hold[] = [];
         if (ring.lockedBy && ring.lockedUntil > now) {
           holds.push({ kind: 'lease', message: `a step is running under ${ring.lockedBy}'s lease since ${iso(ring.lockedAt)} (it expires ${iso(ring.lockedUntil)} if that process died)`, until: ring.lockedUntil });
         }
         if (ring.state === 'release-pending' || ring.state === 'release-paused') {
-          for (const gate of releaseGates(ring, release, rings, deps.approvers ?? [], freeze)) holds.push({ kind: gate.kind, message: describeGate(gate), ...(gate.kind === 'freeze' ? { until: gate.until } : {}) });
+          for (const gate of releaseGates(ring, release, rings, facts.approvers ?? [], freeze)) holds.push({ kind: gate.kind, message: describeGate(gate), ...(gate.kind === 'freeze' ? { until: gate.until } : {}) });
         } else if (ring.state === 'release-rollback-requested' && !ring.rollingBack) {
           const gate = rollbackGate(ring, rings);
           if (gate) holds.push({ kind: gate.kind, message: describeGate(gate) });
-        } else if (ring.state === 'soaking-requested' && ring.soakUntil && deps.sloEnabled) {
+        } else if (ring.state === 'soaking-requested' && ring.soakUntil && facts.sloEnabled) {
           holds.push({ kind: 'soak', message: describeSoakTime(ring, now), until: ring.soakUntil });
-          holds.push({ kind: 'slo', message: sloHold(ring, deps.sloMaxFailures), until: ring.nextCheckAt });
+          holds.push({ kind: 'slo', message: sloHold(ring, facts.sloMaxFailures), until: ring.nextCheckAt });
         } else if (ring.state === 'soaking-requested' && ring.soakUntil) {
           holds.push({ kind: 'soak', message: `soaking until ${iso(ring.soakUntil)} (${formatDuration(ring.soakUntil - now)} left)`, until: ring.soakUntil });
         } else if (ringStateIn(ring.state, RING_STATES_FAILED)) {
@@ -96,7 +99,5 @@ export function whyService(deps: ServiceDeps & { maxParallelGroups?: number; app
       }
       return result;
     },
-  };
-}
-
-export type WhyService = ReturnType<typeof whyService>;
+  }),
+};

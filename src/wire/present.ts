@@ -104,3 +104,15 @@ export function presentFreeze(freeze: Freeze & { activeUntil?: number | null }) 
     activeUntil: freeze.activeUntil ?? null,
   };
 }
+
+/** The JSON shapes `/api` returns, as the CLI and any client read them. */
+export type RingJson = ReturnType<typeof presentRing>;
+export type GroupJson = ReturnType<typeof presentGroup>;
+export type ReleaseJson = ReturnType<typeof presentRelease>;
+export type WebhookJson = ReturnType<typeof presentWebhook>;
+export type EventJson = ReturnType<typeof presentEvent>;
+export type FreezeJson = ReturnType<typeof presentFreeze>;
+/** Elrond's own answers are camelCase and go out as the operations return them. */
+export type { ReleasePlan, PlanBasis } from '../service/release-plan.js';
+export type { RingWhy } from '../service/why.js';
+export type { RingOverview } from '../service/ring-overview.js';
