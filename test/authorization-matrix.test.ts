@@ -132,7 +132,12 @@ const SCENARIOS: Scenario[] = [
   { operation: 'releaseAllRings', rest: async () => ({ method: 'POST', path: '/rings/release', body: { ...release, version: unique('v') } }), command: async () => ['ring', 'release', '--all-rings', '--image', IMAGE, '--version', unique('v')], button: startPlan },
   { operation: 'releaseAllRings', variant: 'overrideFreeze', input: { overrideFreeze: true }, rest: async () => ({ method: 'POST', path: '/rings/release', body: { ...release, version: unique('v'), overrideFreeze: true, reason: 'matrix' } }), command: async () => ['ring', 'release', '--all-rings', '--image', IMAGE, '--version', unique('v'), '--override-freeze', '--reason', 'matrix'] },
   // Approving: approvers (and admins).
-  { operation: 'approveRing', button: ringButton('approve') },
+  {
+    operation: 'approveRing',
+    button: ringButton('approve'),
+    rest: async () => ({ method: 'POST', path: `/ring/${(await ringWithRollout()).ringId}/approve` }),
+    command: async () => ['ring', 'approve', '--ring', (await ringWithRollout()).ringId],
+  },
   // Everything else: admins.
   { operation: 'createRing', rest: async () => ({ method: 'POST', path: '/rings', body: { name: unique('created'), priority: 50 } }), command: async () => ['ring', 'create', '--name', unique('created'), '--priority', '50'] },
   { operation: 'updateRing', rest: async () => ({ method: 'POST', path: `/ring/${base}/update`, body: { soakTime: 1 } }), command: async () => ['ring', 'update', '--ring', base, '--soak-time', '1'] },
