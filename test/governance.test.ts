@@ -166,7 +166,7 @@ describe('why: one answer per gate, from the engine\'s own logic', () => {
     await h.settle();
     await h.api('POST', '/rings/release', { image: IMAGE, version: 'v2' });
     await h.settle();
-    expect((await why(r1.id)).holds.find((x) => x.kind === 'rollout')?.message).toMatch(/rollout at 0 of 2 installations updated/);
+    expect((await why(r1.id)).holds.find((x) => x.kind === 'rollout')?.message).toMatch(/^group canary-ig-\S+: rolling out, 0 of 2 installations updated, 2 waiting$/);
     const held = (await why(r2.id)).holds.map((x) => x.kind);
     expect(held).toEqual(expect.arrayContaining(['approval', 'ring-in-progress']));
     for (let i = 0; i < 4; i++) {
