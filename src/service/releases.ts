@@ -14,6 +14,9 @@ import { getOrCreateRelease, getRelease, releasesById } from '../store/releases.
 import { insertRollout } from '../store/rollouts.js';
 import { authorize, OPEN_POLICY } from './access-policy.js';
 import { groupsOfRings } from '../store/installation-groups.js';
+import { selectRings } from './ring-selection.js';
+import { releasePlanService } from './release-plan.js';
+import type { EventKind } from '../store/event-log.js';
 
 const releaseInput = z.object({
   image: image.optional().or(z.literal('')),
@@ -22,6 +25,7 @@ const releaseInput = z.object({
   envvariables: z.unknown().optional(),
   reason: reason.optional(),
   overridefreeze: z.boolean().optional(),
+  rings: z.array(z.string().max(64)).max(1000).optional(),
 });
 
 const rollbackInput = z.object({ reason: reason.optional() });
@@ -51,6 +55,42 @@ export function releaseService(deps: ServiceDeps) {
     return moveRing(tx, ring, 'release-pending', actor, message, changes);
   }
 
+  /**
+   * The plan's estimate of when a release would be done, for the thread's first reply; undefined when the plan
+   * cannot say (the request itself then fails with the reason, or has nothing to do).
+   */
+  async function plannedEnd(body: unknown, ringId?: string): Promise<number | undefined> {
+    try {
+      const plan = await releasePlanService(deps).plan(body, ringId);
+      return plan.rings.length > 0 ? plan.endEta : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * One event for the whole rollout, after its rings moved (each ring's own event says only that it moved): what
+   * was asked, by whom, for which rings in release order, which of them wait for an approver, and the plan's ETA.
+   */
+  async function recordRolloutRequest(tx: Tx, kind: Extract<EventKind, 'release.requested' | 'release.rollback'>, rolloutId: string, rings: readonly Ring[], actor: Actor, extra: { release?: Release; reason?: string | undefined; etaAt?: number | undefined }): Promise<void> {
+    const ordered = [...rings].sort(compareRingOrder);
+    const names = ordered.map((r) => r.name).join(', ');
+    const what = kind === 'release.rollback' ? 'rollback' : `release ${describeRelease(extra.release)}${extra.release?.force ? ' (forced)' : ''}`;
+    await tx.record({
+      kind,
+      actor,
+      rolloutId,
+      message: `${what} of ${ordered.length} ring(s) (${names}) requested by ${actor.name}${extra.reason ? `: ${extra.reason}` : ''}`,
+      data: {
+        rings: ordered.map((r) => ({ id: r.id, name: r.name })),
+        approvals: ordered.filter((r) => r.approvalRequired && !r.approvedBy).map((r) => ({ id: r.id, name: r.name })),
+        ...(extra.reason ? { reason: extra.reason } : {}),
+        ...(extra.release ? { force: extra.release.force } : {}),
+        ...(extra.etaAt !== undefined ? { etaAt: extra.etaAt } : {}),
+      },
+    });
+  }
+
   async function withGroups(rings: Ring[]): Promise<RingWithGroups[]> {
     const groups = await groupsOfRings(deps.store.db, rings.map((r) => r.id));
     return rings.map((ring) => ({ ...ring, installationGroups: groups.get(ring.id) ?? [] }));
@@ -66,12 +106,19 @@ export function releaseService(deps: ServiceDeps) {
       const locked = rings.find((ring) => ring.apiSecurityLock && ring.state !== to);
       if (locked) assertMutable(locked, tx.now, verb);
       const moved: Ring[] = [];
+      const byRollout = new Map<string, Ring[]>();
       for (const ring of rings) {
         if (to === 'cancel') {
           moved.push(await moveRing(tx, ring, 'stable', actor, `pending release cancelled by ${actor.name}`, { desired_release_id: ring.activeReleaseId, rollout_id: null, status_message: '' }));
         } else if (ring.state !== to) {
           moved.push(await moveRing(tx, ring, to, actor, `release ${verb} by ${actor.name}`, { status_message: to === 'release-paused' ? `paused by ${actor.name}` : 'waiting to start' }));
-        }
+        } else continue;
+        if (ring.rolloutId) byRollout.set(ring.rolloutId, [...(byRollout.get(ring.rolloutId) ?? []), ring]);
+      }
+      // One event per rollout it touched, naming its rings: what its thread says, once.
+      const kind = to === 'cancel' ? 'release.cancelled' : to === 'release-paused' ? 'release.paused' : 'release.resumed';
+      for (const [rolloutId, touched] of byRollout) {
+        await tx.record({ kind, actor, rolloutId, message: `release ${verb} by ${actor.name}: ${touched.map((r) => r.name).join(', ')}`, data: { rings: touched.map((r) => ({ id: r.id, name: r.name })) } });
       }
       return moved;
     });
@@ -83,6 +130,7 @@ export function releaseService(deps: ServiceDeps) {
     /** POST /api/ring/{id}/release. Missing image/version keep the ring's current ones (an env-only release). */
     async releaseRing(id: string, body: unknown, actor: Actor): Promise<RingWithGroups> {
       const input = parseRelease(body);
+      const etaAt = await plannedEnd(body, id);
       const ring = await inTransaction(deps, async (tx) => {
         const ring = await getRing(tx.db, id);
         assertMutable(ring, tx.now, 'released');
@@ -95,7 +143,9 @@ export function releaseService(deps: ServiceDeps) {
         const release = await getOrCreateRelease(tx.db, spec, tx.now);
         const rollout = await insertRollout(tx.db, { releaseId: release.id, kind: 'release', allRings: false, actor, reason: input.reason ?? null, now: tx.now });
         await overrideFreeze(tx, rollout.id, input, actor);
-        return requestRelease(tx, ring, release, rollout.id, actor);
+        const requested = await requestRelease(tx, ring, release, rollout.id, actor);
+        await recordRolloutRequest(tx, 'release.requested', rollout.id, [requested], actor, { release, reason: input.reason, etaAt });
+        return requested;
       });
       deps.nudge();
       return (await withGroups([ring]))[0]!;
@@ -111,8 +161,9 @@ export function releaseService(deps: ServiceDeps) {
         throw badRequest(`image and version are required to release all rings (${HINTS.image}, ${HINTS.version})`);
       }
       const spec: ReleaseSpec = { image: input.image, version: input.version, envVariables: input.env, force: input.force ?? false };
+      const etaAt = await plannedEnd(body);
       const rings = await inTransaction(deps, async (tx) => {
-        const rings = await liveRingsInOrder(tx.db);
+        const rings = selectRings(await liveRingsInOrder(tx.db), input.rings);
         const locked = rings.find((ring) => ring.apiSecurityLock);
         if (locked) assertMutable(locked, tx.now, 'released');
         const actives = await releasesById(tx.db, rings.map((r) => r.activeReleaseId));
@@ -135,6 +186,7 @@ export function releaseService(deps: ServiceDeps) {
         await overrideFreeze(tx, rollout.id, input, actor);
         const moved = new Map<string, Ring>();
         for (const ring of targets) moved.set(ring.id, await requestRelease(tx, ring, release, rollout.id, actor));
+        await recordRolloutRequest(tx, 'release.requested', rollout.id, [...moved.values()], actor, { release, reason: input.reason, etaAt });
         return rings.map((ring) => moved.get(ring.id) ?? ring);
       });
       deps.nudge();
@@ -151,7 +203,9 @@ export function releaseService(deps: ServiceDeps) {
       const ring = await inTransaction(deps, async (tx) => {
         const ring = await getRing(tx.db, id);
         assertMutable(ring, tx.now, 'rolled back');
-        return requestRollback(tx, ring, actor, input.reason);
+        const moved = await requestRollback(tx, ring, actor, input.reason);
+        if (moved.rolloutId) await recordRolloutRequest(tx, 'release.rollback', moved.rolloutId, [moved], actor, { reason: input.reason });
+        return moved;
       });
       deps.nudge();
       return (await withGroups([ring]))[0]!;
@@ -188,6 +242,16 @@ export function releaseService(deps: ServiceDeps) {
     },
 
     get: (id: string): Promise<Release> => getRelease(deps.store.db, id),
+
+    /** The release last requested (what a new release most likely changes): the newest rollout's, else a ring's. */
+    async latest(): Promise<Release | undefined> {
+      const db = deps.store.db;
+      const newest = await db.selectFrom('rollouts').select('release_id').where('kind', '=', 'release').orderBy('create_at', 'desc').orderBy('id', 'desc').limit(1).executeTakeFirst();
+      if (newest) return getRelease(db, newest.release_id);
+      const rings = await liveRingsInOrder(db);
+      const actives = await releasesById(db, rings.map((r) => r.activeReleaseId));
+      return [...actives.values()].find((r) => r.image !== '' && r.version !== '');
+    },
   };
 
   /** One rollback rollout for all `targets`; the engine rolls them back highest priority number first. */
@@ -201,6 +265,7 @@ export function releaseService(deps: ServiceDeps) {
       rolloutId = next.rolloutId ?? undefined;
       moved.set(ring.id, next);
     }
+    if (rolloutId) await recordRolloutRequest(tx, 'release.rollback', rolloutId, [...moved.values()], actor, { reason: why });
     return rings.map((ring) => moved.get(ring.id) ?? ring);
   }
 
