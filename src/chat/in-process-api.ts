@@ -104,5 +104,9 @@ export function inProcessApi(services: Services, actor: Actor, policy: AccessPol
     deleteFreeze: (id) => services.freezes.delete(id, actor),
     why: (ringId) => services.why.explain(ringId),
     status: () => services.overview(),
+    // The service checks who may subscribe which channel (the current one: anyone in it; another: admins).
+    subscribe: (request) => services.subscriptions.subscribe(request, actor),
+    unsubscribe: (request) => services.subscriptions.unsubscribe(request, actor),
+    listSubscriptions: () => services.subscriptions.list(),
   };
 }

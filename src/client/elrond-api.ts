@@ -1,6 +1,6 @@
 import type { AxiosInstance, Method } from 'axios';
 import os from 'node:os';
-import type { ElrondApi, EventJson, FreezeJson, GroupJson, Paging, ReleaseJson, ReleasePlan, RingJson, RingWhy, WebhookJson } from '../commands/elrond-api.js';
+import type { ElrondApi, EventJson, FreezeJson, GroupJson, Paging, ReleaseJson, ReleasePlan, RingJson, RingWhy, SubscriptionJson, WebhookJson } from '../commands/elrond-api.js';
 import { ApiRequestError } from './api-request-error.js';
 import type { RingOverview } from '../service/ring-overview.js';
 
@@ -123,5 +123,8 @@ export function createHttpElrondApi(options: HttpElrondApiOptions): ElrondApi {
     },
     status: () => call<RingOverview[]>('get', '/status'),
     why: (ringId) => call<RingWhy[]>('get', ringId ? `/ring/${encodeURIComponent(ringId)}/why` : '/why'),
+    subscribe: (request) => call<SubscriptionJson & { replaced: boolean }>('post', '/subscriptions', { body: request }),
+    unsubscribe: (request) => call<SubscriptionJson>('delete', '/subscriptions', { params: request.channel ? { channel: request.channel } : {} }),
+    listSubscriptions: () => call<SubscriptionJson[]>('get', '/subscriptions'),
   };
 }

@@ -3,8 +3,22 @@ import type { presentEvent, presentFreeze, presentGroup, presentRelease, present
 import type { ReleasePlan } from '../service/release-plan.js';
 import type { RingWhy } from '../service/why.js';
 import type { RingOverview } from '../service/ring-overview.js';
+import type { SubscriptionView } from '../service/subscriptions.js';
 
 export type { ReleasePlan, RingWhy };
+/** A channel that follows releases (`/api/subscriptions`, camelCase). */
+export type SubscriptionJson = SubscriptionView;
+
+export interface SubscribeRequest {
+  /** `team/channel` or a channel id; in chat, the current channel when absent. */
+  channel?: string;
+  /** Only these rings' releases; every ring's when absent. */
+  rings?: string[];
+}
+
+export interface UnsubscribeRequest {
+  channel?: string;
+}
 
 /** The JSON shapes `/api` returns (src/http/present.ts): PascalCase where the original had it. */
 export type RingJson = ReturnType<typeof presentRing>;
@@ -61,6 +75,8 @@ export interface RingReleaseRequest {
   reason?: string;
   /** Start through a freeze window (admins, with a reason). */
   overrideFreeze?: boolean;
+  /** An all-rings release limited to these ring ids (Elrond's; the release form sends it). */
+  rings?: string[];
 }
 
 export interface RollbackRequest {
@@ -141,4 +157,7 @@ export interface ElrondApi {
   why(ringId?: string): Promise<RingWhy[]>;
   /** GET /api/status: every live ring at a glance, in release order. */
   status(): Promise<RingOverview[]>;
+  subscribe(request: SubscribeRequest): Promise<SubscriptionJson & { replaced: boolean }>;
+  unsubscribe(request: UnsubscribeRequest): Promise<SubscriptionJson>;
+  listSubscriptions(): Promise<SubscriptionJson[]>;
 }

@@ -9,6 +9,7 @@ import { DRY_RUN, REMOTE_OPTIONS, ringOption } from './common-options.js';
 import { WEBHOOK_COMMANDS } from './webhook.js';
 import { STATUS_COMMANDS } from './status.js';
 import { GOVERNANCE_COMMANDS } from './governance.js';
+import { SUBSCRIPTION_COMMANDS } from './subscriptions.js';
 
 /** Every command of `elrond` and `/elrond`, as data. A test checks the paths are unique. */
 export const COMMANDS: CommandSpec[] = [
@@ -21,6 +22,7 @@ export const COMMANDS: CommandSpec[] = [
   ...EVENT_COMMANDS,
   ...STATUS_COMMANDS,
   ...GOVERNANCE_COMMANDS,
+  ...SUBSCRIPTION_COMMANDS,
 ];
 
 /**

@@ -127,6 +127,17 @@ export const API_ROUTES: readonly Route[] = [
   { method: 'get', path: '/status', handle: async (c) => ok(await c.services.overview()) },
   { method: 'get', path: '/why', handle: async (c) => ok(await c.services.why.explain()) },
   { method: 'get', path: '/ring/:ring/why', handle: async (c) => ok(await c.services.why.explain(c.id('ring', 'ring'))) },
+  // Channels that follow releases (camelCase). A REST caller has no current channel: it names one.
+  { method: 'get', path: '/subscriptions', handle: async (c) => ok(await c.services.subscriptions.list()) },
+  {
+    method: 'post',
+    path: '/subscriptions',
+    handle: async (c) => {
+      const { replaced, ...subscription } = await c.services.subscriptions.subscribe(c.req.body, c.actor);
+      return ok({ ...subscription, replaced }, replaced ? 200 : 201);
+    },
+  },
+  { method: 'delete', path: '/subscriptions', handle: async (c) => ok(await c.services.subscriptions.unsubscribe({ channel: optionalString(c.req.query, 'channel') }, c.actor)) },
 ];
 
 /** Who is calling: the CLI names its user and itself in headers; anything else is "api". */

@@ -10,6 +10,7 @@ import { whyService } from './why.js';
 import { listEvents, type EventQuery } from '../store/event-log.js';
 import { createReadCache } from './read-cache.js';
 import { ringOverview } from './ring-overview.js';
+import { subscriptionService, type ChannelDirectory } from './subscriptions.js';
 
 /** Every operation Elrond offers. REST, the CLI (over REST) and chat all call these. */
 /** Engine settings some read-only answers (plans, "why") need so they match what the engine does. */
@@ -21,7 +22,13 @@ export interface EngineFacts {
   sloMaxFailures?: number;
 }
 
-export function createServices(deps: ServiceDeps & EngineFacts) {
+/** What the subscription operations need from chat: Mattermost's channels (absent without a bot), --notify-channel. */
+export interface ChatFacts {
+  channels?: ChannelDirectory;
+  notifyChannel?: string;
+}
+
+export function createServices(deps: ServiceDeps & EngineFacts & ChatFacts) {
   return {
     rings: ringService(deps),
     groups: installationGroupService(deps),
@@ -31,6 +38,7 @@ export function createServices(deps: ServiceDeps & EngineFacts) {
     freezes: freezeService(deps),
     plans: releasePlanService(deps),
     why: whyService(deps),
+    subscriptions: subscriptionService(deps),
     /** Every live ring at a glance (`elrond status`). */
     overview: () => ringOverview(deps.store.db, deps.clock.now()),
     events: { list: (query: EventQuery) => listEvents(deps.store.db, query) },
