@@ -109,7 +109,7 @@ export function subscriptionService(deps: ServiceDeps & { channels?: ChannelDire
     async unsubscribe(body: unknown, actor: Actor): Promise<SubscriptionView> {
       const input = parseInput(unsubscribeInput, lowerKeys(body), { channel: 'e.g. "channel": "release-team/ops"' });
       const channel = await target(input.channel, actor, 'unsubscribe');
-      return inTransaction(deps, async (tx) => {
+      const removed = await inTransaction(deps, async (tx) => {
         const existing = (await listSubscriptions(tx.db)).find((s) => s.channelId === channel.id);
         if (!existing) {
           const isDefault = deps.notifyChannel && (deps.notifyChannel === channel.name || deps.notifyChannel === channel.id);
@@ -117,8 +117,10 @@ export function subscriptionService(deps: ServiceDeps & { channels?: ChannelDire
         }
         await deleteSubscription(tx.db, channel.id);
         await tx.record({ kind: 'subscription.deleted', actor, message: `channel ${channel.name} no longer follows releases (unsubscribed by ${actor.name})`, data: { channelId: channel.id, channelName: channel.name } });
-        return (await view([existing]))[0]!;
+        return existing;
       });
+      // Read after the transaction: on SQLite a read outside it would wait for it forever.
+      return (await view([removed]))[0]!;
     },
 
     /** Every channel that follows releases, --notify-channel (the default) first. */
