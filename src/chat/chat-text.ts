@@ -21,7 +21,7 @@ export function chatCode(text: string, max = 120): string {
   return truncate(text.replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, ' ').replace(/`/g, "'"), max) || ' ';
 }
 
-/** Text for a field that Mattermost shows as plain text (an attachment field's title): one line, cut to `max`. */
+/** Text Mattermost shows as plain text (a button's name): one line, cut to `max`. */
 export function chatLabel(text: string, max = 60): string {
   return truncate(text.replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, ' '), max);
 }

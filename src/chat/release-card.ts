@@ -13,7 +13,7 @@ import { STANDING_DOT, STANDING_WORDS, STANDING_WORDS_MANY, ringStanding, type S
 import { listOf, type Word, type Words } from '../model/words.js';
 import { releaseLabel } from '../model/milestones.js';
 import { renderWords } from './render-words.js';
-import { chatCode, chatLabel } from './chat-text.js';
+import { chatCode, chatLabel, chatText } from './chat-text.js';
 
 export interface CardOptions {
   /** Where Mattermost sends button clicks: `<public-url>/mattermost/action`. */
@@ -284,7 +284,8 @@ function summaryLine(snapshot: CardSnapshot, facts: readonly RingFacts[]): Words
 export function buildReleaseCard(snapshot: CardSnapshot, options: CardOptions): CardPost {
   const { rollout, release, now } = snapshot;
   const verb = rollout.kind === 'rollback' ? 'Rollback to' : 'Release of';
-  const title = chatLabel(`${verb} ${describeRelease(release)}${release.force ? ' (forced)' : ''}`, 200);
+  // Titles are Markdown in the web app too: inert like the rest (an image name is ours to check, not to trust).
+  const title = chatText(`${verb} ${describeRelease(release)}${release.force ? ' (forced)' : ''}`, 200);
   const facts = ringFacts(snapshot);
   const started: Words = ['Started by ', { person: rollout.requestedBy }, ` ${SOURCE_WORDS[rollout.source] ?? `from ${rollout.source}`} at `, { time: rollout.createAt }, ...(rollout.reason ? [' — ', { text: rollout.reason }] : [])];
   const lines = [renderWords(started, { mentions: false, now })];
@@ -314,7 +315,7 @@ export function buildReleaseCard(snapshot: CardSnapshot, options: CardOptions): 
           title,
           text: lines.join('\n'),
           fields: [
-            ...facts.filter((f) => f.entry.shown).map((f) => ({ title: chatLabel(f.entry.ring.name, 60), value: ringLine(f, snapshot, options.approvers), short: false })),
+            ...facts.filter((f) => f.entry.shown).map((f) => ({ title: chatText(f.entry.ring.name, 60), value: ringLine(f, snapshot, options.approvers), short: false })),
             ...(hidden.length > 0 ? [{ title: `${hidden.length} more ring${hidden.length === 1 ? '' : 's'}`, value: hiddenSummary(hidden), short: false }] : []),
           ],
           footer: `Elrond · rollout ${rollout.id}`,

@@ -406,7 +406,9 @@ export class MmState {
     }
     const result = notificationsFor(post, post.user_id, members, channel.type === 'D');
     for (const n of result.notified) this.notifications.push({ postId: post.id, channelId: channel.id, userId: n.userId, reason: n.reason, at: post.create_at });
-    if (result.outOfChannel.length > 0) this.outOfChannelMentions.push({ postId: post.id, senderId: post.user_id, usernames: result.outOfChannel });
+    // sendOutOfChannelMentions looks the names up (GetProfilesByUsernames): only real users are reported.
+    const strangers = result.outOfChannel.filter((name) => this.userByName(name) !== undefined);
+    if (strangers.length > 0) this.outOfChannelMentions.push({ postId: post.id, senderId: post.user_id, usernames: strangers });
   }
 
   /** `App.GetOrCreateDirectChannel`: the direct message channel of two users, created (both members) if new. */
