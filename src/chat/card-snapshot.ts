@@ -11,6 +11,7 @@ import { RING_STATES_FAILED, RING_STATES_RELEASE_IN_PROGRESS, isRingState, ringS
 import { activeFreezeFor } from '../model/freeze.js';
 import { liveFreezes } from '../store/freezes.js';
 import { rolloutHistory } from '../store/rollout-history.js';
+import { latestGroupFacts, type GroupFacts } from '../store/group-facts.js';
 
 /** Everything a release card shows, read from the database (the card is always rebuilt from stored state). */
 export interface CardSnapshot {
@@ -21,6 +22,8 @@ export interface CardSnapshot {
   now: number;
   /** Estimated rollout time of each shown group that has rolled before (its last rollouts), by group id. */
   estimates: Map<string, number>;
+  /** What each rolling group of a shown ring last said about itself (stuck installations, MaxRolling 0), by id. */
+  groupFacts: Map<string, GroupFacts>;
   /** Forces and approvals during this rollout, in order: the card's summary names them with who. */
   forced: Array<{ ring: string; by: string }>;
   approved: Array<{ ring: string; by: string }>;
@@ -99,7 +102,7 @@ export async function loadCardSnapshot(db: Kysely<Database>, rolloutId: string, 
     .orderBy('id')
     .execute();
   const ringIds = [...new Set(history.map((r) => r.ring_id as string))];
-  if (ringIds.length === 0) return { rollout, release, rings: [], now, estimates: new Map(), forced: [], approved: [] };
+  if (ringIds.length === 0) return { rollout, release, rings: [], now, estimates: new Map(), groupFacts: new Map(), forced: [], approved: [] };
   const timeline = timelines(history);
   const rows = await db.selectFrom('rings').selectAll().where('id', 'in', ringIds).execute();
   const rings = rows.map(ringRowToRing).sort(compareRingOrder);
@@ -113,6 +116,8 @@ export async function loadCardSnapshot(db: Kysely<Database>, rolloutId: string, 
   const shown = chooseShown(entries);
   const groups = await groupsOfRings(db, [...shown]);
   const estimates = await rolloutHistory(db, [...groups.values()].flat().map((g) => g.id));
+  const rolling = [...groups.values()].flat().filter((g) => g.state === 'release-requested' && g.phase === 'rolling');
+  const groupFacts = await latestGroupFacts(db, new Map(rolling.map((g) => [g.id, g.rolloutStartedAt ?? 0])));
   const overridden = (await db.selectFrom('rollouts').select('freeze_override').where('id', '=', rolloutId).executeTakeFirst())?.freeze_override;
   const freezes = overridden ? [] : await liveFreezes(db);
   const name = new Map(rings.map((r) => [r.id, r.name]));
@@ -132,6 +137,7 @@ export async function loadCardSnapshot(db: Kysely<Database>, rolloutId: string, 
     }),
     now,
     estimates,
+    groupFacts,
     forced: timeline.forced.map((f) => ({ ring: name.get(f.ringId) ?? f.ringId, by: f.by })),
     approved: timeline.approved.map((a) => ({ ring: name.get(a.ringId) ?? a.ringId, by: a.by })),
   };

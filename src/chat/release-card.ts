@@ -184,8 +184,15 @@ function ringLine(facts: RingFacts, snapshot: CardSnapshot, approvers: readonly 
     if (standing !== 'done' && standing !== 'rolled-back' && standing !== 'rolling-back') parts.push(versions(entry, snapshot.release));
     if (ring.approvedBy && ringStateIn(ring.state, RING_STATES_RELEASE_PENDING)) parts.push(['approved by ', { person: ring.approvedBy }]);
     if (!WAITING.has(standing)) parts.push([progress(facts)]);
-    const retrying = entry.groups.filter((g) => g.state === 'release-requested' && g.attempts > 0);
-    if (retrying.length > 0 && MOVING.has(standing)) parts.push([{ code: retrying[0]!.name }, `: the provisioner failed, retry ${retrying[0]!.attempts}`]);
+    if (MOVING.has(standing)) {
+      // What holds a rolling group, from the parts it recorded: a provisioner that fails, installations stuck, MaxRolling 0.
+      for (const group of entry.groups.filter((g) => g.state === 'release-requested')) {
+        const facts = snapshot.groupFacts.get(group.id);
+        if (group.attempts > 0) parts.push([{ code: group.name }, `: the provisioner failed, retry ${group.attempts}`]);
+        else if (facts?.stuck) parts.push([{ code: group.name }, ': stuck in update-failed: ', { text: facts.stuck.join(', ') }]);
+        if (group.attempts === 0 && facts?.block) parts.push([{ text: facts.block }]);
+      }
+    }
     if (standing === 'soaking' && ring.sloFailures > 0) parts.push([{ text: describeSloCheck(ring) }]);
     if (ring.forceRequestedBy) parts.push(['forced by ', { person: ring.forceRequestedBy }]);
     const when = timing(facts, snapshot.now);

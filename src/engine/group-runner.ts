@@ -91,7 +91,7 @@ async function applyRelease(deps: EngineDeps, group: InstallationGroup, release:
   if (current.DeleteAt !== 0) {
     return fail(group, `provisioner group ${group.provisionerGroupId} was deleted on the provisioner`);
   }
-  let event: { kind: EventKind; message: string } | undefined;
+  let event: { kind: EventKind; message: string; data?: Record<string, unknown> } | undefined;
   let latest = current;
   if (groupNeedsUpdate(current, release)) {
     latest = await deps.provisioner.updateGroup(group.provisionerGroupId, { Version: release.version, Image: release.image, MattermostEnv: envPatch(current.MattermostEnv, release.envVariables) });
@@ -103,7 +103,8 @@ async function applyRelease(deps: EngineDeps, group: InstallationGroup, release:
   const outcome = await checkRollout(deps, started, release, skipSoak, latest);
   const changes = { phase: 'rolling', rollout_started_at: started.rolloutStartedAt, ...outcome.changes };
   // A rollout that is already done moves the group at once: keep what was sent (or not) in that event.
-  return outcome.kind === 'wait' ? { ...outcome, changes, event } : { ...outcome, changes, message: `${outcome.message} (${event.message})` };
+  // The update's event tells what was sent, and carries what the first status read found (stuck, MaxRolling 0).
+  return outcome.kind === 'wait' ? { ...outcome, changes, event: { ...event, ...(outcome.event?.data ? { data: outcome.event.data } : {}) } } : { ...outcome, changes, message: `${outcome.message} (${event.message})` };
 }
 
 /**
@@ -143,7 +144,7 @@ async function checkRollout(deps: EngineDeps, group: InstallationGroup, release:
   return {
     kind: 'wait',
     changes: { attempts: 0, last_status: JSON.stringify(status), status_message: message, next_check_at: now + nextStatusPollDelay(elapsed, deps.config.statusIntervalMs) },
-    ...(changed ? { event: { kind: 'group.progress' as const, message: `group ${group.name}: ${message}` } } : {}),
+    ...(changed ? { event: { kind: 'group.progress' as const, message: `group ${group.name}: ${message}`, data: { installations: installationCounts(status), stuck, block } } } : {}),
   };
 }
 

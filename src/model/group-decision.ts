@@ -91,6 +91,10 @@ export interface GroupRolloutParts {
   status: GroupStatusCounts | null;
   /** The transient failure it waits to retry; `pending` when it retries but the parts were not recorded. */
   retry: RetryParts | { pending: string } | null;
+  /** Installations stuck in update-failed. */
+  stuck?: readonly string[];
+  /** Why the provisioner does not roll it (MaxRolling 0). */
+  block?: string;
 }
 
 const clock = (ms: number) => new Date(ms).toISOString().slice(11, 19);
@@ -100,7 +104,8 @@ const clock = (ms: number) => new Date(ms).toISOString().slice(11, 19);
  * retry 4 of 8 at 12:00:08 UTC (in 8s)" — each part said once.
  */
 export function describeGroupRollout(parts: GroupRolloutParts, now: number): string {
-  const doing = parts.phase === 'rolling' && parts.status ? `rolling out, ${describeProgress(parts.status)}` : 'updating the provisioner group';
+  const rolling = parts.phase === 'rolling' && parts.status ? `rolling out, ${describeProgress(parts.status, parts.stuck)}` : 'updating the provisioner group';
+  const doing = parts.block ? `${rolling}; ${parts.block}` : rolling;
   if (!parts.retry) return `group ${parts.name}: ${doing}`;
   if ('pending' in parts.retry) return `group ${parts.name}: ${doing}; the last attempt failed: ${parts.retry.pending}`;
   const { error, attempt, of, at } = parts.retry;

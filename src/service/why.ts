@@ -4,7 +4,7 @@ import { decideRing } from '../model/ring-decision.js';
 import { describeGate, releaseGates, rollbackGate } from '../model/gates.js';
 import { describeGroupRollout, installationCounts, type RetryParts } from '../model/group-decision.js';
 import { IG_STATES_ACTIVE, igStateIn } from '../model/installation-group-states.js';
-import { latestRetries } from '../store/group-retries.js';
+import { latestGroupFacts, type GroupFacts } from '../store/group-facts.js';
 import { RING_STATES_FAILED, RING_STATES_PENDING_WORK, ringStateIn } from '../model/ring-states.js';
 import { formatDuration } from '../model/durations.js';
 import { describeSloCheck, describeSoakTime } from '../model/slo-gate.js';
@@ -38,16 +38,17 @@ export interface RingWhy {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-function groupHolds(groups: readonly InstallationGroup[], retries: ReadonlyMap<string, RetryParts>, now: number): Hold[] {
+function groupHolds(groups: readonly InstallationGroup[], facts: ReadonlyMap<string, GroupFacts>, now: number): Hold[] {
   const holds: Hold[] = [];
   for (const group of groups) {
     if (group.state === 'release-requested') {
       // The counts belong to this rollout only once the group is rolling (before, they are the last rollout's).
       const status = group.phase === 'rolling' ? group.lastStatus : null;
-      const retry = group.attempts > 0 ? (retries.get(group.id) ?? { pending: group.statusMessage }) : null;
+      const known = facts.get(group.id) ?? {};
+      const retry = group.attempts > 0 ? (known.retry ?? { pending: group.statusMessage }) : null;
       holds.push({
         kind: 'rollout',
-        message: describeGroupRollout({ name: group.name, phase: group.phase, status, retry }, now),
+        message: describeGroupRollout({ name: group.name, phase: group.phase, status, retry, ...(status && known.stuck ? { stuck: known.stuck } : {}), ...(status && known.block ? { block: known.block } : {}) }, now),
         group: group.name,
         ...(status ? { installations: installationCounts(status) } : {}),
         ...(retry && !('pending' in retry) ? { retry, until: retry.at } : {}),
@@ -92,8 +93,8 @@ export function whyService(deps: ServiceDeps & { maxParallelGroups?: number; app
       const targets: Ring[] = ringId ? [await getRing(db, ringId)] : rings;
       const groups = await groupsOfRings(db, targets.map((r) => r.id));
       const releases = await releasesById(db, targets.map((r) => r.desiredReleaseId));
-      const retrying = [...groups.values()].flat().filter((g) => g.attempts > 0).map((g) => g.id);
-      const retries = await latestRetries(db, retrying);
+      const rolling = [...groups.values()].flat().filter((g) => g.state === 'release-requested');
+      const facts = await latestGroupFacts(db, new Map(rolling.map((g) => [g.id, g.rolloutStartedAt ?? 0])));
       const result: RingWhy[] = [];
       for (const ring of targets) {
         const ringGroups = groups.get(ring.id) ?? [];
@@ -118,7 +119,7 @@ export function whyService(deps: ServiceDeps & { maxParallelGroups?: number; app
           holds.push({ kind: 'failed', message: `failed: ${ring.failureReason ?? ring.state}; retry by releasing again, or roll back` });
         }
         if (ring.state === 'release-in-progress' || ring.state === 'release-rollback-requested') {
-          holds.push(...groupHolds(ringGroups, retries, now));
+          holds.push(...groupHolds(ringGroups, facts, now));
           if (decision.kind === 'wait' && decision.gate?.kind === 'freeze') holds.push({ kind: 'freeze', message: describeGate(decision.gate), until: decision.gate.until });
         }
         const rollingGroups = decision.kind === 'wait' && !decision.gate && (ring.state === 'release-in-progress' || (ring.state === 'release-rollback-requested' && ring.rollingBack));
