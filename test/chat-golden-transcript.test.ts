@@ -151,7 +151,7 @@ describe('what the channel sees', () => {
       [h.users.alice, '🎉'],
     ]);
     expect(h.mm.outOfChannelMentions()).toEqual([]);
-  });
+  }, 120_000);
 
   it('the README shows the transcript under "What the channel sees"', () => {
     const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');

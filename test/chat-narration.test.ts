@@ -41,7 +41,7 @@ describe('the release thread, in words', () => {
     expect(thread.join('\n')).not.toMatch(RAW_STATE);
     // One notification: the end, to the person who started it.
     expect(h.mm.notifications().map((n) => n.userId)).toEqual([h.users.alice]);
-  });
+  }, 120_000);
 
   it('names, reasons and usernames from people are inert: no mention, no link, no image, one line', async () => {
     h = await startChatHarness();

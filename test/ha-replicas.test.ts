@@ -210,8 +210,10 @@ describe.skipIf(!TEST_POSTGRES_URL)('three replicas on one Postgres database (ne
     const queued = ((await sql.query('select payload from outbox where ordering_key = $1 order by id', [`mm:${rolloutId}:thread`])).rows as Array<{ payload: string }>)
       .map((row) => JSON.parse(row.payload) as { op: string; message?: string })
       .flatMap((d) => (d.op === 'reply' && d.message ? [d.message] : []));
-    // The budget of a release that went through: requested and over, per ring started, each group, soaking, done.
-    expect(queued).toHaveLength(2 + rings.reduce((n, ring) => n + ring.groups.length + 3, 0));
+    // The budget of a release that went through (requested and over, per ring started, each group, soaking, done),
+    // plus its two exceptional events: production's approval awaited, then given.
+    expect(queued).toHaveLength(2 + rings.reduce((n, ring) => n + ring.groups.length + 3, 0) + 2);
+    expect(queued.filter((m) => m.startsWith('✋') || m.startsWith('👍'))).toEqual(['✋ **production** needs approval from @bob before starting: Approve on the card.', '👍 bob approved **production**.']);
     const cards = mm.posts(f!.channelId).filter((p) => p.user_id === f!.bot.userId && !p.root_id);
     expect(cards).toHaveLength(1);
     const replies = mm.thread(card.id).filter((p) => p.id !== card.id);

@@ -94,6 +94,9 @@ async function rolloutOutcome(db: Kysely<Database>, rollout: Rollout, at: number
   };
 }
 
+/** The kinds of event that can be a milestone (model/milestones.ts decides which are). */
+const MILESTONE_KINDS = new Set(['release.requested', 'release.rollback', 'ring.state', 'group.state', 'ring.approved', 'ring.forced', 'release.paused', 'release.resumed', 'release.cancelled', 'freeze.overridden']);
+
 const endsRing = (state: string | null) => state !== null && isRingState(state) && (state === 'stable' || state === 'release-rollback-complete' || ringStateIn(state, RING_STATES_FAILED));
 
 /**
@@ -102,6 +105,8 @@ const endsRing = (state: string | null) => state !== null && isRingState(state) 
  * transaction that records the event, so they describe the state it leaves.
  */
 export async function milestonesFor(db: Kysely<Database>, row: EventRow, rollout: Rollout, approvers: readonly string[]): Promise<Milestone[]> {
+  // Progress and retries are most of a release's events and never a milestone: no reads for them.
+  if (!MILESTONE_KINDS.has(row.kind) || (row.kind === 'group.state' && row.old_state !== 'release-requested')) return [];
   const event = milestoneEvent(row);
   const ring = event.ringId ? await findRing(db, event.ringId) : undefined;
   const context: MilestoneContext = {
