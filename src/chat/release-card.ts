@@ -5,7 +5,6 @@ import { displayEnvValue, isDeletion } from '../model/env-vars.js';
 import { RING_STATES_RELEASE_PENDING, ringStateIn } from '../model/ring-states.js';
 import type { Release, Ring } from '../model/ring.js';
 import { formatDuration } from '../model/durations.js';
-import { formatClockTime } from '../model/clock-time.js';
 import { installationCounts } from '../model/group-decision.js';
 import { describeSloCheck } from '../model/slo-gate.js';
 import { DEFAULT_ROLLOUT_ESTIMATE_MS, ringReleaseMs, ringRemainingMs, type GroupEstimate, type GroupStanding } from '../model/rollout-eta.js';
