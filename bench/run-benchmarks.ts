@@ -262,7 +262,7 @@ async function load(): Promise<void> {
   const duration = QUICK ? 5 : 15;
   try {
     // Releasing 500 rings at once starts with a burst: every ring is queued behind the first (one engine step
-    // each) and narrated in the card's thread (500 replies). Load is measured once that has passed, while the
+    // each) and each move asks for a card redraw (the thread says it once). Load is measured once that has passed, while the
     // rings release one after another; the burst is reported on its own.
     const burstCpuBefore = server.cpuMs();
     const { requestedAt } = await requestRelease(server.url, 'v2', false);

@@ -41,6 +41,8 @@ export interface ServerConfig {
   approvers: string[];
   actionSecret: string;
   allowSelfApproval: boolean;
+  /** Also send each approver a direct message when a ring waits for approval. */
+  approvalDm: boolean;
   dbPoolSize: number;
   /** Webhooks may target loopback, private, link-local and metadata addresses. */
   webhookAllowPrivate: boolean;
@@ -93,6 +95,7 @@ export const SERVER_SETTINGS: readonly SettingSpec[] = [
   { key: 'actionSecret', flag: 'action-secret', kind: 'string', default: '', description: 'HMAC key for buttons and dialogs; generated and stored in the database when empty', secret: true },
   { key: 'allowSelfApproval', flag: 'allow-self-approval', kind: 'bool', default: false, description: 'let the person who started a release approve its rings' },
   { key: 'webhookAllowPrivate', flag: 'webhook-allow-private', kind: 'bool', default: false, description: 'let webhooks reach loopback, private, link-local and cloud metadata addresses (refused by default)' },
+  { key: 'approvalDm', flag: 'approval-dm', kind: 'bool', default: false, description: 'when a ring waits for approval, also send each --approvers user a direct message linking the release card' },
 ];
 
 /** ELROND_PROVISIONER_SERVER for `provisioner-server`. */

@@ -26,7 +26,9 @@ import type { AccessPolicy } from './service/access-policy.js';
 import { CommandTokens } from './chat/command-tokens.js';
 import { createChatRouter } from './chat/chat-router.js';
 import { createMattermostApi, type MattermostApi } from './chat/mattermost-client.js';
-import { mattermostDeliverer, mattermostSink, queueCardRedraw } from './chat/mattermost-notifier.js';
+import { mattermostDeliverer, queueCardRedraw } from './chat/mattermost-notifier.js';
+import { mattermostSink } from './chat/narration.js';
+import { mattermostChannelDirectory } from './chat/channel-directory.js';
 import { summarizeRollout } from './chat/card-snapshot.js';
 import { cardPlacement } from './chat/card-placement.js';
 import { parseTrigger, registerSlashCommands } from './chat/register-slash-command.js';
@@ -115,7 +117,7 @@ export async function startServer(config: ServerConfig, overrides: ServerOverrid
   const botId = async () => (await botAccount()).id;
   let publicUrl = config.publicUrl;
   if (mattermost) {
-    sinks.push(mattermostSink({ notifyChannel: config.notifyChannel }));
+    sinks.push(mattermostSink({ notifyChannel: config.notifyChannel, approvers: config.approvers, approvalDm: config.approvalDm }));
     deliverers.push(
       mattermostDeliverer({
         db: store.db,
@@ -183,6 +185,8 @@ export async function startServer(config: ServerConfig, overrides: ServerOverrid
     sloEnabled: Boolean(config.thanosUrl),
     sloMaxFailures: engineDeps.config.sloMaxFailures,
     webhookAllowPrivate: config.webhookAllowPrivate,
+    ...(mattermost ? { channels: mattermostChannelDirectory(mattermost, botAccount) } : {}),
+    notifyChannel: config.notifyChannel,
     nudge: () => {
       supervisor.nudge();
       outbox.nudge();

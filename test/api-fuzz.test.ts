@@ -20,6 +20,7 @@ const GROUPS: Record<string, (route: Route) => boolean> = {
   webhooks: (r) => r.path.startsWith('/webhook'),
   security: (r) => r.path.startsWith('/security/'),
   'freezes, why and status': (r) => r.path.startsWith('/freeze') || r.path.endsWith('/why') || r.path === '/why' || r.path === '/status',
+  subscriptions: (r) => r.path.startsWith('/subscriptions'),
 };
 
 /** A valid body (or several) per route, which the fuzz then damages. */
@@ -39,6 +40,7 @@ const VALID_BODIES: Record<string, Array<Record<string, unknown>>> = {
   'POST /ring/:ring/release/plan': [{ version: 'v7' }],
   'POST /freezes': [{ start: '2030-01-01T00:00:00Z', end: '2030-01-02T00:00:00Z', reason: 'fuzz freeze' }, { cron: '0 22 * * 5', duration: '2h', timezone: 'Europe/Berlin', reason: 'fuzz weekly' }],
   'POST /freezes/now': [{ reason: 'fuzz stop', until: '+1h' }],
+  'POST /subscriptions': [{ channel: 'release/ops', rings: [] }],
   'POST /webhooks': [{ OwnerID: 'fz', URL: 'http://127.0.0.1:9/fz' }, { OwnerID: 'fz', URL: 'http://127.0.0.1:9/fz2', secret: 's' }],
 };
 

@@ -174,7 +174,7 @@ describe('chat-ops: the /elrond grammar', () => {
       ['history --limit abc', /'abc' is invalid/],
       ['history --limit 0', /--limit must be 1 or more/],
       ['ring update --ring x --approval-required maybe', /'maybe' is invalid.*must be true or false/s],
-      ['ring release', /say which rings to release/],
+      ['ring release --force', /say which rings to release/],
       ['ring get', /required option '--ring <id>'/],
       ['ring release --ring x --env-variable NOCOLON', /NOCOLON/],
       ['ring create --name "unclosed', /unclosed " quote/],

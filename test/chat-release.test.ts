@@ -29,7 +29,7 @@ describe('chat-ops: a whole release from a channel', () => {
     await h.advance(2000);
     let text = JSON.stringify(h.card()!.props);
     expect(text).toMatch(/Release of mattermost\/mattermost-enterprise-edition:v2/);
-    expect(text).toMatch(/Started by @alice/);
+    expect(text).toMatch(/Started by alice from chat/);
     expect(h.thread().some((m) => /canary/.test(m))).toBe(true);
 
     // canary rolled instantly and soaks 600 s; Force (admin, with a reason) ends its soak.
@@ -54,7 +54,7 @@ describe('chat-ops: a whole release from a channel', () => {
     await h.advance(2000);
     text = JSON.stringify(h.card()!.props);
     expect(text).toMatch(/"color":"good"/);
-    expect(h.thread().join('\n')).toMatch(/forced by alice: hotfix for outage/);
-    expect(h.thread().join('\n')).toMatch(/approved by bob/);
+    expect(h.thread().join('\n')).toMatch(/alice forced \*\*canary\*\*: hotfix for outage/);
+    expect(h.thread().join('\n')).toMatch(/bob approved \*\*production\*\*/);
   });
 });

@@ -139,6 +139,27 @@ describe('elrond CLI against a real server', () => {
     expect(result.stderr).toMatch(/unknown option '--bogus'\nUsage: elrond ring release \[options\]/);
   });
 
+  it('release is short for ring release; with no flags it prints the usage (the form is chat\'s), as ring release does', async () => {
+    for (const args of [['release'], ['ring', 'release']]) {
+      const bare = await elrond([...args, ...S]);
+      expect(bare.code).toBe(2);
+      expect(bare.stderr).toMatch(/say which rings to release: --ring <id> for one ring or --all-rings/);
+      expect(bare.stderr).toContain(`Usage: elrond ${args.join(' ')} [options]`);
+    }
+    const dry = await elrond(['release', '--all-rings', '--image', IMAGE, '--version', '10.6.0', '--dry-run', ...S]);
+    expect(dry.code).toBe(0);
+    expect(json(dry)).toMatchObject({ Image: IMAGE, Version: '10.6.0' });
+  });
+
+  it('subscribe without a Mattermost bot: the server says why it cannot; subscriptions prints a table', async () => {
+    const noChannel = await elrond(['subscribe', ...S]);
+    expect(noChannel.code).toBe(1);
+    expect(noChannel.stderr).toMatch(/400 this Elrond has no Mattermost bot/);
+    const list = await elrond(['subscriptions', ...S]);
+    expect(list.code).toBe(0);
+    expect(list.stdout).toMatch(/\| CHANNEL \| RINGS \| BY \| SINCE \|/);
+  });
+
   it('webhook create/list --table/get/delete', async () => {
     const created = json<{ ID: string; hasSecret: boolean }>(await elrond(['webhook', 'create', '--owner', 'team', '--url', 'https://hooks.example.com/e', '--secret', 's', ...S]));
     expect(created.hasSecret).toBe(true);

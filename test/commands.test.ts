@@ -43,6 +43,11 @@ const EXPECTED: Record<string, string[]> = {
   why: ['ring', 'server', 'api-token'],
   'ring approve': ['ring', 'server', 'api-token'],
   demo: ['listen', 'simulator'],
+  // Elrond's: "release" is short for "ring release"; channels that follow releases.
+  release: ['ring', 'image', 'version', 'force', 'all-rings', 'pause', 'resume', 'cancel', 'rollback', 'reason', 'env-variable', 'dry-run', 'server', 'api-token'],
+  subscribe: ['ring', 'channel', 'server', 'api-token'],
+  unsubscribe: ['channel', 'server', 'api-token'],
+  subscriptions: ['server', 'api-token'],
 };
 
 const DEFAULTS: Array<[string, string, unknown]> = [

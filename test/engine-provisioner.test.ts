@@ -224,8 +224,10 @@ describe('waiting for the rollout', () => {
     }
     expect((await groupJson(h!, ring.id)).statusMessage).toContain(blocked);
     expect((await h!.getRing(ring.id)).statusMessage).toContain(blocked);
-    const why = (await h!.api('GET', `/ring/${ring.id}/why`)).body as Array<{ next: string }>;
-    expect(why[0]!.next).toContain(blocked);
+    // `why` says it in what holds the ring (its next step names the group: each part is said once).
+    const why = (await h!.api('GET', `/ring/${ring.id}/why`)).body as Array<{ next: string; holds: Array<{ kind: string; message: string }> }>;
+    expect(why[0]!.holds.find((hold) => hold.kind === 'rollout')!.message).toBe(`group ${ring.groups[0]!.name}: rolling out, 0 of 2 installations updated, 2 waiting; ${blocked}`);
+    expect(why[0]!.next).toBe(`waiting for group ${ring.groups[0]!.name} (0 of 1 groups done)`);
     expect(h!.provisioner.status(pgid)!.InstallationsAwaitingUpdate).toBe(2);
     // An installation stuck in update-failed does not hide it.
     const failed = h!.provisioner.installations(pgid)[0]!;

@@ -158,6 +158,26 @@ describe('plan preview', () => {
 });
 
 describe('why: one answer per gate, from the engine\'s own logic', () => {
+  it('a group waiting to retry the provisioner: each part said once, and given as data', async () => {
+    h = await startHarness();
+    const ring = await h.ring('canary', 1, { soak: 60 });
+    await h.settle();
+    h.provisioner.failNext('getGroup', 503, 2);
+    await h.api('POST', `/ring/${ring.id}/release`, { image: IMAGE, version: 'v2' });
+    await h.settle();
+    h.clock.advance(300);
+    const [answer] = (await h.api('GET', `/ring/${ring.id}/why`)).body as Array<{ next: string; holds: Array<{ kind: string; message: string; group?: string; retry?: { error: string; attempt: number; of: number; at: number }; until?: number }> }>;
+    const rollout = answer!.holds.find((x) => x.kind === 'rollout')!;
+    const error = rollout.retry!.error;
+    expect(error).toMatch(/answered 503 to read the group/);
+    // The error once, then when the retry comes: never a message inside a message.
+    expect(rollout.message.split(error)).toHaveLength(2);
+    expect(rollout.message).toBe(`group ${ring.groups[0]!.name}: updating the provisioner group; the last attempt failed: ${error}; retry 1 of 8 at 12:00:00 UTC (in 1s)`);
+    expect(rollout).toMatchObject({ group: ring.groups[0]!.name, retry: { attempt: 1, of: 8, at: Date.UTC(2026, 10, 25, 12) + 750 }, until: Date.UTC(2026, 10, 25, 12) + 750 });
+    // What comes next names the group, not its status again.
+    expect(answer!.next).toBe(`waiting for group ${ring.groups[0]!.name} (0 of 1 groups done)`);
+  });
+
   it('names soak, an earlier ring, approval, a pause, a lease, a rollout in progress and a failure', async () => {
     h = await startHarness({ settleInstantly: false });
     const r1 = await h.ring('canary', 1, { soak: 600 });
@@ -166,7 +186,7 @@ describe('why: one answer per gate, from the engine\'s own logic', () => {
     await h.settle();
     await h.api('POST', '/rings/release', { image: IMAGE, version: 'v2' });
     await h.settle();
-    expect((await why(r1.id)).holds.find((x) => x.kind === 'rollout')?.message).toMatch(/rollout at 0 of 2 installations updated/);
+    expect((await why(r1.id)).holds.find((x) => x.kind === 'rollout')?.message).toMatch(/^group canary-ig-\S+: rolling out, 0 of 2 installations updated, 2 waiting$/);
     const held = (await why(r2.id)).holds.map((x) => x.kind);
     expect(held).toEqual(expect.arrayContaining(['approval', 'ring-in-progress']));
     for (let i = 0; i < 4; i++) {

@@ -7,6 +7,7 @@ import { parseCommandLine } from '../src/commands/build-program.js';
 import type { ElrondApi } from '../src/commands/elrond-api.js';
 import { BUTTON_OPERATIONS } from '../src/chat/button-operations.js';
 import { START_PLAN_OPERATIONS } from '../src/chat/plan-start.js';
+import { RELEASE_FORM_OPERATIONS } from '../src/chat/release-form-flow.js';
 import { startChatHarness, type ChatHarness } from './helpers/chat-harness.js';
 
 /**
@@ -71,6 +72,8 @@ function recordingApi(called: Set<string>): ElrondApi {
   const answers: Record<string, unknown> = {
     listRings: [ring],
     getRelease: { ID: 'rel1', Image: 'i', Version: 'v', EnvVariables: null, CreateAt: 0, Force: false },
+    subscribe: { channel: 'team/ops', rings: [], replaced: false },
+    unsubscribe: { channel: 'team/ops', rings: [] },
   };
   return new Proxy({} as ElrondApi, {
     get: (_target, name: string) => async () => {
@@ -81,7 +84,7 @@ function recordingApi(called: Set<string>): ElrondApi {
 }
 
 /** Command lines that reach every operation a command declares (its examples, plus the modes they miss). */
-const EXTRA_LINES = ['ring release --resume', 'ring release --cancel', 'ring release --rollback --all-rings'];
+const EXTRA_LINES = ['ring release --resume', 'ring release --cancel', 'ring release --rollback --all-rings', 'release --resume', 'release --cancel', 'release --rollback --all-rings'];
 
 const ID = '0123456789abcdefghijklmnop';
 const fill = (example: string) => example.replace(/<[^>]+>/g, ID);
@@ -153,6 +156,7 @@ describe('every way in goes through an operation', () => {
       ...COMMANDS.flatMap((spec) => spec.operations),
       ...Object.values(BUTTON_OPERATIONS),
       ...START_PLAN_OPERATIONS,
+      ...RELEASE_FORM_OPERATIONS,
     ]);
     expect(OPERATION_NAMES.filter((name) => !reached.has(name)), 'operations nothing reaches').toEqual([]);
   });

@@ -214,11 +214,20 @@ function checkRelease(world: World, reader: DbReader, version: string, rolloutId
     const missing = edits.filter((row) => !seen.has(row.id));
     if (missing.length) violations.push(`${missing.length} card edits of ${version} marked delivered never reached the card (${missing.map((r) => r.id).join(', ')})`);
   }
+  // Each milestone once (src/model/milestones.ts): the request; per ring its start, each group rolled, its soak
+  // and its end; then one reply for the end of the release (queued with the last ring's end). Nothing else.
   const replyEvents = new Map<number, number>();
   for (const row of replies) if (row.event_id !== null) replyEvents.set(row.event_id, (replyEvents.get(row.event_id) ?? 0) + 1);
-  for (const event of events.filter((e) => e.kind === 'ring.state' || e.kind === 'group.state')) {
+  const moving = ['release-requested', 'release-in-progress', 'soaking-requested'];
+  const milestone = (e: (typeof events)[number]) =>
+    e.kind === 'release.requested' ||
+    (e.kind === 'group.state' && e.old_state === 'release-requested' && (e.new_state === 'stable' || e.new_state === 'release-soaking-requested')) ||
+    (e.kind === 'ring.state' && e.source === 'supervisor' && ((e.new_state === 'release-requested' && e.old_state === 'release-pending') || e.new_state === 'soaking-requested' || (e.new_state === 'stable' && moving.includes(e.old_state ?? ''))));
+  const told = events.filter(milestone);
+  for (const event of events.filter((e) => e.kind === 'ring.state' || e.kind === 'group.state' || e.kind === 'release.requested')) {
     const count = replyEvents.get(event.id) ?? 0;
-    if (count !== 1) violations.push(`state change "${event.message}" has ${count} thread replies queued`);
+    const expected = !milestone(event) ? 0 : event.id === told.at(-1)?.id ? 2 : 1;
+    if (count !== expected) violations.push(`event "${event.message}" has ${count} thread replies queued, not ${expected}`);
   }
   const dedupes = world.mm.dedupes().filter((d) => d.at >= since && d.at <= until).length;
   return { version, rolloutId, puts: puts.length, threadReplies: threadCount, cardEdits: revisionsCount, dedupes, violations };

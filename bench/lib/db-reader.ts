@@ -8,6 +8,8 @@ export interface EventRecord {
   id: number;
   at: number;
   kind: string;
+  /** Who made it: 'supervisor' for Elrond itself. */
+  source: string;
   ring_id: string | null;
   installation_group_id: string | null;
   rollout_id: string | null;
@@ -68,7 +70,7 @@ export class DbReader {
   }
 
   events(rolloutId?: string): EventRecord[] {
-    const columns = 'id, at, kind, ring_id, installation_group_id, rollout_id, old_state, new_state, message';
+    const columns = 'id, at, kind, source, ring_id, installation_group_id, rollout_id, old_state, new_state, message';
     return (rolloutId
       ? this.#db.prepare(`select ${columns} from events where rollout_id = ? order by id`).all(rolloutId)
       : this.#db.prepare(`select ${columns} from events order by id`).all()) as EventRecord[];

@@ -20,15 +20,18 @@ export function changesCardState(kind: string): boolean {
 export interface EditCard {
   op: 'edit-card';
   rollout: string;
+  /** A subscribed channel's card; absent: the rollout's own card. */
+  channel?: string;
   /** Draw without waiting out the progress interval (a state change, fresh buttons, a ring that moved away). */
   urgent?: boolean;
 }
 
-export const cardKey = (rolloutId: string) => `mm:${rolloutId}:card`;
+/** The edit queue of a rollout's card (its own, or a subscribed channel's). */
+export const cardKey = (rolloutId: string, channelId?: string) => (channelId ? `mm:${rolloutId}:card:${channelId}` : `mm:${rolloutId}:card`);
 
-function editItem(rolloutId: string, urgent: boolean): OutboxItem {
-  const payload: EditCard = { op: 'edit-card', rollout: rolloutId, ...(urgent ? { urgent: true } : {}) };
-  return { sink: 'mattermost', target: rolloutId, orderingKey: cardKey(rolloutId), payload };
+function editItem(rolloutId: string, urgent: boolean, channelId?: string): OutboxItem {
+  const payload: EditCard = { op: 'edit-card', rollout: rolloutId, ...(channelId ? { channel: channelId } : {}), ...(urgent ? { urgent: true } : {}) };
+  return { sink: 'mattermost', target: rolloutId, orderingKey: cardKey(rolloutId, channelId), payload };
 }
 
 /**
@@ -37,18 +40,18 @@ function editItem(rolloutId: string, urgent: boolean): OutboxItem {
  * failure. Returns the edit to queue, if none was waiting. An edit being sent right now (leased) does not count as
  * waiting: it may have read the state already.
  */
-export async function requestCardEdit(db: Kysely<Database>, rolloutId: string, urgent: boolean, now: number): Promise<OutboxItem[]> {
+export async function requestCardEdit(db: Kysely<Database>, rolloutId: string, urgent: boolean, now: number, channelId?: string): Promise<OutboxItem[]> {
   const waiting = await db
     .selectFrom('outbox')
     .select(['id', 'payload'])
-    .where('ordering_key', '=', cardKey(rolloutId))
+    .where('ordering_key', '=', cardKey(rolloutId, channelId))
     .where('delivered_at', 'is', null)
     .where((eb) => eb.or([eb('locked_by', 'is', null), eb('locked_until', '<', now)]))
     .execute();
-  if (waiting.length === 0) return [editItem(rolloutId, urgent)];
+  if (waiting.length === 0) return [editItem(rolloutId, urgent, channelId)];
   if (urgent) {
     const lazy = waiting.filter((row) => (JSON.parse(row.payload) as Partial<EditCard>).urgent !== true).map((row) => row.id);
-    if (lazy.length > 0) await db.updateTable('outbox').set({ payload: JSON.stringify(editItem(rolloutId, true).payload) }).where('id', 'in', lazy).execute();
+    if (lazy.length > 0) await db.updateTable('outbox').set({ payload: JSON.stringify(editItem(rolloutId, true, channelId).payload) }).where('id', 'in', lazy).execute();
     await db.updateTable('outbox').set({ next_attempt_at: now }).where('id', 'in', waiting.map((row) => row.id)).where('attempts', '=', 0).where('next_attempt_at', '>', now).execute();
   }
   return [];

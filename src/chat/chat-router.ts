@@ -6,7 +6,7 @@ import type { Clock } from '../model/clock.js';
 import type { Actor } from '../model/ring.js';
 import { isElrondError } from '../model/errors.js';
 import { chatCaller, rolesKey, type AccessPolicy, type Caller } from '../service/access-policy.js';
-import { parseCommandLine, tokenize, type ParseResult } from '../commands/build-program.js';
+import { chatFormFor, parseCommandLine, tokenize, type ParseResult } from '../commands/build-program.js';
 import type { CommandTokens } from './command-tokens.js';
 import type { MattermostApi } from './mattermost-client.js';
 import { inProcessApi } from './in-process-api.js';
@@ -15,6 +15,8 @@ import { renderForChat } from './render-for-chat.js';
 import { signAction, verifyAction } from './action-signature.js';
 import { startButton, startPlannedRelease } from './plan-start.js';
 import { interventionDialog } from './intervention-dialog.js';
+import { RELEASE_FORM_ACTION } from './release-form.js';
+import { openReleaseForm, submitReleaseForm } from './release-form-flow.js';
 import type { RolloutSummary } from './card-snapshot.js';
 import type { PlaceCard } from './card-placement.js';
 
@@ -43,7 +45,7 @@ export interface ChatDeps {
  * The actor a release or rollback started from chat records its rollout with: its channel is where the card will
  * go (asked once per request); a note for the reply is added to `notes` when that is not the channel itself.
  */
-function rolloutActorFor(deps: ChatDeps, actor: Actor, notes: Set<string>): () => Promise<Actor> {
+export function rolloutActorFor(deps: ChatDeps, actor: Actor, notes: Set<string>): () => Promise<Actor> {
   let placed: Promise<Actor> | undefined;
   return () =>
     (placed ??= (async () => {
@@ -54,7 +56,7 @@ function rolloutActorFor(deps: ChatDeps, actor: Actor, notes: Set<string>): () =
     })());
 }
 
-const withNotes = (text: string, notes: Set<string>) => (notes.size ? `${text}\n\n${[...notes].join('\n')}` : text);
+export const withNotes = (text: string, notes: Set<string>) => (notes.size ? `${text}\n\n${[...notes].join('\n')}` : text);
 
 const ephemeral = (text: string) => ({ response_type: 'ephemeral', text });
 
@@ -80,7 +82,7 @@ function explain(error: unknown, log: Logger): string {
   return '⚠️ Elrond hit an internal error; the server log has the details.';
 }
 
-async function usernameOf(deps: ChatDeps, userId: string, fallback: string): Promise<string> {
+export async function usernameOf(deps: ChatDeps, userId: string, fallback: string): Promise<string> {
   if (!deps.api || !userId) return fallback || 'unknown';
   try {
     return await deps.api.username(userId);
@@ -106,7 +108,7 @@ export function createChatRouter(deps: ChatDeps): Router {
       return;
     }
     const actor: Actor = { name: await usernameOf(deps, field('user_id'), field('user_name')), source: 'chat', channelId: field('channel_id'), userId: field('user_id') };
-    const work = runSlashCommand(deps, field('text'), actor);
+    const work = runSlashCommand(deps, field('text'), actor, { triggerId: field('trigger_id'), responseUrl: field('response_url') });
     let timer: NodeJS.Timeout | undefined;
     const slow = new Promise<'slow'>((resolve) => {
       timer = setTimeout(() => resolve('slow'), deps.replyWithinMs ?? 2500).unref();
@@ -162,7 +164,7 @@ export interface SlashReply {
   attachments?: unknown[];
 }
 
-const replyJson = (reply: SlashReply) => ({ ...ephemeral(reply.text), ...(reply.attachments ? { attachments: reply.attachments } : {}) });
+export const replyJson = (reply: SlashReply) => ({ ...ephemeral(reply.text), ...(reply.attachments ? { attachments: reply.attachments } : {}) });
 
 /** A reply's response body, serialized once per reply (a read command's reply is shared from the read cache). */
 const replyBodies = new WeakMap<SlashReply, Buffer>();
@@ -190,9 +192,10 @@ function parseChatCommand(argv: readonly string[], key: string): ParseResult {
 }
 
 /** Run one `/elrond …` text with the shared grammar; always resolves to the reply. */
-export async function runSlashCommand(deps: ChatDeps, text: string, actor: Actor): Promise<SlashReply> {
+export async function runSlashCommand(deps: ChatDeps, text: string, actor: Actor, request: { triggerId: string; responseUrl: string } = { triggerId: '', responseUrl: '' }): Promise<SlashReply> {
   try {
     const words = tokenize(text.trim());
+    if (chatFormFor(words) === 'release') return await openReleaseForm(deps, actor, request);
     const argv = words.length === 0 || (words.length === 1 && words[0] === 'help') ? ['--help'] : words[0] === 'help' ? [...words.slice(1), '--help'] : words;
     const line = JSON.stringify(argv);
     const parsed = parseChatCommand(argv, line);
@@ -294,8 +297,10 @@ async function handleDialog(deps: ChatDeps, body: Record<string, unknown>): Prom
     return { error: 'This dialog\'s state is not valid. Nothing was changed.' };
   }
   const verified = verifyAction(await deps.secret(), state, { post: userId, now: deps.clock.now(), kind: 'dialog' });
+  if (!verified.ok && verified.expired?.action === RELEASE_FORM_ACTION) return { error: 'This form has expired: run /elrond release again. Nothing was changed.' };
   if (!verified.ok) return { error: `${verified.reason[0]!.toUpperCase()}${verified.reason.slice(1)}. Nothing was changed.` };
-  const submission = (body.submission ?? {}) as Record<string, unknown>;
+  const submission = (body.submission && typeof body.submission === 'object' ? body.submission : {}) as Record<string, unknown>;
+  if (verified.value.action === RELEASE_FORM_ACTION) return submitReleaseForm(deps, verified.value, state, submission, userId);
   const reason = typeof submission.reason === 'string' ? submission.reason.trim() : '';
   if (reason.length < 3) return { errors: { reason: 'Say why, in at least 3 characters.' } };
   const actor: Actor = { name: await usernameOf(deps, userId, ''), source: 'chat', userId, channelId: typeof body.channel_id === 'string' ? body.channel_id : '' };

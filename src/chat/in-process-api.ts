@@ -49,5 +49,9 @@ export function inProcessApi(operations: Operations, caller: Caller, clock: Cloc
     deleteFreeze: (freezeId) => invoke('deleteFreeze', { freezeId }),
     why: (ringId) => invoke('why', ringId ? { ringId } : {}),
     status: () => invoke('status', {}),
+    // Who may subscribe which channel is the operation's guard: the current one, anyone in it; another, admins.
+    subscribe: (request) => invoke('subscribe', wireRequest(request)),
+    unsubscribe: (request) => invoke('unsubscribe', wireRequest(request)),
+    listSubscriptions: () => invoke('listSubscriptions', {}),
   };
 }

@@ -33,9 +33,16 @@ class ElrondClient4 extends Client4 {
 
 /** The bot's view of Mattermost, through the real `@mattermost/client`. */
 export interface MattermostApi {
+  /** The server's URL (links to posts: `<url>/_redirect/pl/<post id>`). */
+  readonly url: string;
   me(): Promise<{ id: string; username: string }>;
   team(nameOrId: string): Promise<{ id: string; name: string }>;
   channel(spec: string): Promise<{ id: string; name: string }>;
+  /** A channel by `team/channel` or id, named as people type it (`team/channel`; a direct message: its name). */
+  describeChannel(spec: string): Promise<{ id: string; name: string; type: string }>;
+  userByUsername(username: string): Promise<{ id: string; username: string }>;
+  /** `POST /channels/direct`: the direct message channel of two users (created when new). */
+  directChannel(userIds: [string, string]): Promise<{ id: string }>;
   /** Whether a user is a member of a channel; false also when the caller may not even read the channel. */
   isChannelMember(channelId: string, userId: string): Promise<boolean>;
   username(userId: string): Promise<string>;
@@ -68,6 +75,7 @@ export function createMattermostApi(options: { url: string; token: string }): Ma
   }
 
   return {
+    url: options.url.replace(/\/+$/, ''),
     async me() {
       const user = await client.getMe();
       return { id: user.id, username: user.username };
@@ -82,6 +90,21 @@ export function createMattermostApi(options: { url: string; token: string }): Ma
       }
       const channel = await client.getChannelByNameAndTeamName(spec.slice(0, at), spec.slice(at + 1));
       return { id: channel.id, name: channel.name };
+    },
+    async describeChannel(spec) {
+      const at = spec.indexOf('/');
+      const channel = at < 0 ? await client.getChannel(spec) : await client.getChannelByNameAndTeamName(spec.slice(0, at), spec.slice(at + 1));
+      if (!channel.team_id) return { id: channel.id, name: channel.name, type: channel.type };
+      const owner = at < 0 ? (await client.getTeam(channel.team_id)).name : spec.slice(0, at);
+      return { id: channel.id, name: `${owner}/${channel.name}`, type: channel.type };
+    },
+    async userByUsername(username) {
+      const user = await client.getUserByUsername(username);
+      return { id: user.id, username: user.username };
+    },
+    async directChannel(userIds) {
+      const channel = await client.createDirectChannel(userIds);
+      return { id: channel.id };
     },
     async isChannelMember(channelId, userId) {
       try {

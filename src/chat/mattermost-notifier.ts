@@ -1,93 +1,25 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
-import type { Database, EventRow, OutboxRow } from '../store/schema.js';
-import { enqueue, type EventSink, type OutboxItem } from '../store/event-log.js';
+import type { Database, OutboxRow } from '../store/schema.js';
+import { enqueue } from '../store/event-log.js';
 import type { Deliverer, DeliveryAttempt } from '../engine/outbox-worker.js';
 import type { Clock } from '../model/clock.js';
-import { RING_STATES_FAILED, ringStateIn, type RingState } from '../model/ring-states.js';
 import { findRollout, setRolloutPost } from '../store/rollouts.js';
+import { abandonChannelCard, channelCardsOf, findChannelCard, setChannelCardPost } from '../store/channel-cards.js';
+import { threadKey, type CreateCard, type Delivery, type DirectMessage } from './deliveries.js';
 import type { Rollout } from '../model/ring.js';
 import { cannotPostThere, cardAbandoned, describeRefusal, relocateCard } from './card-relocation.js';
 import { getSetting, setSetting } from '../store/system.js';
 import type { MattermostApi } from './mattermost-client.js';
 import { loadCardSnapshot } from './card-snapshot.js';
 import { buildReleaseCard, type CardOptions } from './release-card.js';
-import { CARD_PROGRESS_EDIT_INTERVAL_MS, CARD_STATE_EDIT_INTERVAL_MS, changesCardState, requestCardEdit, stateChangedSince, type EditCard } from './card-edits.js';
+import { CARD_PROGRESS_EDIT_INTERVAL_MS, CARD_STATE_EDIT_INTERVAL_MS, requestCardEdit, stateChangedSince, type EditCard } from './card-edits.js';
 
 /** How far Mattermost's clock may be behind Elrond's when looking for posts made since a moment. */
 const CLOCK_SKEW_MARGIN_MS = 10 * 60_000;
 
-/** `movedFrom`: why Mattermost refused the card where it was (it then says so in the new card's thread). */
-type CreateCard = { op: 'create-card'; rollout: string; movedFrom?: string };
-type Delivery = CreateCard | EditCard | { op: 'reply'; rollout: string; message: string };
-
-const threadKey = (rolloutId: string) => `mm:${rolloutId}:thread`;
-
-const NARRATED = new Set(['ring.state', 'group.state', 'group.retry', 'ring.approved', 'ring.forced']);
-
-function narrate(event: EventRow, requestedBy: string): string | undefined {
-  if (!NARRATED.has(event.kind)) return undefined;
-  const failed = event.new_state && (ringStateIn(event.new_state as RingState, RING_STATES_FAILED) || event.new_state === 'release-failed');
-  const icon = failed ? '❌' : event.kind === 'group.retry' ? '⚠️' : event.new_state === 'stable' ? '✅' : event.kind === 'ring.approved' ? '👍' : event.kind === 'ring.forced' ? '⏩' : '▶️';
-  const states = event.old_state && event.new_state && event.old_state !== event.new_state ? ` \`${event.old_state}\` → \`${event.new_state}\`` : '';
-  const who = event.source === 'supervisor' ? '' : ` (by @${event.actor} via ${event.source})`;
-  return `${icon}${states} ${event.message}${who}${failed ? ` — @${requestedBy}` : ''}`;
-}
-
-/**
- * Narrates rollouts in Mattermost: the first event of a rollout queues its card, every transition queues a
- * thread reply, and every event asks for a card edit (coalesced: one pending edit per card at a time; drawn at
- * once for a state change, within 10 s for progress). Rollouts started from chat go to their channel; others to
- * --notify-channel.
- */
-export function mattermostSink(options: { notifyChannel: string }): EventSink {
-  return {
-    name: 'mattermost',
-    async plan(db: Kysely<Database>, event: EventRow): Promise<OutboxItem[]> {
-      if (!event.rollout_id) return [];
-      const rollout = await findRollout(db, event.rollout_id);
-      if (!rollout || (!rollout.channelId && !options.notifyChannel)) return [];
-      const items: OutboxItem[] = [];
-      // The card is the first delivery queued on the thread (a rollout without a post has only ever had the
-      // card queued first there), queued once, delivered or not, until the rollout knows its post.
-      if (!rollout.postId && !(await queuedOn(db, threadKey(rollout.id)))) {
-        items.push({ sink: 'mattermost', target: rollout.id, orderingKey: threadKey(rollout.id), payload: { op: 'create-card', rollout: rollout.id } satisfies Delivery });
-      }
-      const message = narrate(event, rollout.requestedBy);
-      if (message) items.push({ sink: 'mattermost', target: rollout.id, orderingKey: threadKey(rollout.id), payload: { op: 'reply', rollout: rollout.id, message } satisfies Delivery });
-      items.push(...(await requestCardEdit(db, rollout.id, changesCardState(event.kind), event.at)));
-      // A ring joining this rollout left its previous one: redraw that card too, or it keeps showing the ring's
-      // old state and buttons that no longer apply (its own events stopped when the ring moved on).
-      const previous = await previousRollout(db, event);
-      if (previous && (await findRollout(db, previous))?.postId) items.push(...(await requestCardEdit(db, previous, true, event.at)));
-      return items;
-    },
-  };
-}
-
-/**
- * Whether a delivery was ever queued on `orderingKey`: one indexed probe, so it costs the same on the 5th event
- * of a rollout as on its 5,000th (reading the key's whole queue made a 500-ring release's notifications quadratic).
- */
-async function queuedOn(db: Kysely<Database>, orderingKey: string): Promise<boolean> {
-  return (await db.selectFrom('outbox').select('id').where('ordering_key', '=', orderingKey).limit(1).executeTakeFirst()) !== undefined;
-}
-
-/** The rollout a ring was on before the one this event puts it on, when the event moves it to a new one. */
-async function previousRollout(db: Kysely<Database>, event: EventRow): Promise<string | undefined> {
-  if (event.kind !== 'ring.state' || !event.ring_id || !event.rollout_id) return undefined;
-  if (event.new_state !== 'release-pending' && event.new_state !== 'release-rollback-requested') return undefined;
-  const row = await db
-    .selectFrom('events')
-    .select('rollout_id')
-    .where('ring_id', '=', event.ring_id)
-    .where('id', '<', event.id)
-    .where('rollout_id', 'is not', null)
-    .orderBy('id', 'desc')
-    .limit(1)
-    .executeTakeFirst();
-  return row?.rollout_id && row.rollout_id !== event.rollout_id ? row.rollout_id : undefined;
-}
+/** A direct message waits this long for the card it links to; then it goes without the link. */
+const DM_WAITS_FOR_CARD_MS = 2 * 60_000;
 
 export interface MattermostDelivererOptions {
   db: Kysely<Database>;
@@ -141,7 +73,7 @@ export function mattermostDeliverer(options: MattermostDelivererOptions): Delive
    */
   async function recordCard(rolloutId: string, postId: string, row: OutboxRow): Promise<void> {
     await setRolloutPost(db, rolloutId, postId);
-    await setSetting(db, `card-edit:${rolloutId}`, String(clock.now() - CARD_PROGRESS_EDIT_INTERVAL_MS));
+    await setSetting(db, editedKey(rolloutId), String(clock.now() - CARD_PROGRESS_EDIT_INTERVAL_MS));
     await enqueue(db, await requestCardEdit(db, rolloutId, true, clock.now()), clock.now());
   }
 
@@ -210,6 +142,8 @@ export function mattermostDeliverer(options: MattermostDelivererOptions): Delive
     sink: 'mattermost',
     async deliver(row: OutboxRow, attempt: DeliveryAttempt) {
       const delivery = JSON.parse(row.payload) as Delivery;
+      if (delivery.op === 'dm') return deliverDirectMessage(row, attempt, delivery);
+      if (delivery.channel) return deliverToChannel(row, attempt, delivery, delivery.channel);
       let rollout = await findRollout(db, delivery.rollout);
       if (!rollout) return;
       const botUser = await bot();
@@ -241,7 +175,7 @@ export function mattermostDeliverer(options: MattermostDelivererOptions): Delive
         return;
       }
       try {
-        return await editCard(rollout, row, attempt, delivery);
+        return await editCard({ rolloutId: rollout.id, postId: rollout.postId! }, row, attempt, delivery);
       } catch (error) {
         if (!cannotPostThere(error)) throw error;
         const moved = await relocate(rollout, rollout.channelId ?? (await notifyChannel()) ?? '', 'edit the release card', error);
@@ -250,44 +184,146 @@ export function mattermostDeliverer(options: MattermostDelivererOptions): Delive
     },
   };
 
-  async function editCard(rollout: Rollout, row: OutboxRow, attempt: DeliveryAttempt, delivery: EditCard): Promise<void | { retryAt: number }> {
-    const postId = rollout.postId!;
+  /**
+   * Post a rollout's card in a subscribed channel unless it has one there, and remember it. Given up (never
+   * retried) when Mattermost will not take it there, or when that channel turns out to be where the rollout's own
+   * card goes. Resolves to the card's post, or undefined when given up.
+   */
+  async function postChannelCard(rolloutId: string, channelId: string, row: OutboxRow, attempt: DeliveryAttempt, pendingId: string): Promise<string | undefined> {
+    const rollout = await findRollout(db, rolloutId);
+    if (!rollout) return undefined;
+    if (channelId === (rollout.channelId ?? (await notifyChannel()))) {
+      await abandonChannelCard(db, rolloutId, channelId, 'the rollout\'s own card is in this channel', clock.now());
+      return undefined;
+    }
+    const botUser = await bot();
+    try {
+      if (attempt.mayHaveBeenSent) {
+        const posted = (await api.postsSince(channelId, row.create_at - CLOCK_SKEW_MARGIN_MS)).find(
+          (p) => p.user_id === botUser && !p.root_id && p.delete_at === 0 && (p.props as { elrond_rollout?: unknown } | undefined)?.elrond_rollout === rolloutId,
+        );
+        if (posted) {
+          await recordChannelCard(rolloutId, channelId, posted.id);
+          return posted.id;
+        }
+      }
+      const snapshot = await loadCardSnapshot(db, rolloutId, clock.now());
+      if (!snapshot) return undefined;
+      const card = buildReleaseCard(snapshot, await options.card());
+      const post = await api.createPost({ channel_id: channelId, message: card.message, props: card.props, pending_post_id: pendingId });
+      await recordChannelCard(rolloutId, channelId, post.id);
+      return post.id;
+    } catch (error) {
+      if (!cannotPostThere(error)) throw error;
+      await giveUpChannel(rolloutId, channelId, 'post the release card', error);
+      return undefined;
+    }
+  }
+
+  async function recordChannelCard(rolloutId: string, channelId: string, postId: string): Promise<void> {
+    await setChannelCardPost(db, rolloutId, channelId, postId, clock.now());
+    await setSetting(db, editedKey(rolloutId, channelId), String(clock.now() - CARD_PROGRESS_EDIT_INTERVAL_MS));
+    await enqueue(db, await requestCardEdit(db, rolloutId, true, clock.now(), channelId), clock.now());
+  }
+
+  /** A subscribed channel Mattermost refuses: its card and thread stop there, said once in the log with the fix. */
+  async function giveUpChannel(rolloutId: string, channelId: string, doing: string, error: unknown): Promise<void> {
+    const why = describeRefusal(error);
+    await abandonChannelCard(db, rolloutId, channelId, why, clock.now());
+    log.error({ rollout: rolloutId, channel: channelId }, `release card of rollout ${rolloutId} in subscribed channel ${channelId}: Mattermost refused to ${doing} (${why}), so that channel stops hearing about it (the release goes on). Fix: add the bot to the channel (/invite), or unsubscribe it.`);
+  }
+
+  /** Cards, replies and edits for a subscribed channel: like the rollout's own card, but never moved. */
+  async function deliverToChannel(row: OutboxRow, attempt: DeliveryAttempt, delivery: Exclude<Delivery, DirectMessage>, channelId: string): Promise<void | { retryAt: number }> {
+    const rolloutId = delivery.rollout;
+    const card = await findChannelCard(db, rolloutId, channelId);
+    if (card?.abandoned) return;
+    const botUser = await bot();
+    let postId = card?.post_id ?? undefined;
+    if (!postId) {
+      if (delivery.op === 'edit-card') return { retryAt: clock.now() + 500 };
+      postId = await postChannelCard(rolloutId, channelId, row, attempt, delivery.op === 'create-card' ? `${botUser}:${row.id}` : `${botUser}:${row.id}:card`);
+      if (!postId || delivery.op !== 'reply') return;
+    } else if (delivery.op === 'create-card') return;
+    try {
+      if (delivery.op === 'reply') {
+        if (attempt.mayHaveBeenSent && (await api.thread(postId)).some((p) => (p.props as { elrond_outbox_id?: unknown } | undefined)?.elrond_outbox_id === row.id)) return;
+        await api.createPost({ channel_id: channelId, root_id: postId, message: delivery.message, props: { elrond_outbox_id: row.id }, pending_post_id: `${botUser}:${row.id}` });
+        return;
+      }
+      return await editCard({ rolloutId, postId, channelId }, row, attempt, delivery as EditCard);
+    } catch (error) {
+      if (!cannotPostThere(error)) throw error;
+      await giveUpChannel(rolloutId, channelId, delivery.op === 'reply' ? 'reply in the card\'s thread' : 'edit the release card', error);
+    }
+  }
+
+  /**
+   * A direct message to an approver, linking the rollout's card once it is posted (it waits for it up to two
+   * minutes). Looked for first when an earlier attempt may have posted it.
+   */
+  async function deliverDirectMessage(row: OutboxRow, attempt: DeliveryAttempt, delivery: DirectMessage): Promise<void | { retryAt: number }> {
+    const rollout = await findRollout(db, delivery.rollout);
+    if (!rollout) return;
+    if (!rollout.postId && !(await cardAbandoned(db, rollout.id)) && clock.now() - row.create_at < DM_WAITS_FOR_CARD_MS) return { retryAt: clock.now() + 1000 };
+    const botUser = await bot();
+    let user: { id: string };
+    try {
+      user = await api.userByUsername(delivery.username);
+    } catch (error) {
+      if (!cannotPostThere(error)) throw error;
+      log.warn({ username: delivery.username }, `--approval-dm: no Mattermost user ${delivery.username} (check --approvers); no direct message sent`);
+      return;
+    }
+    const channel = await api.directChannel([botUser, user.id]);
+    if (attempt.mayHaveBeenSent && (await api.postsSince(channel.id, row.create_at - CLOCK_SKEW_MARGIN_MS)).some((p) => (p.props as { elrond_outbox_id?: unknown } | undefined)?.elrond_outbox_id === row.id)) return;
+    const link = rollout.postId ? ` [Open the release card](${api.url}/_redirect/pl/${rollout.postId})` : '';
+    await api.createPost({ channel_id: channel.id, message: `${delivery.message}${link}`, props: { elrond_outbox_id: row.id }, pending_post_id: `${botUser}:${row.id}` });
+  }
+
+  /** Redraw a card (the rollout's own, or a subscribed channel's), at most as often as its kind of change allows. */
+  async function editCard(target: { rolloutId: string; postId: string; channelId?: string }, row: OutboxRow, attempt: DeliveryAttempt, delivery: EditCard): Promise<void | { retryAt: number }> {
+    const { rolloutId, postId, channelId } = target;
     if (attempt.mayHaveBeenSent) {
       // An edit already applied (the process died before recording it, or its answer was lost) is not applied
       // again; one more redraw is queued in case events came in since it was drawn.
       const current = await api.post(postId);
       if (Number((current.props as { elrond_revision?: unknown } | undefined)?.elrond_revision ?? 0) >= row.id) {
-        await enqueue(db, await requestCardEdit(db, rollout.id, true, clock.now()), clock.now());
+        await enqueue(db, await requestCardEdit(db, rolloutId, true, clock.now(), channelId), clock.now());
         return;
       }
     }
     // Kept in the database, not in memory, so replicas sharing the card keep the spacing too. A state change is
     // drawn at once (bursts at most once a second); progress alone waits until 10 s after the last edit.
-    const stored = await getSetting(db, `card-edit:${rollout.id}`);
+    const stored = await getSetting(db, editedKey(rolloutId, channelId));
     const last = stored === undefined ? undefined : Number(stored);
     const interval = delivery.urgent ? CARD_STATE_EDIT_INTERVAL_MS : CARD_PROGRESS_EDIT_INTERVAL_MS;
     if (last !== undefined && clock.now() - last < interval) return { retryAt: last + interval };
-    const seen = await latestEventId(db, rollout.id);
-    const snapshot = await loadCardSnapshot(db, rollout.id, clock.now());
+    const seen = await latestEventId(db, rolloutId);
+    const snapshot = await loadCardSnapshot(db, rolloutId, clock.now());
     if (!snapshot) return;
     const card = buildReleaseCard(snapshot, { ...(await options.card()), postId });
     // A patch changes only the message and props: the card keeps its pin, its reactions and from_bot (an update
     // would take is_pinned and has_reactions from the request and unpin it).
     await api.patchPost({ id: postId, message: card.message, props: { ...card.props, elrond_revision: row.id } });
-    await setSetting(db, `card-edit:${rollout.id}`, String(clock.now()));
+    await setSetting(db, editedKey(rolloutId, channelId), String(clock.now()));
     // Events recorded while this edit was drawn found it still pending and queued nothing: queue one more.
-    if ((await latestEventId(db, rollout.id)) > seen) {
-      await enqueue(db, await requestCardEdit(db, rollout.id, await stateChangedSince(db, rollout.id, seen), clock.now()), clock.now());
+    if ((await latestEventId(db, rolloutId)) > seen) {
+      await enqueue(db, await requestCardEdit(db, rolloutId, await stateChangedSince(db, rolloutId, seen), clock.now(), channelId), clock.now());
     }
   }
 }
+
+/** Where the time of a card's last edit is kept (the rollout's own card, or a subscribed channel's). */
+const editedKey = (rolloutId: string, channelId?: string) => (channelId ? `card-edit:${rolloutId}:${channelId}` : `card-edit:${rolloutId}`);
 
 async function latestEventId(db: Kysely<Database>, rolloutId: string): Promise<number> {
   const row = await db.selectFrom('events').select((eb) => eb.fn.max('id').as('id')).where('rollout_id', '=', rolloutId).executeTakeFirst();
   return Number(row?.id ?? 0);
 }
 
-/** Queue an edit of a rollout's card now (it is rebuilt, with freshly signed buttons, when delivered). */
+/** Queue an edit of a rollout's cards now, in every channel (each is rebuilt, with freshly signed buttons, when delivered). */
 export async function queueCardRedraw(db: Kysely<Database>, rolloutId: string, now: number): Promise<void> {
   await enqueue(db, await requestCardEdit(db, rolloutId, true, now), now);
+  for (const card of await channelCardsOf(db, rolloutId)) if (card.post_id) await enqueue(db, await requestCardEdit(db, rolloutId, true, now, card.channel_id), now);
 }

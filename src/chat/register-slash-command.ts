@@ -25,8 +25,8 @@ export function commandDefinition(publicUrl: string, botUsername: string, trigge
     display_name: 'Elrond',
     description: 'Ring-based releases of Mattermost Cloud',
     auto_complete: true,
-    auto_complete_desc: 'Release Mattermost ring by ring: status, ring release, history, help',
-    auto_complete_hint: '[status|ring release|ring list|history|help]',
+    auto_complete_desc: 'Release Mattermost ring by ring: status, release (a form), subscribe, history, help',
+    auto_complete_hint: '[status|release|ring list|subscribe|history|help]',
     username: botUsername,
   };
 }

@@ -1,7 +1,7 @@
 import type { AxiosInstance, Method } from 'axios';
 import os from 'node:os';
 import type { ElrondApi } from '../commands/elrond-api.js';
-import type { EventJson, FreezeJson, GroupJson, ReleaseJson, ReleasePlan, RingJson, RingOverview, RingWhy, WebhookJson } from '../wire/present.js';
+import type { EventJson, FreezeJson, GroupJson, ReleaseJson, ReleasePlan, RingJson, RingOverview, RingWhy, SubscriptionJson, WebhookJson } from '../wire/present.js';
 import type { Paging } from '../wire/requests.js';
 import { ApiRequestError } from './api-request-error.js';
 
@@ -125,5 +125,8 @@ export function createHttpElrondApi(options: HttpElrondApiOptions): ElrondApi {
     },
     status: () => call<RingOverview[]>('get', '/status'),
     why: (ringId) => call<RingWhy[]>('get', ringId ? `/ring/${encodeURIComponent(ringId)}/why` : '/why'),
+    subscribe: (request) => call<SubscriptionJson & { replaced: boolean }>('post', '/subscriptions', { body: request }),
+    unsubscribe: (request) => call<SubscriptionJson>('delete', '/subscriptions', { params: request.channel ? { channel: request.channel } : {} }),
+    listSubscriptions: () => call<SubscriptionJson[]>('get', '/subscriptions'),
   };
 }

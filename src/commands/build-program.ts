@@ -239,6 +239,14 @@ function oneLine(message: string): string {
 }
 
 /**
+ * The form a chat command line opens: a command that has one (`ring release`, `release`), given with nothing
+ * after its name. Undefined for anything else, which is parsed as usual.
+ */
+export function chatFormFor(argv: readonly string[], commands: readonly CommandSpec[] = COMMANDS): NonNullable<CommandSpec['chatForm']> | undefined {
+  return commands.find((spec) => spec.chatForm && !spec.cliOnly && spec.path.length === argv.length && spec.path.every((word, i) => argv[i] === word))?.chatForm;
+}
+
+/**
  * Parse one command line (CLI argv, or a tokenized slash-command text) into the command to run and its
  * input, or the help to show, or an error naming the bad flag or value followed by the usage.
  * Environment variables (`ELROND_*`) fill options only in 'cli' mode.

@@ -1,5 +1,5 @@
 import type { OperationName } from '../service/operations.js';
-import type { EventJson, FreezeJson, GroupJson, ReleaseJson, ReleasePlan, RingJson, RingOverview, RingWhy, WebhookJson } from '../wire/present.js';
+import type { EventJson, FreezeJson, GroupJson, ReleaseJson, ReleasePlan, RingJson, RingOverview, RingWhy, SubscriptionJson, WebhookJson } from '../wire/present.js';
 import type {
   CreateFreezeRequest,
   CreateRingRequest,
@@ -10,12 +10,14 @@ import type {
   RegisterGroupRequest,
   RingReleaseRequest,
   RollbackRequest,
+  SubscribeRequest,
+  UnsubscribeRequest,
   UpdateGroupRequest,
   UpdateRingRequest,
 } from '../wire/requests.js';
 
 export type * from '../wire/requests.js';
-export type { EventJson, FreezeJson, GroupJson, ReleaseJson, ReleasePlan, RingJson, RingOverview, RingWhy, WebhookJson } from '../wire/present.js';
+export type { EventJson, FreezeJson, GroupJson, ReleaseJson, ReleasePlan, RingJson, RingOverview, RingWhy, SubscriptionJson, WebhookJson } from '../wire/present.js';
 
 /**
  * Everything the commands can ask of Elrond: each method is the operation of the same name
@@ -62,6 +64,9 @@ export interface ElrondApi {
   why(ringId?: string): Promise<RingWhy[]>;
   /** GET /api/status: every live ring at a glance, in release order. */
   status(): Promise<RingOverview[]>;
+  subscribe(request: SubscribeRequest): Promise<SubscriptionJson & { replaced: boolean }>;
+  unsubscribe(request: UnsubscribeRequest): Promise<SubscriptionJson>;
+  listSubscriptions(): Promise<SubscriptionJson[]>;
 }
 
 /** Compiles only while every method is named after an operation, so a command names its operations by its calls. */

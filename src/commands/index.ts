@@ -10,6 +10,7 @@ import { WEBHOOK_COMMANDS } from './webhook.js';
 import { STATUS_COMMANDS } from './status.js';
 import { GOVERNANCE_COMMANDS } from './governance.js';
 import { DEMO_COMMANDS } from './demo.js';
+import { SUBSCRIPTION_COMMANDS } from './subscriptions.js';
 
 /** Every command of `elrond` and `/elrond`, as data. A test checks the paths are unique. */
 export const COMMANDS: CommandSpec[] = [
@@ -23,6 +24,7 @@ export const COMMANDS: CommandSpec[] = [
   ...EVENT_COMMANDS,
   ...STATUS_COMMANDS,
   ...GOVERNANCE_COMMANDS,
+  ...SUBSCRIPTION_COMMANDS,
 ];
 
 /**

@@ -130,7 +130,8 @@ export function releaseMode(input: CommandInput): 'dry-run' | 'plan' | 'pause' |
 const release: CommandSpec = {
   path: ['ring', 'release'],
   operations: ['releaseRing', 'releaseAllRings', 'pauseReleases', 'resumeReleases', 'cancelReleases', 'rollbackRing', 'rollbackAllRings', 'planRelease'],
-  summary: 'Release a ring or all rings to an image/version, or pause, resume, cancel or roll back releases.',
+  summary: 'Release a ring or all rings to an image/version, or pause, resume, cancel or roll back releases (in chat, with no flags: a form).',
+  chatForm: 'release',
   examples: [
     'ring release --ring <ring-id> --image mattermost/mattermost-enterprise-edition --version 10.5.1',
     'ring release --all-rings --image mattermost/mattermost-enterprise-edition --version 10.5.1 --reason "monthly release"',
@@ -250,4 +251,12 @@ const remove: CommandSpec = {
   run: async (ctx, input) => (await ctx.api.deleteRing(inputString(input, 'ring')), nothing),
 };
 
-export const RING_COMMANDS: CommandSpec[] = [create, update, release, approve, getRelease, get, list, remove];
+/** `release …`: the same command, shorter to type (its examples say so). */
+const releaseAlias: CommandSpec = {
+  ...release,
+  path: ['release'],
+  summary: 'Short for "ring release": release rings, or pause, resume, cancel or roll back releases (in chat, with no flags: a form).',
+  examples: release.examples.map((example) => example.replace(/^ring release/, 'release')),
+};
+
+export const RING_COMMANDS: CommandSpec[] = [create, update, release, releaseAlias, approve, getRelease, get, list, remove];

@@ -88,6 +88,11 @@ export interface CommandSpec {
    * on the same data for a caller with the same roles (service/read-cache.ts).
    */
   readOnly?: boolean;
+  /**
+   * In chat, the command given without any flag opens this interactive form instead of answering with its usage
+   * (the CLI prints the usage as before).
+   */
+  chatForm?: 'release';
   /** Checks across options after parsing; returns what is wrong, or undefined. */
   validate?(input: CommandInput): string | undefined;
   run(ctx: CommandContext, input: CommandInput): Promise<CommandOutput>;

@@ -6,6 +6,9 @@ import type { InstallationGroupState } from '../model/installation-group-states.
 import {
   MAX_TRANSIENT_ATTEMPTS,
   describeProgress,
+  describeRetry,
+  installationCounts,
+  type RetryParts,
   describeRolloutBlock,
   groupMismatch,
   groupNeedsUpdate,
@@ -27,8 +30,9 @@ import { NO_DEADLINE, type StepResult } from './ring-runner.js';
 
 /** What one step of a group's rollout concluded. */
 type GroupOutcome =
-  | { kind: 'wait'; changes: InstallationGroupRowUpdate; event?: { kind: EventKind; message: string } }
-  | { kind: 'move'; to: InstallationGroupState; changes: InstallationGroupRowUpdate; message: string };
+  | { kind: 'wait'; changes: InstallationGroupRowUpdate; event?: { kind: EventKind; message: string; data?: Record<string, unknown> } }
+  /** `facts`: the move's parts for whoever tells people about it (installations rolled, when the rollout started). */
+  | { kind: 'move'; to: InstallationGroupState; changes: InstallationGroupRowUpdate; message: string; facts?: Record<string, unknown> };
 
 /**
  * One step of an installation group's rollout, under its lease: patch the provisioner group if it differs
@@ -87,7 +91,7 @@ async function applyRelease(deps: EngineDeps, group: InstallationGroup, release:
   if (current.DeleteAt !== 0) {
     return fail(group, `provisioner group ${group.provisionerGroupId} was deleted on the provisioner`);
   }
-  let event: { kind: EventKind; message: string } | undefined;
+  let event: { kind: EventKind; message: string; data?: Record<string, unknown> } | undefined;
   let latest = current;
   if (groupNeedsUpdate(current, release)) {
     latest = await deps.provisioner.updateGroup(group.provisionerGroupId, { Version: release.version, Image: release.image, MattermostEnv: envPatch(current.MattermostEnv, release.envVariables) });
@@ -99,7 +103,8 @@ async function applyRelease(deps: EngineDeps, group: InstallationGroup, release:
   const outcome = await checkRollout(deps, started, release, skipSoak, latest);
   const changes = { phase: 'rolling', rollout_started_at: started.rolloutStartedAt, ...outcome.changes };
   // A rollout that is already done moves the group at once: keep what was sent (or not) in that event.
-  return outcome.kind === 'wait' ? { ...outcome, changes, event } : { ...outcome, changes, message: `${outcome.message} (${event.message})` };
+  // The update's event tells what was sent, and carries what the first status read found (stuck, MaxRolling 0).
+  return outcome.kind === 'wait' ? { ...outcome, changes, event: { ...event, ...(outcome.event?.data ? { data: outcome.event.data } : {}) } } : { ...outcome, changes, message: `${outcome.message} (${event.message})` };
 }
 
 /**
@@ -118,8 +123,9 @@ async function checkRollout(deps: EngineDeps, group: InstallationGroup, release:
     if (mismatch) return fail(group, `provisioner group ${group.provisionerGroupId} does not carry the release after the rollout (changed by someone else, or not stored as sent): ${mismatch}`, status);
     const soakMs = skipSoak ? 0 : group.soakTime * 1000;
     const base = { attempts: 0, last_status: JSON.stringify(status), release_at: now, phase: null };
-    if (soakMs === 0) return { kind: 'move', to: 'stable', changes: { ...base, status_message: `on ${describeRelease(release)}` }, message: `group ${group.name} rolled out ${describeRelease(release)}` };
-    return { kind: 'move', to: 'release-soaking-requested', changes: { ...base, soak_until: now + soakMs, next_check_at: now + soakMs, status_message: `soaking until ${new Date(now + soakMs).toISOString()}` }, message: `group ${group.name} rolled out ${describeRelease(release)}; soaking ${group.soakTime}s` };
+    const facts = { installations: installationCounts(status), rolloutStartedAt: startedAt, soakMs };
+    if (soakMs === 0) return { kind: 'move', to: 'stable', changes: { ...base, status_message: `on ${describeRelease(release)}` }, message: `group ${group.name} rolled out ${describeRelease(release)}`, facts };
+    return { kind: 'move', to: 'release-soaking-requested', changes: { ...base, soak_until: now + soakMs, next_check_at: now + soakMs, status_message: `soaking until ${new Date(now + soakMs).toISOString()}` }, message: `group ${group.name} rolled out ${describeRelease(release)}; soaking ${group.soakTime}s`, facts };
   }
   const elapsed = now - startedAt;
   const stuck = status.InstallationsUpdating > 0 ? await stuckInstallations(deps, group) : [];
@@ -138,7 +144,7 @@ async function checkRollout(deps: EngineDeps, group: InstallationGroup, release:
   return {
     kind: 'wait',
     changes: { attempts: 0, last_status: JSON.stringify(status), status_message: message, next_check_at: now + nextStatusPollDelay(elapsed, deps.config.statusIntervalMs) },
-    ...(changed ? { event: { kind: 'group.progress' as const, message: `group ${group.name}: ${message}` } } : {}),
+    ...(changed ? { event: { kind: 'group.progress' as const, message: `group ${group.name}: ${message}`, data: { installations: installationCounts(status), stuck, block } } } : {}),
   };
 }
 
@@ -173,9 +179,9 @@ function onFailure(deps: EngineDeps, group: InstallationGroup, error: unknown, a
   const tryLater = problem.status === 409 || problem.status === 429;
   const attempts = answered && !tryLater ? 1 : group.attempts + 1;
   if (attempts > MAX_TRANSIENT_ATTEMPTS) return fail(group, `gave up after ${MAX_TRANSIENT_ATTEMPTS} attempts: ${problem.message}`);
-  const delay = retryDelay(attempts, deps.random);
-  const message = `${problem.message}; retry ${attempts} of ${MAX_TRANSIENT_ATTEMPTS} in ${Math.ceil(delay / 1000)}s`;
-  return { kind: 'wait', changes: { attempts, rollout_started_at: startedAt, next_check_at: now + delay, status_message: message }, event: { kind: 'group.retry', message: `group ${group.name}: ${message}` } };
+  const retry: RetryParts = { error: problem.message, attempt: attempts, of: MAX_TRANSIENT_ATTEMPTS, at: now + retryDelay(attempts, deps.random) };
+  const message = describeRetry(retry, now);
+  return { kind: 'wait', changes: { attempts, rollout_started_at: startedAt, next_check_at: retry.at, status_message: message }, event: { kind: 'group.retry', message: `group ${group.name}: ${message}`, data: { retry } } };
 }
 
 async function persist(deps: EngineDeps, group: InstallationGroup, release: Release, outcome: GroupOutcome): Promise<StepResult> {
@@ -197,13 +203,13 @@ async function persist(deps: EngineDeps, group: InstallationGroup, release: Rele
     const ring = ringId ? await findRing(trx, ringId) : undefined;
     const data = { ringName: ring?.name, groupName: group.name, provisionerGroupId: group.provisionerGroupId, releaseId: release.id };
     if (outcome.kind === 'move') {
-      await recordEvent(trx, { kind: 'group.state', actor: SUPERVISOR_ACTOR, ringId, installationGroupId: group.id, rolloutId: ring?.rolloutId ?? null, oldState: group.state, newState: outcome.to, message: outcome.message, data: { ...data, reason: outcome.changes.failure_reason ?? undefined } }, { now, sinks });
+      await recordEvent(trx, { kind: 'group.state', actor: SUPERVISOR_ACTOR, ringId, installationGroupId: group.id, rolloutId: ring?.rolloutId ?? null, oldState: group.state, newState: outcome.to, message: outcome.message, data: { ...data, ...outcome.facts, reason: outcome.changes.failure_reason ?? undefined } }, { now, sinks });
       // The ring decides what happens next: wake it now.
       if (ringId) await trx.updateTable('rings').set({ next_check_at: now }).where('id', '=', ringId).execute();
       return 'progressed';
     }
     if (outcome.event) {
-      await recordEvent(trx, { kind: outcome.event.kind, actor: SUPERVISOR_ACTOR, ringId, installationGroupId: group.id, rolloutId: ring?.rolloutId ?? null, message: outcome.event.message, data }, { now, sinks });
+      await recordEvent(trx, { kind: outcome.event.kind, actor: SUPERVISOR_ACTOR, ringId, installationGroupId: group.id, rolloutId: ring?.rolloutId ?? null, message: outcome.event.message, data: { ...data, ...outcome.event.data } }, { now, sinks });
       if (ringId) await trx.updateTable('rings').set({ next_check_at: now }).where('id', '=', ringId).execute();
     }
     return 'waiting';

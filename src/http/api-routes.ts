@@ -112,4 +112,8 @@ export const API_ROUTES: readonly Route[] = [
   route('get', '/status', 'status', nothing, (overview) => ok(overview)),
   route('get', '/why', 'why', nothing, (answers) => ok(answers)),
   route('get', '/ring/:ring/why', 'why', ringId, (answers) => ok(answers)),
+  // Channels that follow releases (camelCase). A REST caller has no current channel: it names one.
+  route('get', '/subscriptions', 'listSubscriptions', nothing, (list) => ok(list)),
+  route('post', '/subscriptions', 'subscribe', body, ({ replaced, ...subscription }) => ok({ ...subscription, replaced }, replaced ? 200 : 201)),
+  route('delete', '/subscriptions', 'unsubscribe', (c) => ({ ...(optionalString(c.req.query, 'channel') ? { channel: optionalString(c.req.query, 'channel') } : {}) }), (removed) => ok(removed)),
 ];

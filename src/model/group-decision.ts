@@ -1,5 +1,6 @@
 import { envChangesApply, envDifferences, mergeEnv, type EnvVarMap } from './env-vars.js';
 import type { GroupStatusCounts, Release } from './ring.js';
+import { formatDuration } from './durations.js';
 
 /** The parts of a provisioner group Elrond reads. */
 export interface ProvisionerGroupView {
@@ -48,8 +49,8 @@ export function rolloutDone(status: GroupStatusCounts): boolean {
 }
 
 export function describeProgress(status: GroupStatusCounts, stuck: readonly string[] = []): string {
-  const counted = status.InstallationsTotal - status.InstallationsHibernating - status.InstallationsPendingDeletion;
-  let text = `${status.InstallationsUpdated} of ${counted} installations updated`;
+  const { updated, total } = installationCounts(status);
+  let text = `${updated} of ${total} installations updated`;
   if (status.InstallationsUpdating > 0) text += `, ${status.InstallationsUpdating} updating`;
   if (status.InstallationsAwaitingUpdate > 0) text += `, ${status.InstallationsAwaitingUpdate} waiting`;
   if (stuck.length > 0) text += `; stuck in update-failed: ${stuck.slice(0, 5).join(', ')}${stuck.length > 5 ? ` and ${stuck.length - 5} more` : ''}`;
@@ -65,6 +66,55 @@ export function describeProgress(status: GroupStatusCounts, stuck: readonly stri
  */
 export function nextStatusPollDelay(elapsedMs: number, maxIntervalMs: number): number {
   return Math.min(maxIntervalMs, Math.max(100, Math.floor(elapsedMs / 20)));
+}
+
+/** A transient failure the group retries: what went wrong, which attempt comes next, and when. */
+export interface RetryParts {
+  error: string;
+  attempt: number;
+  of: number;
+  /** When the retry runs (ms). */
+  at: number;
+}
+
+/** "cannot reach the provisioner (ECONNREFUSED); retry 4 of 8 in 8s" — the group's status while it waits to retry. */
+export function describeRetry(retry: RetryParts, now: number): string {
+  return `${retry.error}; retry ${retry.attempt} of ${retry.of} in ${formatDuration(retry.at - now)}`;
+}
+
+/** Where a group rolling out stands, in parts: its phase, the provisioner's last counts, the retry it waits for. */
+export interface GroupRolloutParts {
+  name: string;
+  /** 'apply': the provisioner group is being updated; 'rolling': its installations are. */
+  phase: 'apply' | 'rolling' | null;
+  /** The provisioner's counts for this rollout (only once it is rolling). */
+  status: GroupStatusCounts | null;
+  /** The transient failure it waits to retry; `pending` when it retries but the parts were not recorded. */
+  retry: RetryParts | { pending: string } | null;
+  /** Installations stuck in update-failed. */
+  stuck?: readonly string[];
+  /** Why the provisioner does not roll it (MaxRolling 0). */
+  block?: string;
+}
+
+const clock = (ms: number) => new Date(ms).toISOString().slice(11, 19);
+
+/**
+ * "group ig1: updating the provisioner group; the last attempt failed: cannot reach the provisioner (ECONNREFUSED);
+ * retry 4 of 8 at 12:00:08 UTC (in 8s)" — each part said once.
+ */
+export function describeGroupRollout(parts: GroupRolloutParts, now: number): string {
+  const rolling = parts.phase === 'rolling' && parts.status ? `rolling out, ${describeProgress(parts.status, parts.stuck)}` : 'updating the provisioner group';
+  const doing = parts.block ? `${rolling}; ${parts.block}` : rolling;
+  if (!parts.retry) return `group ${parts.name}: ${doing}`;
+  if ('pending' in parts.retry) return `group ${parts.name}: ${doing}; the last attempt failed: ${parts.retry.pending}`;
+  const { error, attempt, of, at } = parts.retry;
+  return `group ${parts.name}: ${doing}; the last attempt failed: ${error}; retry ${attempt} of ${of} at ${clock(at)} UTC (in ${formatDuration(at - now)})`;
+}
+
+/** Installations counted as the provisioner counts them for a rollout: hibernating and deleting ones aside. */
+export function installationCounts(status: GroupStatusCounts): { updated: number; total: number } {
+  return { updated: status.InstallationsUpdated, total: status.InstallationsTotal - status.InstallationsHibernating - status.InstallationsPendingDeletion };
 }
 
 /** Transient provisioner failures are retried this many times before the group fails. */

@@ -4,6 +4,7 @@ import type { Database } from '../store/schema.js';
 import type { Actor } from '../model/ring.js';
 import type { Guard } from './access-policy.js';
 import type { Tx } from './deps.js';
+import type { ChannelDirectory } from './subscriptions.js';
 
 /** Engine settings some read-only answers (plans, "why") need so they match what the engine does. */
 export interface EngineFacts {
@@ -14,6 +15,10 @@ export interface EngineFacts {
   sloMaxFailures?: number;
   /** `--webhook-allow-private`: webhooks may target loopback, private and link-local addresses. */
   webhookAllowPrivate?: boolean;
+  /** Mattermost's channels, for subscriptions (absent without a bot). */
+  channels?: ChannelDirectory;
+  /** `--notify-channel`: the default subscription. */
+  notifyChannel?: string;
 }
 
 /** What a write runs with: its transaction and the server settings its rules read. */
@@ -45,18 +50,23 @@ export interface ReadOperation<I, O> extends OperationBase<I> {
 }
 
 /** An operation that changes state: run in one transaction with its events, then the supervisor is poked. */
-export interface WriteOperation<I, O> extends OperationBase<I> {
+export interface WriteOperation<I, O, P = void> extends OperationBase<I> {
   kind: 'write';
   guard: Guard<I>;
   /** It starts a rollout: its actor is the caller's rollout actor (the channel its card goes to). */
   startsRollout?: boolean;
-  run(tx: OperationTx, input: I, actor: Actor): Promise<O>;
+  /**
+   * What the write needs from outside the database (e.g. Mattermost's word on a channel), asked once it is allowed
+   * and before its transaction: a network call never holds the database's write lock.
+   */
+  prepare?(ctx: ReadContext, input: I, actor: Actor): Promise<P>;
+  run(tx: OperationTx, input: I, actor: Actor, prepared: P): Promise<O>;
 }
 
-export type Operation<I, O> = ReadOperation<I, O> | WriteOperation<I, O>;
+export type Operation<I, O> = ReadOperation<I, O> | WriteOperation<I, O, unknown>;
 
 /** A read operation, its input and result types inferred from the schema and `run`. */
 export const readOperation = <I, O>(op: Omit<ReadOperation<I, O>, 'kind'>): ReadOperation<I, O> => ({ kind: 'read', ...op });
 
 /** A write operation, its input and result types inferred from the schema and `run`. */
-export const writeOperation = <I, O>(op: Omit<WriteOperation<I, O>, 'kind'>): WriteOperation<I, O> => ({ kind: 'write', ...op });
+export const writeOperation = <I, O, P = void>(op: Omit<WriteOperation<I, O, P>, 'kind'>): WriteOperation<I, O, P> => ({ kind: 'write', ...op });

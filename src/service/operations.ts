@@ -14,6 +14,7 @@ import { RELEASE_PLAN_OPERATIONS } from './release-plan.js';
 import { WHY_OPERATIONS } from './why.js';
 import { RING_OVERVIEW_OPERATIONS } from './ring-overview.js';
 import { EVENT_OPERATIONS } from './events.js';
+import { SUBSCRIPTION_OPERATIONS } from './subscriptions.js';
 
 /**
  * Every operation Elrond offers, one entry each: its typed input, who may run it and what it does. REST, the CLI
@@ -31,6 +32,7 @@ export const OPERATIONS = {
   ...EVENT_OPERATIONS,
   ...WHY_OPERATIONS,
   ...RING_OVERVIEW_OPERATIONS,
+  ...SUBSCRIPTION_OPERATIONS,
 } satisfies Record<string, Operation<unknown, unknown>>;
 
 export type OperationName = keyof typeof OPERATIONS;
@@ -73,6 +75,8 @@ export function createOperations(deps: ServiceDeps & EngineFacts): Operations {
     ...(deps.sloEnabled !== undefined ? { sloEnabled: deps.sloEnabled } : {}),
     ...(deps.sloMaxFailures !== undefined ? { sloMaxFailures: deps.sloMaxFailures } : {}),
     ...(deps.webhookAllowPrivate !== undefined ? { webhookAllowPrivate: deps.webhookAllowPrivate } : {}),
+    ...(deps.channels ? { channels: deps.channels } : {}),
+    ...(deps.notifyChannel ? { notifyChannel: deps.notifyChannel } : {}),
   };
   return {
     async invoke<N extends OperationName>(name: N, request: OperationInput<N> | Unvalidated, caller: Caller): Promise<OperationResult<N>> {
@@ -83,9 +87,10 @@ export function createOperations(deps: ServiceDeps & EngineFacts): Operations {
       if (op.kind === 'read') return (await op.run({ db: deps.store.db, now: deps.clock.now(), facts }, input, caller.actor)) as OperationResult<N>;
       const actor = op.startsRollout && caller.rolloutActor ? await caller.rolloutActor() : caller.actor;
       const rule = op.guard.rule;
+      const prepared = op.prepare ? await op.prepare({ db: deps.store.db, now: deps.clock.now(), facts }, input, actor) : undefined;
       const result = await inTransaction(deps, async (tx) => {
         if (rule) authorize(op.guard, caller, { input, facts: { startedBy: await rule.startedBy(tx, input) } });
-        return op.run({ ...tx, facts }, input, actor);
+        return op.run({ ...tx, facts }, input, actor, prepared);
       });
       deps.nudge();
       return result as OperationResult<N>;

@@ -3,7 +3,7 @@ import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import { HINTS, objectId } from './inputs.js';
 import { readOperation } from './operation.js';
-import { ReleaseRequest } from './releases.js';
+import { ReleaseRequest } from './release-request.js';
 import type { Database } from '../store/schema.js';
 import type { InstallationGroup, Release, Ring } from '../model/ring.js';
 import { diffEnv, displayEnvValue, validateEnvMap } from '../model/env-vars.js';
@@ -16,9 +16,11 @@ import { liveRingsInOrder, getRing } from '../store/rings.js';
 import { groupsOfRings } from '../store/installation-groups.js';
 import { releasesById } from '../store/releases.js';
 import { liveFreezes } from '../store/freezes.js';
+import { rolloutHistory } from '../store/rollout-history.js';
+import { selectRings } from './ring-selection.js';
+import { DEFAULT_ROLLOUT_ESTIMATE_MS, ringReleaseMs } from '../model/rollout-eta.js';
 
-/** Used when a group has never rolled out before: Elrond says so in the plan. */
-export const DEFAULT_ROLLOUT_ESTIMATE_MS = 5 * 60_000;
+export { DEFAULT_ROLLOUT_ESTIMATE_MS };
 
 export interface PlannedGroup {
   name: string;
@@ -95,31 +97,6 @@ export function basisChanges(before: PlanBasis, now: PlanBasis): string[] {
   return changes;
 }
 
-/** Average duration of the last rollouts of each group, from the events table (rolling → rolled). */
-async function rolloutHistory(db: Kysely<Database>, groupIds: readonly string[]): Promise<Map<string, number>> {
-  const estimates = new Map<string, number>();
-  if (groupIds.length === 0) return estimates;
-  const rows = await db
-    .selectFrom('events')
-    .select(['installation_group_id', 'at', 'new_state', 'old_state'])
-    .where('kind', '=', 'group.state')
-    .where('installation_group_id', 'in', [...groupIds])
-    .orderBy('id')
-    .execute();
-  const started = new Map<string, number>();
-  const durations = new Map<string, number[]>();
-  for (const row of rows) {
-    const id = row.installation_group_id!;
-    if (row.new_state === 'release-requested') started.set(id, row.at);
-    else if (row.old_state === 'release-requested' && started.has(id) && (row.new_state === 'release-soaking-requested' || row.new_state === 'stable')) {
-      durations.set(id, [...(durations.get(id) ?? []), row.at - started.get(id)!].slice(-5));
-      started.delete(id);
-    }
-  }
-  for (const [id, list] of durations) estimates.set(id, Math.round(list.reduce((a, b) => a + b, 0) / list.length));
-  return estimates;
-}
-
 async function basisOf(db: Kysely<Database>, rings: Ring[], releases: Map<string, Release>): Promise<PlanBasis> {
   const freezes = await liveFreezes(db);
   return {
@@ -154,7 +131,7 @@ export const RELEASE_PLAN_OPERATIONS = {
       } else {
         if (!input.image || !input.version) throw badRequest(`image and version are required to plan a release of all rings (${HINTS.image}, ${HINTS.version})`);
         spec = { image: input.image, version: input.version, envVariables: env, force: input.force ?? false };
-        candidates = all;
+        candidates = selectRings(all, input.rings);
       }
       if (!spec.image || !spec.version) throw badRequest('image and version are required');
       const targets = candidates.filter((ring) => ringId || releaseDiffers(releases.get(ring.activeReleaseId)!, spec));
@@ -170,14 +147,12 @@ export const RELEASE_PLAN_OPERATIONS = {
         const inWay = freezesBetween(freezes, ring.id, start0, horizon).filter((f) => f.start <= start0 + 7 * 24 * 3600_000);
         const blockingNow = inWay.find((f) => f.start <= start0 && f.end > start0);
         const start = blockingNow ? blockingNow.end : start0;
-        let t = start;
         const ringGroups: PlannedGroup[] = (groups.get(ring.id) ?? []).map((g: InstallationGroup) => {
           const estimate = history.get(g.id);
           const soak = spec.force ? 0 : g.soakTime;
-          t += (estimate ?? DEFAULT_ROLLOUT_ESTIMATE_MS) + soak * 1000;
           return { name: g.name, provisionerGroupId: g.provisionerGroupId, soakSeconds: soak, rolloutEstimateMs: estimate ?? DEFAULT_ROLLOUT_ESTIMATE_MS, estimateFrom: estimate === undefined ? 'default' : 'history' };
         });
-        const end = t + (spec.force ? 0 : ring.soakTime * 1000);
+        const end = start + ringReleaseMs(ringGroups.map((g) => ({ rolloutMs: g.rolloutEstimateMs, soakSeconds: g.soakSeconds })), spec.force ? 0 : ring.soakTime);
         const active = releases.get(ring.activeReleaseId);
         const diff = diffEnv(active?.envVariables ?? null, env);
         const blocked = !canRequestRingState(ring.state, 'release-pending') ? `ring is ${ring.state}: a release request would be refused` : ring.apiSecurityLock ? 'ring is API-locked' : undefined;

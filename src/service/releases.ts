@@ -1,11 +1,12 @@
 import { z } from 'zod';
 import type { Tx } from './deps.js';
-import { HINTS, image, objectId, reason, version } from './inputs.js';
-import { readOperation, writeOperation } from './operation.js';
+import { HINTS, objectId, reason } from './inputs.js';
+import { ReleaseRequest } from './release-request.js';
+import { readOperation, writeOperation, type OperationTx } from './operation.js';
 import type { Guard } from './access-policy.js';
 import { assertMutable, assertTransition, moveRing } from './rings.js';
 import type { Actor, Release, Ring, RingWithGroups } from '../model/ring.js';
-import { compareRingOrder } from '../model/ring.js';
+import { compareRingOrder, SUPERVISOR_ACTOR } from '../model/ring.js';
 import { RING_STATES_RELEASE_PENDING, ringStateIn } from '../model/ring-states.js';
 import { validateEnvMap } from '../model/env-vars.js';
 import { badRequest } from '../model/errors.js';
@@ -14,17 +15,10 @@ import { getRing, liveRingsInOrder } from '../store/rings.js';
 import { getOrCreateRelease, getRelease, releasesById } from '../store/releases.js';
 import { insertRollout } from '../store/rollouts.js';
 import { groupsOfRings } from '../store/installation-groups.js';
+import type { EventKind } from '../store/event-log.js';
+import { selectRings } from './ring-selection.js';
+import { RELEASE_PLAN_OPERATIONS } from './release-plan.js';
 
-/** What to release: the original's RingReleaseRequest (image, version, force, env) plus a reason and a freeze override. */
-export const ReleaseRequest = z.object({
-  image: image.optional().or(z.literal('')),
-  version: version.optional().or(z.literal('')),
-  force: z.boolean().optional(),
-  envVariables: z.unknown().optional(),
-  reason: reason.optional(),
-  overrideFreeze: z.boolean().optional(),
-});
-type ReleaseRequest = z.infer<typeof ReleaseRequest>;
 
 const ReleaseRing = ReleaseRequest.extend({ ringId: objectId });
 const Rollback = z.object({ reason: reason.optional() });
@@ -64,6 +58,43 @@ async function requestRelease(tx: Tx, ring: Ring, release: Release, rolloutId: s
   return moveRing(tx, ring, 'release-pending', actor, message, changes);
 }
 
+/**
+ * The plan's estimate of when a release would be done, for the thread's first reply: computed in the request's
+ * transaction before anything moves; undefined when the plan cannot say (the request then fails with the reason,
+ * or has nothing to do).
+ */
+async function plannedEnd(tx: OperationTx, input: z.input<typeof RELEASE_PLAN_OPERATIONS.planRelease.input>): Promise<number | undefined> {
+  try {
+    const plan = await RELEASE_PLAN_OPERATIONS.planRelease.run({ db: tx.db, now: tx.now, facts: tx.facts }, RELEASE_PLAN_OPERATIONS.planRelease.input.parse(input), SUPERVISOR_ACTOR);
+    return plan.rings.length > 0 ? plan.endEta : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * One event for the whole rollout, after its rings moved (each ring's own event says only that it moved): what
+ * was asked, by whom, for which rings in release order, which of them wait for an approver, and the plan's ETA.
+ */
+async function recordRolloutRequest(tx: Tx, kind: Extract<EventKind, 'release.requested' | 'release.rollback'>, rolloutId: string, rings: readonly Ring[], actor: Actor, extra: { release?: Release; reason?: string | undefined; etaAt?: number | undefined }): Promise<void> {
+  const ordered = [...rings].sort(compareRingOrder);
+  const names = ordered.map((r) => r.name).join(', ');
+  const what = kind === 'release.rollback' ? 'rollback' : `release ${describeRelease(extra.release)}${extra.release?.force ? ' (forced)' : ''}`;
+  await tx.record({
+    kind,
+    actor,
+    rolloutId,
+    message: `${what} of ${ordered.length} ring(s) (${names}) requested by ${actor.name}${extra.reason ? `: ${extra.reason}` : ''}`,
+    data: {
+      rings: ordered.map((r) => ({ id: r.id, name: r.name })),
+      approvals: ordered.filter((r) => r.approvalRequired && !r.approvedBy).map((r) => ({ id: r.id, name: r.name })),
+      ...(extra.reason ? { reason: extra.reason } : {}),
+      ...(extra.release ? { force: extra.release.force } : {}),
+      ...(extra.etaAt !== undefined ? { etaAt: extra.etaAt } : {}),
+    },
+  });
+}
+
 async function withGroups(tx: Tx, rings: Ring[]): Promise<RingWithGroups[]> {
   const groups = await groupsOfRings(tx.db, rings.map((r) => r.id));
   return rings.map((ring) => ({ ...ring, installationGroups: groups.get(ring.id) ?? [] }));
@@ -78,12 +109,19 @@ async function bulkPending(tx: Tx, actor: Actor, from: Ring['state'][], to: Ring
   const locked = rings.find((ring) => ring.apiSecurityLock && ring.state !== to);
   if (locked) assertMutable(locked, tx.now, verb);
   const moved: Ring[] = [];
+  const byRollout = new Map<string, Ring[]>();
   for (const ring of rings) {
     if (to === 'cancel') {
       moved.push(await moveRing(tx, ring, 'stable', actor, `pending release cancelled by ${actor.name}`, { desired_release_id: ring.activeReleaseId, rollout_id: null, status_message: '' }));
     } else if (ring.state !== to) {
       moved.push(await moveRing(tx, ring, to, actor, `release ${verb} by ${actor.name}`, { status_message: to === 'release-paused' ? `paused by ${actor.name}` : 'waiting to start' }));
-    }
+    } else continue;
+    if (ring.rolloutId) byRollout.set(ring.rolloutId, [...(byRollout.get(ring.rolloutId) ?? []), ring]);
+  }
+  // One event per rollout it touched, naming its rings: what its thread says, once.
+  const kind = to === 'cancel' ? 'release.cancelled' : to === 'release-paused' ? 'release.paused' : 'release.resumed';
+  for (const [rolloutId, touched] of byRollout) {
+    await tx.record({ kind, actor, rolloutId, message: `release ${verb} by ${actor.name}: ${touched.map((r) => r.name).join(', ')}`, data: { rings: touched.map((r) => ({ id: r.id, name: r.name })) } });
   }
   return moved;
 }
@@ -98,6 +136,7 @@ export const RELEASE_OPERATIONS = {
     startsRollout: true,
     async run(tx, input, actor) {
       const env = validateEnvMap(input.envVariables);
+      const etaAt = await plannedEnd(tx, input);
       const ring = await getRing(tx.db, input.ringId);
       assertMutable(ring, tx.now, 'released');
       assertTransition(ring, 'release-pending');
@@ -109,7 +148,9 @@ export const RELEASE_OPERATIONS = {
       const release = await getOrCreateRelease(tx.db, spec, tx.now);
       const rollout = await insertRollout(tx.db, { releaseId: release.id, kind: 'release', allRings: false, actor, reason: input.reason ?? null, now: tx.now });
       await overrideFreeze(tx, rollout.id, input, actor);
-      return (await withGroups(tx, [await requestRelease(tx, ring, release, rollout.id, actor)]))[0]!;
+      const requested = await requestRelease(tx, ring, release, rollout.id, actor);
+      await recordRolloutRequest(tx, 'release.requested', rollout.id, [requested], actor, { release, reason: input.reason, etaAt });
+      return (await withGroups(tx, [requested]))[0]!;
     },
   }),
 
@@ -129,7 +170,8 @@ export const RELEASE_OPERATIONS = {
         throw badRequest(`image and version are required to release all rings (${HINTS.image}, ${HINTS.version})`);
       }
       const spec: ReleaseSpec = { image: input.image, version: input.version, envVariables: env, force: input.force ?? false };
-      const rings = await liveRingsInOrder(tx.db);
+      const etaAt = await plannedEnd(tx, input);
+      const rings = selectRings(await liveRingsInOrder(tx.db), input.rings);
       const locked = rings.find((ring) => ring.apiSecurityLock);
       if (locked) assertMutable(locked, tx.now, 'released');
       const actives = await releasesById(tx.db, rings.map((r) => r.activeReleaseId));
@@ -152,6 +194,7 @@ export const RELEASE_OPERATIONS = {
       await overrideFreeze(tx, rollout.id, input, actor);
       const moved = new Map<string, Ring>();
       for (const ring of targets) moved.set(ring.id, await requestRelease(tx, ring, release, rollout.id, actor));
+      await recordRolloutRequest(tx, 'release.requested', rollout.id, [...moved.values()], actor, { release, reason: input.reason, etaAt });
       return withGroups(tx, rings.map((ring) => moved.get(ring.id) ?? ring).sort(compareRingOrder));
     },
   }),
@@ -186,7 +229,9 @@ export const RELEASE_OPERATIONS = {
     async run(tx, input, actor) {
       const ring = await getRing(tx.db, input.ringId);
       assertMutable(ring, tx.now, 'rolled back');
-      return (await withGroups(tx, [await requestRollback(tx, ring, actor, input.reason)]))[0]!;
+      const moved = await requestRollback(tx, ring, actor, input.reason);
+      if (moved.rolloutId) await recordRolloutRequest(tx, 'release.rollback', moved.rolloutId, [moved], actor, { reason: input.reason });
+      return (await withGroups(tx, [moved]))[0]!;
     },
   }),
 
@@ -227,6 +272,20 @@ export const RELEASE_OPERATIONS = {
     guard: { role: 'viewer', verb: 'look at releases' },
     run: (ctx, input): Promise<Release> => getRelease(ctx.db, input.releaseId),
   }),
+
+  /** The release last requested (what a new release most likely changes: the release form's defaults). */
+  latestRelease: readOperation({
+    summary: 'the release last requested (the newest rollout\'s, else a ring\'s)',
+    input: z.object({}),
+    guard: { role: 'viewer', verb: 'look at releases' },
+    async run(ctx): Promise<Release | null> {
+      const newest = await ctx.db.selectFrom('rollouts').select('release_id').where('kind', '=', 'release').orderBy('create_at', 'desc').orderBy('id', 'desc').limit(1).executeTakeFirst();
+      if (newest) return getRelease(ctx.db, newest.release_id);
+      const rings = await liveRingsInOrder(ctx.db);
+      const actives = await releasesById(ctx.db, rings.map((r) => r.activeReleaseId));
+      return [...actives.values()].find((r) => r.image !== '' && r.version !== '') ?? null;
+    },
+  }),
 };
 
 /** One rollback rollout for all `targets`; the engine rolls them back highest priority number first. */
@@ -240,6 +299,7 @@ async function rollbackRings(tx: Tx, rings: Ring[], targets: Ring[], actor: Acto
     rolloutId = next.rolloutId ?? undefined;
     moved.set(ring.id, next);
   }
+  if (rolloutId) await recordRolloutRequest(tx, 'release.rollback', rolloutId, [...moved.values()], actor, { reason: why });
   return rings.map((ring) => moved.get(ring.id) ?? ring);
 }
 

@@ -4,7 +4,9 @@ import { readOperation } from './operation.js';
 import type { InstallationGroup, Ring } from '../model/ring.js';
 import { decideRing } from '../model/ring-decision.js';
 import { describeGate, releaseGates, rollbackGate } from '../model/gates.js';
-import { describeProgress } from '../model/group-decision.js';
+import { describeGroupRollout, installationCounts, type RetryParts } from '../model/group-decision.js';
+import { IG_STATES_ACTIVE, igStateIn } from '../model/installation-group-states.js';
+import { latestGroupFacts, type GroupFacts } from '../store/group-facts.js';
 import { RING_STATES_FAILED, RING_STATES_PENDING_WORK, ringStateIn } from '../model/ring-states.js';
 import { formatDuration } from '../model/durations.js';
 import { describeSloCheck, describeSoakTime } from '../model/slo-gate.js';
@@ -13,10 +15,17 @@ import { groupsOfRings } from '../store/installation-groups.js';
 import { releasesById } from '../store/releases.js';
 import { activeFreezeForRing } from '../store/freezes.js';
 
+/** One thing holding a ring back: its kind, its parts (as data), and `message`, composed from them once. */
 export interface Hold {
   kind: string;
   message: string;
   until?: number;
+  /** The group it is about (rollout, group soak, group failure). */
+  group?: string;
+  /** Installations of a rolling group, as the provisioner last counted them. */
+  installations?: { updated: number; total: number };
+  /** The transient failure a group waits to retry. */
+  retry?: RetryParts;
 }
 
 export interface RingWhy {
@@ -31,19 +40,39 @@ export interface RingWhy {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-function groupHolds(groups: readonly InstallationGroup[], now: number): Hold[] {
+function groupHolds(groups: readonly InstallationGroup[], facts: ReadonlyMap<string, GroupFacts>, now: number): Hold[] {
   const holds: Hold[] = [];
   for (const group of groups) {
     if (group.state === 'release-requested') {
-      const progress = group.lastStatus ? describeProgress(group.lastStatus) : group.statusMessage || 'updating the provisioner group';
-      holds.push({ kind: 'rollout', message: `group ${group.name}: rollout at ${progress}${group.attempts ? ` (${group.statusMessage})` : ''}` });
+      // The counts belong to this rollout only once the group is rolling (before, they are the last rollout's).
+      const status = group.phase === 'rolling' ? group.lastStatus : null;
+      const known = facts.get(group.id) ?? {};
+      const retry = group.attempts > 0 ? (known.retry ?? { pending: group.statusMessage }) : null;
+      holds.push({
+        kind: 'rollout',
+        message: describeGroupRollout({ name: group.name, phase: group.phase, status, retry, ...(status && known.stuck ? { stuck: known.stuck } : {}), ...(status && known.block ? { block: known.block } : {}) }, now),
+        group: group.name,
+        ...(status ? { installations: installationCounts(status) } : {}),
+        ...(retry && !('pending' in retry) ? { retry, until: retry.at } : {}),
+      });
     } else if (group.state === 'release-soaking-requested' && group.soakUntil) {
-      holds.push({ kind: 'group-soak', message: `group ${group.name} soaking until ${iso(group.soakUntil)} (${formatDuration(group.soakUntil - now)} left)`, until: group.soakUntil });
+      holds.push({ kind: 'group-soak', message: `group ${group.name} soaking until ${iso(group.soakUntil)} (${formatDuration(group.soakUntil - now)} left)`, until: group.soakUntil, group: group.name });
     } else if (group.state === 'release-failed' || group.state === 'soaking-failed') {
-      holds.push({ kind: 'group-failed', message: `group ${group.name} failed: ${group.failureReason ?? group.state}` });
+      holds.push({ kind: 'group-failed', message: `group ${group.name} failed: ${group.failureReason ?? group.state}`, group: group.name });
     }
   }
   return holds;
+}
+
+/**
+ * What a ring rolling its groups does next, from its groups (the decision's own message carries each group's
+ * status message, which the holds above already say).
+ */
+function groupsNext(ring: Ring, groups: readonly InstallationGroup[]): string {
+  const mine = groups.filter((g) => g.releaseId === ring.desiredReleaseId);
+  const done = mine.filter((g) => g.state === 'stable').length;
+  const active = mine.filter((g) => igStateIn(g.state, IG_STATES_ACTIVE)).map((g) => g.name);
+  return `waiting for group${active.length === 1 ? '' : 's'} ${active.join(', ') || '(none)'} (${done} of ${groups.length} groups done)`;
 }
 
 /** The SLO gate of a soaking ring: failing with Prometheus' error, healthy, or not checked yet. */
@@ -67,6 +96,8 @@ export const WHY_OPERATIONS = {
       const targets: Ring[] = ringId ? [await getRing(db, ringId)] : rings;
       const groups = await groupsOfRings(db, targets.map((r) => r.id));
       const releases = await releasesById(db, targets.map((r) => r.desiredReleaseId));
+      const rolling = [...groups.values()].flat().filter((g) => g.state === 'release-requested');
+      const groupFacts = await latestGroupFacts(db, new Map(rolling.map((g) => [g.id, g.rolloutStartedAt ?? 0])));
       const result: RingWhy[] = [];
       for (const ring of targets) {
         const ringGroups = groups.get(ring.id) ?? [];
@@ -91,10 +122,11 @@ export const WHY_OPERATIONS = {
           holds.push({ kind: 'failed', message: `failed: ${ring.failureReason ?? ring.state}; retry by releasing again, or roll back` });
         }
         if (ring.state === 'release-in-progress' || ring.state === 'release-rollback-requested') {
-          holds.push(...groupHolds(ringGroups, now));
+          holds.push(...groupHolds(ringGroups, groupFacts, now));
           if (decision.kind === 'wait' && decision.gate?.kind === 'freeze') holds.push({ kind: 'freeze', message: describeGate(decision.gate), until: decision.gate.until });
         }
-        const next = decision.kind === 'wait' ? `waiting: ${decision.message}` : ringStateIn(ring.state, RING_STATES_PENDING_WORK) ? `moving now (${decision.kind})` : 'nothing to do';
+        const rollingGroups = decision.kind === 'wait' && !decision.gate && (ring.state === 'release-in-progress' || (ring.state === 'release-rollback-requested' && ring.rollingBack));
+        const next = rollingGroups ? groupsNext(ring, ringGroups) : decision.kind === 'wait' ? `waiting: ${decision.message}` : ringStateIn(ring.state, RING_STATES_PENDING_WORK) ? `moving now (${decision.kind})` : 'nothing to do';
         result.push({ id: ring.id, name: ring.name, priority: ring.priority, state: ring.state, next, holds });
       }
       return result;

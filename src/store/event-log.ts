@@ -28,6 +28,8 @@ export const EVENT_KINDS = [
   'freeze.overridden',
   'webhook.created',
   'webhook.deleted',
+  'subscription.created',
+  'subscription.deleted',
 ] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
 

@@ -169,6 +169,27 @@ export interface OutboxTable {
   locked_until: Generated<Millis>;
 }
 
+export interface SubscriptionTable {
+  id: string;
+  channel_id: string;
+  /** How people name the channel: `team/channel`. */
+  channel_name: string;
+  /** JSON array of ring ids; [] means every ring. */
+  ring_ids: Generated<string>;
+  created_by: string;
+  source: string;
+  create_at: Millis;
+}
+
+export interface ChannelCardTable {
+  rollout_id: string;
+  channel_id: string;
+  post_id: string | null;
+  /** Why Mattermost would not take this card (then nothing more is sent there). */
+  abandoned: string | null;
+  create_at: Millis;
+}
+
 export interface SystemTable {
   key: string;
   value: string;
@@ -185,6 +206,8 @@ export interface Database {
   outbox: OutboxTable;
   system: SystemTable;
   freezes: FreezeTable;
+  subscriptions: SubscriptionTable;
+  channel_cards: ChannelCardTable;
 }
 
 export type RingRow = Selectable<RingTable>;
@@ -198,3 +221,5 @@ export type RolloutRow = Selectable<RolloutTable>;
 export type EventRow = Selectable<EventTable>;
 export type OutboxRow = Selectable<OutboxTable>;
 export type FreezeRow = Selectable<FreezeTable>;
+export type SubscriptionRow = Selectable<SubscriptionTable>;
+export type ChannelCardRow = Selectable<ChannelCardTable>;

@@ -116,3 +116,5 @@ export type FreezeJson = ReturnType<typeof presentFreeze>;
 export type { ReleasePlan, PlanBasis } from '../service/release-plan.js';
 export type { RingWhy } from '../service/why.js';
 export type { RingOverview } from '../service/ring-overview.js';
+/** A channel that follows releases (`/api/subscriptions`, Elrond's own route: camelCase). */
+export type { SubscriptionView as SubscriptionJson } from '../service/subscriptions.js';

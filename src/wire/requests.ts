@@ -52,6 +52,8 @@ export interface RingReleaseRequest {
   reason?: string;
   /** Start through a freeze window (admins, with a reason). */
   overrideFreeze?: boolean;
+  /** An all-rings release limited to these ring ids (Elrond's; the release form sends it). */
+  rings?: string[];
 }
 
 export interface RollbackRequest {
@@ -88,4 +90,15 @@ export interface EventQuery {
   limit?: number;
   /** A duration back from now ("2h", "7d") or an ISO 8601 time. */
   since?: string;
+}
+
+export interface SubscribeRequest {
+  /** `team/channel` or a channel id; in chat, the current channel when absent. */
+  channel?: string;
+  /** Only these rings' releases; every ring's when absent. */
+  rings?: string[];
+}
+
+export interface UnsubscribeRequest {
+  channel?: string;
 }

@@ -6,7 +6,9 @@
  * It follows the server's code (v11), each behaviour commented with the function it models: action contexts kept
  * as Go maps and sent back re-marshalled, buttons on ephemeral posts clicked through encrypted cookies, clicks
  * resolved by action id in the post as stored now, update vs patch, permissions from the default roles (editing
- * needs channel membership, post:all only creates, slash commands need a team admin), and dialog validation.
+ * needs channel membership, post:all only creates, slash commands need a team admin), dialog validation, who a new
+ * post notifies (mentions in the message, attachment text and field values; direct messages), direct message
+ * channels, and the props size limit.
  *
  * Implementation lives in `./mattermost/*`; this module is the public entry point.
  */
@@ -16,6 +18,7 @@ import {
   applyCommandResponse,
   clickButton,
   clickEphemeralButton,
+  fillDialog,
   parseCommandResponse,
   postDialogSubmission,
   runSlashCommand,
@@ -282,6 +285,18 @@ export class FakeMattermost {
     return submitDialog(this.env, args);
   }
 
+  /**
+   * A user fills an opened dialog in the web app and clicks submit: the dialog's defaults plus `changes`, checked in
+   * the browser first (see `fillDialog`); `clientErrors` when the web app refused to send it.
+   */
+  async fillAndSubmitDialog(args: { userId?: string; dialogId: string; changes: Record<string, unknown> }): Promise<DialogSubmitResult & { clientErrors?: Record<string, string>; submission: Record<string, unknown> }> {
+    const dialog = this.state.dialogs.get(args.dialogId);
+    if (!dialog) throw new Error(`fillAndSubmitDialog: unknown dialog ${args.dialogId}`);
+    const { submission, clientErrors } = fillDialog(dialog.dialog, args.changes);
+    if (Object.keys(clientErrors).length > 0) return { status: 0, body: '', sent: false, closed: false, failed: false, clientErrors, submission };
+    return { ...(await submitDialog(this.env, { dialogId: args.dialogId, submission, ...(args.userId ? { userId: args.userId } : {}) })), submission };
+  }
+
   // ---- accessors ---------------------------------------------------------------------------
 
   /** Live (undeleted) posts as clients see them, oldest first, optionally for one channel. */
@@ -326,6 +341,16 @@ export class FakeMattermost {
   /** Live commands (with tokens), optionally for one team. */
   commands(teamId?: string): Command[] {
     return structuredClone([...this.state.commands.values()].filter((c) => c.delete_at === 0 && (teamId === undefined || c.team_id === teamId)));
+  }
+
+  /** Who each new post notified (mentions, `@channel`, direct messages), oldest first; edits notify nobody. */
+  notifications(userId?: string): Array<{ postId: string; channelId: string; userId: string; reason: 'mention' | 'channel' | 'dm'; at: number }> {
+    return structuredClone(this.state.notifications.filter((n) => userId === undefined || n.userId === userId));
+  }
+
+  /** Mentions of people who are not in the channel (nobody was notified; Mattermost tells the sender). */
+  outOfChannelMentions(): Array<{ postId: string; senderId: string; usernames: string[] }> {
+    return structuredClone(this.state.outOfChannelMentions);
   }
 
   /** `pending_post_id` dedupes performed by `POST /posts`. */

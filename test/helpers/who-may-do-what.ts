@@ -4,6 +4,7 @@ import { API_ROUTES } from '../../src/http/api-routes.js';
 import { COMMANDS } from '../../src/commands/index.js';
 import { BUTTON_OPERATIONS } from '../../src/chat/button-operations.js';
 import { START_PLAN_OPERATIONS } from '../../src/chat/plan-start.js';
+import { RELEASE_FORM_OPERATIONS } from '../../src/chat/release-form-flow.js';
 
 /** How the card names each button (src/chat/release-card.ts). */
 const BUTTON_LABELS: Record<keyof typeof BUTTON_OPERATIONS, string> = {
@@ -53,6 +54,7 @@ export function whoMayDoWhat(): string {
         .filter(([, operation]) => operation === name)
         .map(([action]) => BUTTON_LABELS[action as keyof typeof BUTTON_OPERATIONS]),
       ...((START_PLAN_OPERATIONS as readonly string[]).includes(name) ? ['Start (plan)'] : []),
+      ...((RELEASE_FORM_OPERATIONS as readonly string[]).includes(name) ? ['release form'] : []),
     ];
     const cell = (items: string[]) => items.join(', ') || '—';
     return `| \`${name}\` | ${OPERATIONS[name].summary} | ${cell(routes)} | ${cell(commands)} | ${cell(buttons)} | ${who(name)} |`;

@@ -387,6 +387,34 @@ export async function postDialogSubmission(env: DriverEnv, url: string, payload:
   return out;
 }
 
+/**
+ * What the web app submits when a user fills a dialog in: `InteractiveDialog`'s initial values (a `bool` element
+ * is `String(default).toLowerCase() === 'true'`, any other its `default` or null), the user's `changes` on top, then
+ * `checkDialogElementForError` on every element (an empty value of a required element, text shorter than
+ * `min_length` or longer than `max_length`): any such error stays in the browser and nothing is sent.
+ */
+export function fillDialog(dialog: Record<string, unknown>, changes: Record<string, unknown>): { submission: Record<string, unknown>; clientErrors: Record<string, string> } {
+  const submission: Record<string, unknown> = {};
+  const clientErrors: Record<string, string> = {};
+  const elements = Array.isArray(dialog.elements) ? dialog.elements.filter(isRecord) : [];
+  for (const element of elements) {
+    const name = typeof element.name === 'string' ? element.name : '';
+    submission[name] = element.type === 'bool' ? String(element.default).toLowerCase() === 'true' : (element.default ?? null);
+  }
+  Object.assign(submission, changes);
+  for (const element of elements) {
+    const name = typeof element.name === 'string' ? element.name : '';
+    const value = submission[name];
+    const empty = typeof value === 'boolean' ? false : value === 0 ? false : Array.isArray(value) ? value.length === 0 : !value;
+    if (empty && element.optional !== true) clientErrors[name] = 'This field is required.';
+    else if ((element.type === 'text' || element.type === 'textarea') && typeof value === 'string' && value !== '') {
+      if (typeof element.min_length === 'number' && value.length < element.min_length) clientErrors[name] = `Minimum input length is ${element.min_length}.`;
+      else if (typeof element.max_length === 'number' && element.max_length > 0 && value.length > element.max_length) clientErrors[name] = `Maximum input length is ${element.max_length}.`;
+    }
+  }
+  return { submission, clientErrors };
+}
+
 /** Submits (or cancels) a dialog previously opened by the bot. */
 export async function submitDialog(env: DriverEnv, args: DialogSubmitArgs): Promise<DialogSubmitResult> {
   const dialog = env.state.dialogs.get(args.dialogId);

@@ -210,6 +210,16 @@ export async function handleRest(deps: RestDeps, req: RestRequest): Promise<Repl
     if (!team) throw notFound('team');
     return { status: 200, body: team };
   }
+  // api4 createDirectChannel: two valid user ids, one of them the caller's (else manage_system), and
+  // create_direct_channel (every system_user has it) → App.GetOrCreateDirectChannel, 201 new or not.
+  if (method === 'POST' && match('channels/direct', segs)) {
+    const ids = Array.isArray(req.body) ? req.body : [];
+    if (ids.length !== 2) throw invalidParam('user_ids');
+    if (!ids.every((id): id is string => typeof id === 'string' && /^[a-z0-9]{26}$/.test(id))) throw invalidParam('user_id');
+    if (!ids.includes(me) && !state.isAdmin(me)) throw forbidden('manage_system');
+    if (!ids.every((id) => state.users.has(id))) throw new MmError(400, 'api.channel.create_direct_channel.invalid_user.app_error', 'Invalid user ID for direct channel creation.');
+    return { status: 201, body: state.directChannel(ids[0]!, ids[1]!) };
+  }
   if (method === 'GET' && (p = match('channels/:id', segs))) return { status: 200, body: readable(p.id ?? '') };
   // api4 getChannelMember: read permission on the channel, then 404 when the user is not a member.
   if (method === 'GET' && (p = match('channels/:id/members/:user', segs))) {

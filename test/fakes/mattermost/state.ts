@@ -19,6 +19,16 @@ import type {
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { isRecord } from './util.js';
 import { goMapRoundTrip, goMarshal } from './go-json.js';
+import { notificationsFor } from './mentions.js';
+
+/** Who a post notified (`App.SendNotifications`), kept for assertions. */
+export interface NotificationRecord {
+  postId: string;
+  channelId: string;
+  userId: string;
+  reason: 'mention' | 'channel' | 'dm';
+  at: number;
+}
 
 /** An error the fake answers with the Mattermost AppError JSON shape. */
 export class MmError extends Error {
@@ -92,6 +102,13 @@ export interface PostEdit {
 
 /** Longest message the server accepts, in runes. */
 export const MAX_MESSAGE_RUNES = 16383;
+/** `model.PostPropsMaxRunes`: `Post.IsValid` refuses a post whose props, as JSON, are longer. */
+export const MAX_PROPS_RUNES = 800_000;
+
+/** `Post.IsValid`'s props check. */
+function checkPropsSize(props: Record<string, unknown>): void {
+  if ([...JSON.stringify(props)].length > MAX_PROPS_RUNES) throw new MmError(400, 'model.post.is_valid.props.app_error', 'Invalid props.');
+}
 
 /**
  * Deep-copies props as Mattermost stores them: missing action ids generated (`Post.GenerateActionIds`), and every
@@ -183,6 +200,9 @@ export class MmState {
   readonly triggers = new Map<string, TriggerRecord>();
   readonly dialogs = new Map<string, DialogRecord>();
   readonly hooks = new Map<string, HookRecord>();
+  readonly notifications: NotificationRecord[] = [];
+  /** Mentions of people outside the channel (`sendOutOfChannelMentions` tells the sender they were not notified). */
+  readonly outOfChannelMentions: Array<{ postId: string; senderId: string; usernames: string[] }> = [];
   /** Team roles of each member, `teamId → userId → roles` (space-separated, like `TeamMember.Roles`). */
   readonly teamRoles = new Map<string, Map<string, string>>();
   /** Role → permissions; tests may change a role as a permission scheme would. */
@@ -354,6 +374,7 @@ export class MmState {
     }
     const props = prepareProps(input.props ?? {}, this.newId);
     if (this.users.get(input.userId)?.is_bot) props.from_bot = 'true';
+    checkPropsSize(props);
     let type = input.type ?? '';
     if (type === '' && hasAttachments(props)) type = 'slack_attachment';
     const t = this.now();
@@ -372,7 +393,32 @@ export class MmState {
     }
     channel.last_post_at = t;
     channel.total_msg_count += 1;
+    this.#notify(post, channel);
     return post;
+  }
+
+  /** `handlePostEvents` → `SendNotifications` for a new post (see mentions.ts). */
+  #notify(post: Post, channel: MmChannel): void {
+    const members = new Map<string, string>();
+    for (const id of this.channelMembers.get(channel.id) ?? []) {
+      const user = this.users.get(id);
+      if (user) members.set(id, user.username);
+    }
+    const result = notificationsFor(post, post.user_id, members, channel.type === 'D');
+    for (const n of result.notified) this.notifications.push({ postId: post.id, channelId: channel.id, userId: n.userId, reason: n.reason, at: post.create_at });
+    // sendOutOfChannelMentions looks the names up (GetProfilesByUsernames): only real users are reported.
+    const strangers = result.outOfChannel.filter((name) => this.userByName(name) !== undefined);
+    if (strangers.length > 0) this.outOfChannelMentions.push({ postId: post.id, senderId: post.user_id, usernames: strangers });
+  }
+
+  /** `App.GetOrCreateDirectChannel`: the direct message channel of two users, created (both members) if new. */
+  directChannel(userA: string, userB: string): MmChannel {
+    const name = [userA, userB].sort().join('__');
+    for (const c of this.channels.values()) if (c.type === 'D' && c.name === name) return c;
+    const channel = this.addChannel('', name, 'D');
+    this.addChannelMember(channel.id, userA);
+    this.addChannelMember(channel.id, userB);
+    return channel;
   }
 
   /**
@@ -387,6 +433,7 @@ export class MmState {
     if ([...edit.message].length > MAX_MESSAGE_RUNES) throw new MmError(400, 'model.post.is_valid.message_length.app_error', 'Message length is longer than the maximum allowed.');
     const t = this.now();
     const props = preserveIdentityProps(prepareProps(edit.props, this.newId), post.props);
+    checkPropsSize(props);
     const changed =
       post.message !== edit.message ||
       JSON.stringify(post.props.attachments ?? null) !== JSON.stringify(props.attachments ?? null) ||

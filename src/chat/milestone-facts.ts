@@ -1,0 +1,129 @@
+import type { Kysely } from 'kysely';
+import type { Database, EventRow } from '../store/schema.js';
+import type { Release, Ring, Rollout } from '../model/ring.js';
+import { approvalNeeded, milestoneOf, rolloutFinished, type Milestone, type MilestoneContext, type MilestoneEvent, type RolloutOutcome } from '../model/milestones.js';
+import { RING_STATES_FAILED, RING_STATES_RELEASE_IN_PROGRESS, RING_STATES_RELEASE_PENDING, isRingState, ringStateIn } from '../model/ring-states.js';
+import { DEFAULT_ROLLOUT_ESTIMATE_MS, ringReleaseMs } from '../model/rollout-eta.js';
+import { findRing } from '../store/rings.js';
+import { findRelease, releasesById } from '../store/releases.js';
+import { groupsOfRing } from '../store/installation-groups.js';
+import { rolloutHistory } from '../store/rollout-history.js';
+import { ringRowToRing } from '../store/rows.js';
+
+/** The parts of a recorded event a milestone reads. */
+export function milestoneEvent(event: EventRow): MilestoneEvent {
+  return {
+    kind: event.kind,
+    at: event.at,
+    actor: event.actor,
+    source: event.source,
+    ringId: event.ring_id,
+    oldState: event.old_state,
+    newState: event.new_state,
+    data: event.data ? (JSON.parse(event.data) as Record<string, unknown>) : {},
+  };
+}
+
+const label = (release: Release | undefined) => ({ image: release?.image ?? '', version: release?.version ?? '' });
+
+/** When the ring's release on this rollout last started (its start event). */
+async function ringStartedAt(db: Kysely<Database>, rolloutId: string, ringId: string): Promise<number | undefined> {
+  const rows = await db
+    .selectFrom('events')
+    .select(['at', 'old_state', 'new_state'])
+    .where('rollout_id', '=', rolloutId)
+    .where('ring_id', '=', ringId)
+    .where('kind', '=', 'ring.state')
+    .where('source', '=', 'supervisor')
+    .where('new_state', 'in', ['release-requested', 'release-rollback-requested'])
+    .orderBy('id', 'desc')
+    .execute();
+  return rows.find((r) => r.new_state === 'release-requested' || r.old_state === r.new_state)?.at;
+}
+
+/** Who forced the ring since `since` on this rollout. */
+async function forcedBy(db: Kysely<Database>, rolloutId: string, ringId: string, since: number | undefined): Promise<string | undefined> {
+  let query = db.selectFrom('events').select('actor').where('rollout_id', '=', rolloutId).where('ring_id', '=', ringId).where('kind', '=', 'ring.forced');
+  if (since !== undefined) query = query.where('at', '>=', since);
+  return (await query.orderBy('id', 'desc').executeTakeFirst())?.actor;
+}
+
+/** What the milestone of a ring event says besides the event: the ring, its releases, its times. */
+async function ringContext(db: Kysely<Database>, event: MilestoneEvent, rollout: Rollout, ring: Ring): Promise<Partial<MilestoneContext>> {
+  const releases = await releasesById(db, [ring.desiredReleaseId, ring.activeReleaseId, ...(ring.previousReleaseId ? [ring.previousReleaseId] : [])]);
+  // Before it completes a ring's active release is the one it leaves; after, the one it left is its previous.
+  const fromId = ring.activeReleaseId !== ring.desiredReleaseId ? ring.activeReleaseId : ring.previousReleaseId;
+  const context: Partial<MilestoneContext> = { ringName: ring.name, release: label(releases.get(ring.desiredReleaseId)), from: fromId ? label(releases.get(fromId)) : undefined, soakUntil: ring.soakUntil };
+  if (event.kind !== 'ring.state' || event.source !== 'supervisor') return context;
+  if (event.newState === 'release-requested') {
+    const groups = await groupsOfRing(db, ring.id);
+    const history = await rolloutHistory(db, groups.map((g) => g.id));
+    const skip = releases.get(ring.desiredReleaseId)?.force === true;
+    context.groups = groups.length;
+    context.ringEtaMs = ringReleaseMs(groups.map((g) => ({ rolloutMs: history.get(g.id) ?? DEFAULT_ROLLOUT_ESTIMATE_MS, soakSeconds: skip ? 0 : g.soakTime })), skip ? 0 : ring.soakTime);
+  } else {
+    context.ringStartedAt = await ringStartedAt(db, rollout.id, ring.id);
+    context.forcedBy = await forcedBy(db, rollout.id, ring.id, context.ringStartedAt);
+  }
+  return context;
+}
+
+/**
+ * How a rollout ended, when `event` ended its last moving ring (as `maybeEndRollout` will decide in the same
+ * transaction): its rings done, failed, and never started. Undefined while a ring of it still waits or moves.
+ */
+async function rolloutOutcome(db: Kysely<Database>, rollout: Rollout, at: number): Promise<RolloutOutcome | undefined> {
+  const open = await db.selectFrom('rings').select('id').where('rollout_id', '=', rollout.id).where('state', 'in', [...RING_STATES_RELEASE_PENDING, ...RING_STATES_RELEASE_IN_PROGRESS]).executeTakeFirst();
+  if (open) return undefined;
+  const rows = await db.selectFrom('rings').selectAll().where('rollout_id', '=', rollout.id).where('delete_at', '=', 0).orderBy('priority').orderBy('create_seq').execute();
+  const rings = rows.map(ringRowToRing);
+  const startedIds = new Set(
+    (await db.selectFrom('events').select('ring_id').where('rollout_id', '=', rollout.id).where('kind', '=', 'ring.state').where('new_state', 'in', ['release-requested', 'release-rollback-requested']).where('source', '=', 'supervisor').execute()).map((r) => r.ring_id),
+  );
+  const failed = rings.filter((r) => ringStateIn(r.state, RING_STATES_FAILED));
+  return {
+    kind: rollout.kind,
+    release: label(await findRelease(db, rollout.releaseId)),
+    requestedBy: rollout.requestedBy,
+    fromChat: rollout.source === 'chat',
+    startedAt: rollout.createAt,
+    endedAt: at,
+    done: rings.filter((r) => r.state === 'stable' || r.state === 'release-rollback-complete'),
+    failed: failed.filter((r) => startedIds.has(r.id)),
+    notStarted: failed.filter((r) => !startedIds.has(r.id)),
+  };
+}
+
+/** The kinds of event that can be a milestone (model/milestones.ts decides which are). */
+const MILESTONE_KINDS = new Set(['release.requested', 'release.rollback', 'ring.state', 'group.state', 'ring.approved', 'ring.forced', 'release.paused', 'release.resumed', 'release.cancelled', 'freeze.overridden']);
+
+const endsRing = (state: string | null) => state !== null && isRingState(state) && (state === 'stable' || state === 'release-rollback-complete' || ringStateIn(state, RING_STATES_FAILED));
+
+/**
+ * The milestones an event of a rollout is, in thread order: its own, then who must approve (a request or a retry
+ * of rings that wait for an approver), then the end of the rollout when this event ended it. Read inside the
+ * transaction that records the event, so they describe the state it leaves.
+ */
+export async function milestonesFor(db: Kysely<Database>, row: EventRow, rollout: Rollout, approvers: readonly string[]): Promise<Milestone[]> {
+  // Progress and retries are most of a release's events and never a milestone: no reads for them.
+  if (!MILESTONE_KINDS.has(row.kind) || (row.kind === 'group.state' && row.old_state !== 'release-requested')) return [];
+  const event = milestoneEvent(row);
+  const ring = event.ringId ? await findRing(db, event.ringId) : undefined;
+  const context: MilestoneContext = {
+    rollout: { kind: rollout.kind, requestedBy: rollout.requestedBy, fromChat: rollout.source === 'chat' },
+    release: label(await findRelease(db, rollout.releaseId)),
+    ...(ring ? await ringContext(db, event, rollout, ring) : {}),
+  };
+  const found: Milestone[] = [];
+  const own = milestoneOf(event, context);
+  if (own) found.push(own);
+  if (event.kind === 'release.requested' && Array.isArray(event.data.approvals) && event.data.approvals.length > 0) {
+    found.push(approvalNeeded(event.data.approvals as Array<{ id: string; name: string }>, approvers));
+  }
+  if (own?.kind === 'retried' && ring?.approvalRequired && !ring.approvedBy) found.push(approvalNeeded([ring], approvers));
+  if (event.kind === 'ring.state' && event.source === 'supervisor' && endsRing(event.newState)) {
+    const outcome = await rolloutOutcome(db, rollout, event.at);
+    if (outcome) found.push(rolloutFinished(outcome));
+  }
+  return found;
+}
