@@ -50,6 +50,8 @@ interface Scenario {
   rest?: () => Promise<RestCall>;
   /** A command line: run by the CLI (over REST, with the role's token) and typed in chat by the role's user. */
   command?: () => Promise<string[]>;
+  /** A command line that only means something in chat (the channel you are in; the release form). */
+  chatCommand?: () => Promise<string[]>;
   button?: (user: 'alice' | 'bob' | 'carol') => Promise<ChatCallback>;
   /** A submission of the dialog a button opened. */
   dialog?: (user: 'alice' | 'bob' | 'carol') => Promise<ChatCallback>;
@@ -124,10 +126,31 @@ const SCENARIOS: Scenario[] = [
   { operation: 'why', rest: async () => ({ method: 'GET', path: '/why' }), command: async () => ['why'] },
   { operation: 'why', rest: async () => ({ method: 'GET', path: `/ring/${base}/why` }), command: async () => ['ring', 'why', '--ring', base] },
   { operation: 'status', rest: async () => ({ method: 'GET', path: '/status' }), command: async () => ['status'] },
+  { operation: 'listSubscriptions', rest: async () => ({ method: 'GET', path: '/subscriptions' }), command: async () => ['subscriptions'] },
+  // The release form (chat, no flags) reads the last release for its defaults.
+  { operation: 'latestRelease', chatCommand: async () => ['release'] },
+  // Channels: the one you are in, anyone; naming one (every REST and CLI call does), admins.
+  { operation: 'subscribe', chatCommand: async () => ['subscribe'] },
+  { operation: 'unsubscribe', chatCommand: async () => ['unsubscribe'] },
+  {
+    operation: 'subscribe',
+    variant: 'named channel',
+    input: { channel: 'named' },
+    rest: async () => ({ method: 'POST', path: '/subscriptions', body: { channel: h.channelId } }),
+    command: async () => ['subscribe', '--channel', h.channelId],
+  },
+  {
+    operation: 'unsubscribe',
+    variant: 'named channel',
+    input: { channel: 'named' },
+    rest: async () => ({ method: 'DELETE', path: `/subscriptions?channel=${h.channelId}` }),
+    command: async () => ['unsubscribe', '--channel', h.channelId],
+  },
   // Stop the line: everyone.
   { operation: 'freezeNow', rest: async () => ({ method: 'POST', path: '/freezes/now', body: { reason: 'matrix', until: '+1m', rings: [await spare()] } }), command: async () => ['freeze', 'now', '--reason', 'matrix', '--until', '+1m', '--ring', await spare()] },
   // Releasing: releasers; with force or through a freeze, admins.
   { operation: 'releaseRing', rest: async () => ({ method: 'POST', path: `/ring/${base}/release`, body: { version: unique('v') } }), command: async () => ['ring', 'release', '--ring', base, '--version', unique('v')] },
+  { operation: 'releaseRing', variant: 'short alias', command: async () => ['release', '--ring', base, '--version', unique('v')] },
   { operation: 'releaseRing', variant: 'force', input: { force: true }, rest: async () => ({ method: 'POST', path: `/ring/${base}/release`, body: { version: unique('v'), Force: true } }), command: async () => ['ring', 'release', '--ring', base, '--version', unique('v'), '--force'] },
   { operation: 'releaseAllRings', rest: async () => ({ method: 'POST', path: '/rings/release', body: { ...release, version: unique('v') } }), command: async () => ['ring', 'release', '--all-rings', '--image', IMAGE, '--version', unique('v')], button: startPlan },
   { operation: 'releaseAllRings', variant: 'overrideFreeze', input: { overrideFreeze: true }, rest: async () => ({ method: 'POST', path: '/rings/release', body: { ...release, version: unique('v'), overrideFreeze: true, reason: 'matrix' } }), command: async () => ['ring', 'release', '--all-rings', '--image', IMAGE, '--version', unique('v'), '--override-freeze', '--reason', 'matrix'] },
@@ -211,8 +234,9 @@ async function decide(scenario: Scenario, role: Role, surface: Surface): Promise
     }
     case 'chat': {
       const user = CHAT_USERS[role];
-      if (!scenario.command || !user) return undefined;
-      const argv = await scenario.command();
+      const line = scenario.chatCommand ?? scenario.command;
+      if (!line || !user) return undefined;
+      const argv = await line();
       const reply = await h.slash(user, argv.map(quote).join(' '));
       expect(reply.status, `/elrond ${argv.join(' ')} as ${user}`).toBe(200);
       return refusedBy(scenario, reply.ephemeral ?? '');

@@ -20,7 +20,7 @@ afterEach(async () => {
 
 const time = (ms: number) => new Date(ms).toISOString().slice(11, 16);
 /** Ids change from run to run; nothing else does (the clock is the test's). */
-const stable = (text: string) => text.replace(/\b[a-z0-9]{26}\b/g, '<id>').replace(/\u200B/g, '');
+const stable = (text: string) => text.replace(/\b[a-z0-9]{26}\b/g, '<id>').replace(/\u200B/g, '').replace(/http:\/\/127\.0\.0\.1:\d+/g, '<public-url>');
 const quote = (text: string) => text.split('\n').map((line) => `> ${line}`.trimEnd()).join('\n');
 
 interface Attachment {

@@ -184,6 +184,8 @@ describe('webhook deliveries are bounded (--webhook-allow-private: the targets l
     await waitFor('Elrond to give up on the slow answer', () => slow.answers[0]!.closed, { timeoutMs: 20_000 });
     expect(slow.answers[0]!.closedEarly).toBe(true);
     expect(slow.answers[0]!.bytesWritten).toBeLessThanOrEqual(6); // 10 s at one byte per 2 s
+    // The failure is recorded just after the socket closes.
+    await waitFor('the failure to be recorded', async () => (await outboxRows(slowHook.body.ID)).some((row) => row.last_error), { timeoutMs: 10_000 });
     const [row] = await outboxRows(slowHook.body.ID);
     expect(row!.last_error).toMatch(/no complete answer within 10 s/);
   }, 60_000);

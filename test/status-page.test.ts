@@ -47,7 +47,7 @@ describe('status page', () => {
     expect(text).toContain('canary priority 1 release-in-progress v1 → v2');
     // Groups roll one at a time: canary-2 has no provisioner status yet.
     expect(text).toMatch(/2\/4 installations · 0\/2 groups done/);
-    expect(text).toContain('group canary-1: rollout at 2 of 4 installations updated, 2 updating');
+    expect(text).toContain('group canary-1: rolling out, 2 of 4 installations updated, 2 updating');
     expect(text).toContain('started by alice (cli)');
     expect(text).toContain('production priority 2 release-pending v1 → v2');
     expect(text).toContain('needs approval');

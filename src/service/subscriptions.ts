@@ -64,9 +64,10 @@ function directory(facts: EngineFacts): ChannelDirectory {
 
 /** The channel a request is about: the one named, else the caller's current one (chat). */
 async function targetChannel(facts: EngineFacts, spec: string | undefined, actor: Actor): Promise<ChannelFacts> {
+  const channels = directory(facts);
   const given = spec ?? actor.channelId;
   if (!given) throw badRequest(`channel: is required: ${CHANNEL_HINT}`);
-  return directory(facts).find(given);
+  return channels.find(given);
 }
 
 async function view(db: Kysely<Database>, subscriptions: readonly Subscription[]): Promise<SubscriptionView[]> {
