@@ -189,7 +189,7 @@ const SCENARIOS: Scenario[] = [
   { operation: 'forceRing', button: ringButton('force') },
   { operation: 'forceRing', dialog: dialog('force') },
   { operation: 'retryRingRelease', button: ringButton('retry') },
-  { operation: 'createWebhook', rest: async () => ({ method: 'POST', path: '/webhooks', body: { OwnerID: 'matrix', URL: `https://hooks.example.com/${unique('h')}` } }), command: async () => ['webhook', 'create', '--owner', 'matrix', '--url', `https://hooks.example.com/${unique('h')}`] },
+  { operation: 'createWebhook', rest: async () => ({ method: 'POST', path: '/webhooks', body: { OwnerID: 'matrix', URL: `http://127.0.0.1:9/${unique('h')}` } }), command: async () => ['webhook', 'create', '--owner', 'matrix', '--url', `http://127.0.0.1:9/${unique('h')}`] },
   { operation: 'deleteWebhook', rest: async () => ({ method: 'DELETE', path: `/webhook/${await webhook()}` }), command: async () => ['webhook', 'delete', '--webhook', await webhook()] },
   { operation: 'createFreeze', rest: async () => ({ method: 'POST', path: '/freezes', body: { start: '+1h', end: '+2h', reason: 'matrix' } }), command: async () => ['freeze', 'create', '--start', '+1h', '--end', '+2h', '--reason', 'matrix'] },
   { operation: 'deleteFreeze', rest: async () => ({ method: 'DELETE', path: `/freeze/${await freeze()}` }), command: async () => ['freeze', 'delete', '--freeze', await freeze()] },
@@ -198,7 +198,7 @@ const SCENARIOS: Scenario[] = [
 /** A ring of its own for a call that changes or deletes it. */
 const spare = async () => (await h.ring(unique('spare'), 200 + counter, { soak: 0 })).id;
 const group = async () => (await h.ring(unique('grouped'), 200 + counter, { soak: 0 })).groups[0]!.id;
-const webhook = async () => (await h.api('POST', '/webhooks', { OwnerID: 'matrix', URL: `https://hooks.example.com/${unique('w')}` })).body.ID as string;
+const webhook = async () => (await h.api('POST', '/webhooks', { OwnerID: 'matrix', URL: `http://127.0.0.1:9/${unique('w')}` })).body.ID as string;
 const freeze = async () => (await h.api('POST', '/freezes', { start: '+1h', end: '+2h', reason: 'matrix' })).body.id as string;
 
 /** The guard's verbs: a refusal by the role says "@name may not <verb>: …" (a refusal by a rule reads otherwise). */
@@ -258,7 +258,8 @@ const SURFACES: Surface[] = ['REST', 'CLI', 'chat', 'button', 'dialog'];
 
 describe('authorization matrix', () => {
   beforeAll(async () => {
-    h = await startChatHarness({ actionSecret: SECRET });
+    // Webhooks aim at a closed local port: deliveries fail at once instead of waiting on DNS for a name that does not resolve here.
+    h = await startChatHarness({ actionSecret: SECRET, webhookAllowPrivate: true });
     const { app } = createHttpApp({
       services: h.server.services,
       store: h.server.store,
