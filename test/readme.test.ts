@@ -20,4 +20,16 @@ describe('README', () => {
   it('shows an example of every command', () => {
     for (const command of COMMANDS) expect(readme, command.path.join(' ')).toContain(`elrond ${command.path.join(' ')}`);
   });
+  it('sets Mattermost up as the server behaves: membership (not post:all) for edits, Site URL, untrusted connections for buttons too', () => {
+    const setup = readme.slice(readme.indexOf('### Mattermost (chat-ops)'), readme.indexOf('### Grafana'));
+    // post:all grants create_post only (model/role.go): a bot relying on it could never edit its cards.
+    expect(setup).not.toMatch(/post:all[^.]*(instead|alternative|or give)/i);
+    expect(setup).toMatch(/edit_post[^.]*membership/);
+    expect(setup).toMatch(/Site URL/);
+    expect(setup).toMatch(/AllowedUntrustedInternalConnections[\s\S]*button clicks and dialog submissions/);
+  });
+  it('lists every deliberate difference from the Go Elrond', () => {
+    const differences = readme.slice(readme.indexOf('## Differences from the Go Elrond'), readme.indexOf('## Running more than one replica'));
+    for (const topic of ['--soak-time 0', 'SLO gate', 'rollbacks', 'Force', 'server start', 'authentication']) expect(differences, topic).toContain(topic);
+  });
 });
