@@ -49,8 +49,8 @@ export function createStatusPageRouter(options: StatusPageRouterOptions): Router
   const render = async () => (loading ??= import('../web/render-pages.js').then((m) => m.renderPages));
 
   /** The viewer, or an answer sent: a redirect to the form (pages) or a 401 (the body, the stream). */
-  function viewerOr(req: Request, res: Response, answer: 'redirect' | 'status'): PageViewer | undefined {
-    const viewer = access.check(req);
+  async function viewerOr(req: Request, res: Response, answer: 'redirect' | 'status'): Promise<PageViewer | undefined> {
+    const viewer = await access.check(req);
     if (viewer) return viewer;
     res.set(PAGE_HEADERS);
     if (answer === 'redirect') res.redirect(303, `/login?next=${encodeURIComponent(safeNext(req.originalUrl))}`);
@@ -60,7 +60,7 @@ export function createStatusPageRouter(options: StatusPageRouterOptions): Router
 
   async function page(req: Request, res: Response, rolloutId: string | undefined): Promise<void> {
     const part = req.query.part === 'live';
-    const viewer = viewerOr(req, res, part ? 'status' : 'redirect');
+    const viewer = await viewerOr(req, res, part ? 'status' : 'redirect');
     if (!viewer) return;
     const signedIn = viewer.via === 'session';
     const scope = rolloutId ? 'rollout' : 'all';
@@ -88,7 +88,7 @@ export function createStatusPageRouter(options: StatusPageRouterOptions): Router
   router.get('/rollouts/:id', async (req, res) => {
     const id = String(req.params.id);
     if (!isId(id)) {
-      const viewer = viewerOr(req, res, 'redirect');
+      const viewer = await viewerOr(req, res, 'redirect');
       if (!viewer) return;
       res.set(PAGE_HEADERS).status(404).type('html');
       res.send((await render()).message({ title: 'Not found', message: `there is no rollout "${id.slice(0, 40)}": rollout ids are 26 letters and digits; the recent rollouts are listed on the status page`, simulated, signedIn: viewer.via === 'session' }));
@@ -98,7 +98,7 @@ export function createStatusPageRouter(options: StatusPageRouterOptions): Router
   });
 
   router.get('/api/stream', async (req, res) => {
-    if (!viewerOr(req, res, 'status')) return;
+    if (!(await viewerOr(req, res, 'status'))) return;
     await stream.handle(req, res);
   });
 
@@ -114,7 +114,7 @@ export function createStatusPageRouter(options: StatusPageRouterOptions): Router
 
   router.get('/login', async (req, res) => {
     const next = safeNext(req.query.next);
-    if (!access.required || access.check(req)) {
+    if (!(await access.required()) || (await access.check(req))) {
       res.redirect(303, next);
       return;
     }
@@ -124,15 +124,15 @@ export function createStatusPageRouter(options: StatusPageRouterOptions): Router
     const body = (req.body ?? {}) as Record<string, unknown>;
     const next = safeNext(body.next);
     const token = typeof body.token === 'string' ? body.token.trim() : '';
-    const cookie = token ? access.signIn(token) : undefined;
+    const cookie = token ? await access.signIn(token) : undefined;
     if (!cookie) {
-      res.set(PAGE_HEADERS).status(401).type('html').send((await render()).login({ next, error: token ? 'That token is not valid here: use the --api-token this server was started with.' : 'Enter a token.', simulated }));
+      res.set(PAGE_HEADERS).status(401).type('html').send((await render()).login({ next, error: token ? 'That token is not valid here: use a token from "elrond token create" (any role) or the --api-token this server was started with.' : 'Enter a token.', simulated }));
       return;
     }
     res.set(PAGE_HEADERS).set('Set-Cookie', cookie).redirect(303, next);
   });
-  router.post('/logout', (_req, res) => {
-    res.set(PAGE_HEADERS).set('Set-Cookie', access.signOut()).redirect(303, access.required ? '/login' : '/');
+  router.post('/logout', async (_req, res) => {
+    res.set(PAGE_HEADERS).set('Set-Cookie', access.signOut()).redirect(303, (await access.required()) ? '/login' : '/');
   });
 
   // A malformed sign-in form is the caller's mistake: say so on the form, never a 500.
