@@ -40,6 +40,9 @@ const LOCAL_COMMANDS: Record<string, string> = {
   server: 'runs the server itself',
   'schema migrate': 'migrates a database the operator names, before any server runs',
   demo: 'runs a server of its own on the simulator and drives it as its operator',
+  'token create': 'creates an API token on a database the operator names (only the operator of the database may grant roles)',
+  'token list': 'lists API tokens on a database the operator names',
+  'token revoke': 'revokes an API token on a database the operator names',
 };
 
 interface Layer {

@@ -148,6 +148,7 @@ export function createHttpApp(options: HttpAppOptions) {
       const ctx: RouteContext = {
         req,
         now: clock.now(),
+        caller,
         invoke: (name, input) => services.operations.invoke(name, input, caller),
         id: (param, what) => {
           const value = String(req.params[param] ?? '');
