@@ -34,12 +34,12 @@ export function hashToken(token: string): string {
 
 export function parseRole(value: string): Role {
   const role = ROLES.find((candidate) => candidate === value);
-  if (!role) throw badRequest(`role "${value.slice(0, 40)}" is not one of ${ROLES.join(', ')}: e.g. --role viewer`);
+  if (!role) throw badRequest(`role ${JSON.stringify(value.slice(0, 40))} is not one of ${ROLES.join(', ')}: e.g. --role viewer`);
   return role;
 }
 
 function checkName(name: string): string {
-  if (!TOKEN_NAME.test(name)) throw badRequest(`token name "${name.slice(0, 80)}" is not valid: use up to 64 letters, digits, '.', '_' or '-', e.g. --name ci-deployer`);
+  if (!TOKEN_NAME.test(name)) throw badRequest(`token name ${JSON.stringify(name.slice(0, 80))} is not valid: use up to 64 letters, digits, '.', '_' or '-', e.g. --name ci-deployer`);
   return name;
 }
 
@@ -70,7 +70,7 @@ export async function storedTokens(db: Kysely<Database>): Promise<StoredToken[]>
 /** Delete the token named `name`: requests carrying it are refused once the servers' caches expire (seconds). */
 export async function revokeApiToken(db: Kysely<Database>, name: string): Promise<void> {
   const deleted = await db.deleteFrom('api_tokens').where('name', '=', name).executeTakeFirst();
-  if (Number(deleted.numDeletedRows) !== 1) throw notFound(`no token named ${name.slice(0, 80)}: see the names with "elrond token list"`);
+  if (Number(deleted.numDeletedRows) !== 1) throw notFound(`no token named ${JSON.stringify(name.slice(0, 80))}: see the names with "elrond token list"`);
 }
 
 /** Record that `name` was used at `now` (callers write this at most once a minute per token). */
