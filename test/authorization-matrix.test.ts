@@ -103,7 +103,7 @@ const dialog = (action: 'force' | 'rollback') => async (user: 'alice' | 'bob' | 
 const startPlan = async (user: 'alice' | 'bob' | 'carol'): Promise<ChatCallback> => {
   await h.settle();
   const version = unique('v');
-  const plan = await fetch(`${restUrl}/api/rings/release/plan`, { method: 'POST', headers: { Authorization: `Bearer ${token('viewer')}` }, body: JSON.stringify({ image: IMAGE, version }) });
+  const plan = await fetch(`${restUrl}/api/rings/release/plan`, { method: 'POST', headers: { Authorization: `Bearer ${token('viewer')}`, 'Content-Type': 'application/json' }, body: JSON.stringify({ image: IMAGE, version }) });
   const request = { Image: IMAGE, Version: version, Force: false, EnvVariables: {} };
   const button = startButton(SECRET, `${h.server.url}/mattermost/action`, (await plan.json()) as Parameters<typeof startButton>[2], request, undefined, h.clock.now());
   return click(user, button.actions[0]!.integration.context);
