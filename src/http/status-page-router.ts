@@ -8,6 +8,8 @@ import type { EventStream } from './event-stream.js';
 import type { RenderPages } from '../web/render-pages.js';
 import { FAVICON_SVG, STATUS_CSS } from '../web/status-css.js';
 import { liveClientScript } from '../web/client-script.js';
+import type { OperationName } from '../service/operations.js';
+import { tokenCaller, type Caller } from '../service/access-policy.js';
 
 export interface StatusPageRouterOptions {
   services: Services;
@@ -29,6 +31,14 @@ const PAGE_HEADERS = {
   'X-Frame-Options': 'DENY',
   'Cache-Control': 'no-store',
 };
+
+/** The page routes that show state, and the operation each runs (test/operation-coverage.test.ts checks them). */
+export const PAGE_ROUTES = { 'GET /': 'statusPage', 'GET /rollouts/:id': 'statusPage' } as const satisfies Record<string, OperationName>;
+
+/** Who looks at the page, for the operation: the role the sign-in proved; the page's reads record nothing. */
+function pageCaller(viewer: PageViewer): Caller {
+  return tokenCaller({ name: 'status-page', source: 'api' }, viewer.role);
+}
 
 /** A path on this server to go back to after signing in; anything else (another host, `//evil`) is `/`. */
 export function safeNext(value: unknown): string {
@@ -71,7 +81,7 @@ export function createStatusPageRouter(options: StatusPageRouterOptions): Router
       const html = await services.reads.read(
         `page ${scope} ${rolloutId ?? ''} ${part ? 'part' : signedIn ? 'signed-in' : 'page'}`,
         async () => {
-          const data = await services.pages.page(rolloutId);
+          const data = await services.operations.invoke('statusPage', rolloutId ? { rolloutId } : {}, pageCaller(viewer));
           const pages = await render();
           return part ? pages.statusBody(data, scope) : pages.statusPage({ data, scope, simulated, signedIn, liveUrl });
         },
