@@ -146,7 +146,7 @@ for (const dialect of TEST_DIALECTS) {
     it('lock/unlock: 200 with no body, idempotent, 404 for unknown or malformed rings', async () => {
       const ring = await h.ring('lockme', 1);
       for (const action of ['lock', 'lock', 'unlock', 'unlock', 'lock']) {
-        const reply = await fetch(`${h.server.url}/api/security/ring/${ring.id}/api/${action}`, { method: 'POST' });
+        const reply = await fetch(`${h.server.url}/api/security/ring/${ring.id}/api/${action}`, { method: 'POST', headers: { 'Content-Type': 'application/json' } });
         expect(reply.status).toBe(200);
         expect(await reply.text()).toBe('');
         expect((await h.api('GET', `/ring/${ring.id}`)).body.APISecurityLock).toBe(action === 'lock');
