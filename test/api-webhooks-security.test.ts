@@ -253,7 +253,7 @@ describe('bearer token (apiToken)', () => {
           ...(route.method === 'post' ? { body: JSON.stringify({ name: 'x', priority: 1, image: IMAGE, version: 'v1', OwnerID: 'o', URL: 'https://h.example.com' }) } : {}),
         });
         expect({ route: `${route.method} ${route.path}`, authorization, status: response.status }).toEqual({ route: `${route.method} ${route.path}`, authorization, status: 401 });
-        expect(((await response.json()) as { error: string }).error).toMatch(/missing or wrong API token: send "Authorization: Bearer <token>"/);
+        expect(((await response.json()) as { error: string }).error).toMatch(/missing, wrong or revoked API token: send "Authorization: Bearer <token>"/);
       }
     }
     // Even unknown /api paths and bad bodies are 401 first.
