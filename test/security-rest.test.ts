@@ -203,6 +203,23 @@ describe('attacks on a guarded server', () => {
     expect(await snapshot(db)).toBe(before);
   });
 
+  it('the CLI sends its token and JSON on every POST, even bodyless ones, and is recorded as the token\'s holder from the CLI', async () => {
+    const paused = await cli(['ring', 'release', '--pause', '--server', server.url, '--api-token', tokens.admin]);
+    expect(paused.code, paused.stderr).toBe(0);
+    const resumed = await cli(['ring', 'release', '--resume', '--server', server.url, '--api-token', tokens.admin]);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    const pulled = await cli(['freeze', 'now', '--reason', 'smoke', '--server', server.url, '--api-token', tokens.viewer]);
+    expect(pulled.code, pulled.stderr).toBe(0);
+    const events = await send(server, 'GET', '/api/events?limit=1', { token: tokens.viewer });
+    expect(events.body.map((e: { actor: string; source: string }) => ({ actor: e.actor, source: e.source }))).toEqual([{ actor: 'dashboard', source: 'cli' }]);
+    expect((await send(server, 'DELETE', `/api/freeze/${JSON.parse(pulled.stdout).id}`, { token: tokens.admin })).status).toBe(200);
+    const before = await snapshot(db);
+    const refused = await cli(['ring', 'release', '--pause', '--server', server.url, '--api-token', tokens.viewer]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/403 @dashboard may not pause: this API token has the viewer role; use a token with the admin role/);
+    expect(await snapshot(db)).toBe(before);
+  });
+
   it('anyone authenticated may pull the stop-the-line freeze; only an admin lifts it', async () => {
     const pulled = await send(server, 'POST', '/api/freezes/now', json(tokens.viewer, { reason: 'error rate up' }));
     expect(pulled.status).toBe(201);
