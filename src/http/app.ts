@@ -128,7 +128,9 @@ export function createHttpApp(options: HttpAppOptions) {
       res.locals.caller = caller;
       next();
     } catch (error) {
-      next(error);
+      // Stored tokens live in the database: while it is unreachable nobody can be told apart, so nobody gets in.
+      log.warn({ err: error }, 'could not read the API tokens');
+      next(new ElrondError('Unavailable', 'cannot check API tokens right now (the database does not answer): try again shortly'));
     }
   });
   // A browser sends text/plain, form and multipart bodies cross-origin without asking first (CSRF); JSON it
