@@ -234,6 +234,9 @@ describe('attacks on a guarded server', () => {
   it('a revoked token stops working within seconds, and its last requests change nothing', async () => {
     const token = await createApiToken(db.store.db, { name: 'leaked', role: 'releaser', now: 1 });
     await waitFor('the new token to be accepted', async () => (await send(server, 'GET', '/api/rings', { token })).status === 200, { timeoutMs: 5000 });
+    const signedIn = await send(server, 'POST', '/login', { headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: `token=${encodeURIComponent(token)}` });
+    const session = (signedIn.headers.get('set-cookie') ?? '').split(';')[0]!;
+    expect((await send(server, 'GET', '/', { headers: { Cookie: session } })).status).toBe(200);
     const revoked = await cli(['token', 'revoke', '--name', 'leaked', '--database', db.url]);
     expect(revoked.code, revoked.stderr).toBe(0);
     const before = await snapshot(db);
@@ -242,7 +245,8 @@ describe('attacks on a guarded server', () => {
     const answer = await send(server, 'POST', '/api/rings/release', json(token, { image: IMAGE, version: 'evil' }));
     expect(answer.status).toBe(401);
     expect(await snapshot(db)).toBe(before);
-    // Its status page session ends with it.
+    // Its status page sessions end with it, and it signs in no more.
+    expect((await send(server, 'GET', '/', { headers: { Cookie: session } })).status).toBe(303);
     expect((await send(server, 'POST', '/login', { headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: `token=${encodeURIComponent(token)}` })).status).toBe(401);
   });
 
