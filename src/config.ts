@@ -29,6 +29,10 @@ export interface ServerConfig {
   debug: boolean;
   machineReadableLogs: boolean;
   apiToken: string;
+  /** Start listening beyond 127.0.0.1 with no API token: every REST caller is then an admin. */
+  insecureNoAuth: boolean;
+  /** Bearer token /metrics requires ('' : open). */
+  metricsToken: string;
   mattermostUrl: string;
   mattermostToken: string;
   mattermostTeams: string[];
@@ -62,7 +66,7 @@ export interface SettingSpec {
 
 export const SERVER_SETTINGS: readonly SettingSpec[] = [
   { key: 'database', flag: 'database', kind: 'string', default: 'sqlite://elrond.db', description: 'database URL: sqlite://file.db, sqlite:///abs/path.db, sqlite://:memory: or postgres://user@host:5432/db' },
-  { key: 'listen', flag: 'listen', kind: 'string', default: ':3018', description: 'address to listen on, [host]:port' },
+  { key: 'listen', flag: 'listen', kind: 'string', default: '', description: 'address to listen on, [host]:port; default :3018 (every interface) when an API token exists, 127.0.0.1:3018 when none does' },
   { key: 'poll', flag: 'poll', kind: 'int', default: 30, description: 'seconds between backstop supervisor runs (changes and deadlines wake it sooner); 0 turns the schedule off' },
   { key: 'provisionerServer', flag: 'provisioner-server', kind: 'string', default: 'http://localhost:8075', description: 'Mattermost Cloud provisioner URL, or sim:// for the built-in simulator (e.g. sim://?rollout=5s&installations=4&fail=0.05)' },
   { key: 'provisionerClientId', flag: 'provisioner-client-id', kind: 'string', default: '', description: 'OAuth2 client id for the provisioner (with secret and token endpoint)' },
@@ -80,7 +84,9 @@ export const SERVER_SETTINGS: readonly SettingSpec[] = [
   { key: 'maxParallelGroups', flag: 'max-parallel-groups', kind: 'int', default: 1, description: 'installation groups of one ring rolled at the same time' },
   { key: 'leaseDuration', flag: 'lease-duration', kind: 'int', default: 60, description: 'seconds a step lease lasts; a crashed replica\'s work is taken over after this' },
   { key: 'dbPoolSize', flag: 'db-pool-size', kind: 'int', default: 10, description: 'Postgres connection pool size' },
-  { key: 'apiToken', flag: 'api-token', kind: 'string', default: '', description: 'require "Authorization: Bearer <token>" on /api', secret: true },
+  { key: 'apiToken', flag: 'api-token', kind: 'string', default: '', description: 'bootstrap admin token: require "Authorization: Bearer <token>" on /api (more tokens, with roles: elrond token create)', secret: true },
+  { key: 'insecureNoAuth', flag: 'insecure-no-auth', kind: 'bool', default: false, description: 'allow a non-loopback --listen with no API token: every REST caller is then an admin (logged as a warning)' },
+  { key: 'metricsToken', flag: 'metrics-token', kind: 'string', default: '', description: 'require "Authorization: Bearer <token>" on /metrics', secret: true },
   { key: 'debug', flag: 'debug', kind: 'bool', default: false, description: 'debug logging' },
   { key: 'machineReadableLogs', flag: 'machine-readable-logs', kind: 'bool', default: false, description: 'JSON logs, one object per line' },
   { key: 'mattermostUrl', flag: 'mattermost-url', kind: 'string', default: '', description: 'Mattermost server URL (enables chat-ops)' },

@@ -34,6 +34,8 @@ import { cardPlacement } from './chat/card-placement.js';
 import { parseTrigger, registerSlashCommands } from './chat/register-slash-command.js';
 import { createEventStream } from './http/event-stream.js';
 import { createPageAccess } from './http/page-access.js';
+import { restCredentials } from './http/rest-credentials.js';
+import { ElrondError } from './model/errors.js';
 import { createStatusPageRouter } from './http/status-page-router.js';
 
 export interface RunningServer {
@@ -74,6 +76,35 @@ export function parseListen(listen: string): { host: string | undefined; port: n
   const port = Number(at >= 0 ? listen.slice(at + 1) : listen);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--listen "${listen}" is not [host]:port, e.g. :3018 or 127.0.0.1:3018`);
   return { host, port };
+}
+
+/** The port Elrond listens on unless --listen says otherwise. */
+export const DEFAULT_PORT = 3018;
+
+/** 127.0.0.0/8, ::1 and localhost: only this machine can connect. */
+export function isLoopbackHost(host: string | undefined): boolean {
+  if (!host) return false;
+  const bare = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return bare === 'localhost' || bare === '::1' || /^127(\.\d{1,3}){3}$/.test(bare);
+}
+
+/**
+ * Where to listen, like Redis' protected mode: an unset --listen is every interface when a token exists and
+ * 127.0.0.1 when none does; an explicit address beyond this machine with no token is refused unless
+ * --insecure-no-auth says an open API is meant. `open` tells whether REST callers need no token.
+ */
+export function chooseListen(config: Pick<ServerConfig, 'listen' | 'insecureNoAuth'>, tokenExists: boolean): { listen: string; open: boolean } {
+  if (!config.listen) return { listen: tokenExists ? `:${DEFAULT_PORT}` : `127.0.0.1:${DEFAULT_PORT}`, open: !tokenExists };
+  if (tokenExists) return { listen: config.listen, open: false };
+  const { host } = parseListen(config.listen);
+  if (isLoopbackHost(host)) return { listen: config.listen, open: true };
+  if (!config.insecureNoAuth) {
+    throw new ElrondError(
+      'BadRequest',
+      `--listen ${config.listen} reaches beyond this machine, and no API token exists, so anyone who can reach the port would control every ring: start with --api-token <secret> (or create one: elrond token create --name <name> --role admin), listen on 127.0.0.1, or pass --insecure-no-auth if an open API is really meant`,
+    );
+  }
+  return { listen: config.listen, open: true };
 }
 
 /**
@@ -224,11 +255,22 @@ export async function startServer(config: ServerConfig, overrides: ServerOverrid
       return `${publicUrl.replace(/\/+$/, '')}/mattermost`;
     },
   });
-  const pageAccess = createPageAccess({ tokens: () => (config.apiToken ? [{ token: config.apiToken, role: 'admin' }] : []), now: () => clock.now(), secure: config.publicUrl.startsWith('https:') });
+  const storedCredentials = restCredentials({ tokens: config.apiToken ? [{ token: config.apiToken, role: 'admin' }] : [], db: store.db, now: () => clock.now(), onTouchError: (error) => log.warn({ err: error }, 'could not record when an API token was last used') });
+  let where: ReturnType<typeof chooseListen>;
+  try {
+    where = chooseListen(config, await storedCredentials.required());
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+  // Once the API was guarded it stays guarded: revoking the last stored token must not open it up.
+  const credentials = where.open ? storedCredentials : { ...storedCredentials, required: async () => true };
+  if (where.open && !isLoopbackHost(parseListen(where.listen).host)) log.warn(`--insecure-no-auth: no API token, and listening on ${where.listen}; every REST caller who can reach the port is an admin, and X-Elrond-Actor is recorded only as an unverified label`);
+  const pageAccess = createPageAccess({ credentials, now: () => clock.now(), secure: config.publicUrl.startsWith('https:') });
   const statusPage = createStatusPageRouter({ services, log, access: pageAccess, stream, simulated: simulator ? simulator.summary : null });
-  const { app } = createHttpApp({ services, store, clock, log, metrics, mount: [{ path: '/mattermost', router: chatRouter }, { path: '/', router: statusPage }], ...(config.apiToken ? { apiToken: config.apiToken } : {}) });
+  const { app } = createHttpApp({ services, store, clock, log, metrics, mount: [{ path: '/mattermost', router: chatRouter }, { path: '/', router: statusPage }], credentials, allowSelfApproval: config.allowSelfApproval, ...(config.metricsToken ? { metricsToken: config.metricsToken } : {}) });
 
-  const { host, port } = parseListen(config.listen);
+  const { host, port } = parseListen(where.listen);
   const server: Server = await new Promise((resolve, reject) => {
     const s = app.listen(port, host ?? '', () => resolve(s));
     s.once('error', reject);

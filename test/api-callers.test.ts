@@ -2,8 +2,9 @@ import { describe, it, expect, afterEach } from 'vitest';
 import { startHarness, IMAGE, type Harness } from './helpers/harness.js';
 
 /**
- * A REST caller is what its credential proves, never what its headers claim: the role comes from the token (today
- * the --api-token, or none configured: admin), and X-Elrond-Source/X-Elrond-Actor are recorded as claims only.
+ * A REST caller is what its credential proves, never what its headers claim: the role and the actor come from the
+ * token (the --api-token is recorded as "api-token"); X-Elrond-Actor is ignored with a token, and X-Elrond-Source
+ * may only say "cli".
  */
 let h: Harness | undefined;
 afterEach(async () => {
@@ -27,7 +28,7 @@ describe('REST callers', () => {
     expect(created.status).toBe(202);
     const id = ((await created.json()) as { ID: string }).ID;
     const events = await fetch(`${h.server.url}/api/events?ring=${id}`, { headers: { Authorization: 'Bearer the-admin-token' } });
-    expect(((await events.json()) as Array<{ actor: string; source: string }>).map((e) => ({ actor: e.actor, source: e.source }))).toEqual([{ actor: 'carol', source: 'api' }]);
+    expect(((await events.json()) as Array<{ actor: string; source: string }>).map((e) => ({ actor: e.actor, source: e.source }))).toEqual([{ actor: 'api-token', source: 'api' }]);
     const freeze = await post(`${h.server.url}/api/freezes`, { start: '+1h', end: '+2h', reason: 'maintenance' }, { Authorization: 'Bearer the-admin-token' });
     const lifted = await fetch(`${h.server.url}/api/freeze/${((await freeze.json()) as { id: string }).id}`, {
       method: 'DELETE',

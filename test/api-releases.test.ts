@@ -225,7 +225,7 @@ for (const dialect of TEST_DIALECTS) {
       expect(await state()).toEqual(['soaking-requested', 'release-pending', 'release-pending']);
 
       const call = async (path: string) => {
-        const response = await fetch(`${h.server.url}/api${path}`, { method: 'POST' });
+        const response = await fetch(`${h.server.url}/api${path}`, { method: 'POST', headers: { 'Content-Type': 'application/json' } });
         return { status: response.status, text: await response.text() };
       };
       expect(await call('/rings/release/pause')).toEqual({ status: 200, text: '' });

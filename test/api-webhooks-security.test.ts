@@ -146,7 +146,7 @@ for (const dialect of TEST_DIALECTS) {
     it('lock/unlock: 200 with no body, idempotent, 404 for unknown or malformed rings', async () => {
       const ring = await h.ring('lockme', 1);
       for (const action of ['lock', 'lock', 'unlock', 'unlock', 'lock']) {
-        const reply = await fetch(`${h.server.url}/api/security/ring/${ring.id}/api/${action}`, { method: 'POST' });
+        const reply = await fetch(`${h.server.url}/api/security/ring/${ring.id}/api/${action}`, { method: 'POST', headers: { 'Content-Type': 'application/json' } });
         expect(reply.status).toBe(200);
         expect(await reply.text()).toBe('');
         expect((await h.api('GET', `/ring/${ring.id}`)).body.APISecurityLock).toBe(action === 'lock');
@@ -253,7 +253,7 @@ describe('bearer token (apiToken)', () => {
           ...(route.method === 'post' ? { body: JSON.stringify({ name: 'x', priority: 1, image: IMAGE, version: 'v1', OwnerID: 'o', URL: 'https://h.example.com' }) } : {}),
         });
         expect({ route: `${route.method} ${route.path}`, authorization, status: response.status }).toEqual({ route: `${route.method} ${route.path}`, authorization, status: 401 });
-        expect(((await response.json()) as { error: string }).error).toMatch(/missing or wrong API token: send "Authorization: Bearer <token>"/);
+        expect(((await response.json()) as { error: string }).error).toMatch(/missing, wrong or revoked API token: send "Authorization: Bearer <token>"/);
       }
     }
     // Even unknown /api paths and bad bodies are 401 first.

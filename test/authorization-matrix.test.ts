@@ -2,6 +2,10 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createHttpApp } from '../src/http/app.js';
+import { restCredentials } from '../src/http/rest-credentials.js';
+import { createPageAccess } from '../src/http/page-access.js';
+import { createStatusPageRouter } from '../src/http/status-page-router.js';
+import { createEventStream, type EventStream } from '../src/http/event-stream.js';
 import { createLogger } from '../src/logging.js';
 import { runCli } from '../src/cli/run-cli.js';
 import { OPERATIONS, OPERATION_NAMES, type OperationName } from '../src/service/operations.js';
@@ -17,14 +21,14 @@ import { IMAGE } from './helpers/harness.js';
 
 /**
  * The authorization matrix: every operation × role × surface (REST, the CLI over REST, chat commands, card buttons
- * and their dialogs) gets the same decision, the one the operation table's guard gives — printed as a table.
+ * and their dialogs, the status page) gets the same decision, the one the operation table's guard gives — printed as a table.
  *
  * REST callers get their role from their token (one token per role here); chat users from --admins/--approvers:
  * alice is an admin, bob an approver, carol neither (a viewer). No chat user is a releaser (only admins release).
  */
 
-type Surface = 'REST' | 'CLI' | 'chat' | 'button' | 'dialog';
-const SURFACE_LETTER: Record<Surface, string> = { REST: 'R', CLI: 'C', chat: 'M', button: 'B', dialog: 'D' };
+type Surface = 'REST' | 'CLI' | 'chat' | 'button' | 'dialog' | 'page';
+const SURFACE_LETTER: Record<Surface, string> = { REST: 'R', CLI: 'C', chat: 'M', button: 'B', dialog: 'D', page: 'P' };
 const CHAT_USERS: Partial<Record<Role, 'alice' | 'bob' | 'carol'>> = { admin: 'alice', approver: 'bob', viewer: 'carol' };
 const POLICY = { admins: ['alice'], approvers: ['bob'], allowSelfApproval: false };
 const SECRET = 'matrix-action-secret';
@@ -55,6 +59,8 @@ interface Scenario {
   button?: (user: 'alice' | 'bob' | 'carol') => Promise<ChatCallback>;
   /** A submission of the dialog a button opened. */
   dialog?: (user: 'alice' | 'bob' | 'carol') => Promise<ChatCallback>;
+  /** A status page path, opened with the role's token. */
+  page?: () => Promise<string>;
 }
 
 let h: ChatHarness;
@@ -103,7 +109,7 @@ const dialog = (action: 'force' | 'rollback') => async (user: 'alice' | 'bob' | 
 const startPlan = async (user: 'alice' | 'bob' | 'carol'): Promise<ChatCallback> => {
   await h.settle();
   const version = unique('v');
-  const plan = await fetch(`${restUrl}/api/rings/release/plan`, { method: 'POST', headers: { Authorization: `Bearer ${token('viewer')}` }, body: JSON.stringify({ image: IMAGE, version }) });
+  const plan = await fetch(`${restUrl}/api/rings/release/plan`, { method: 'POST', headers: { Authorization: `Bearer ${token('viewer')}`, 'Content-Type': 'application/json' }, body: JSON.stringify({ image: IMAGE, version }) });
   const request = { Image: IMAGE, Version: version, Force: false, EnvVariables: {} };
   const button = startButton(SECRET, `${h.server.url}/mattermost/action`, (await plan.json()) as Parameters<typeof startButton>[2], request, undefined, h.clock.now());
   return click(user, button.actions[0]!.integration.context);
@@ -122,6 +128,8 @@ const SCENARIOS: Scenario[] = [
   { operation: 'planRelease', rest: async () => ({ method: 'POST', path: '/rings/release/plan', body: { ...release, version: 'v9' } }), command: async () => ['ring', 'release', '--all-rings', '--image', IMAGE, '--version', 'v9', '--plan'] },
   { operation: 'planRelease', rest: async () => ({ method: 'POST', path: `/ring/${base}/release/plan`, body: { version: 'v9' } }), command: async () => ['ring', 'release', '--ring', base, '--version', 'v9', '--plan'] },
   { operation: 'planBasis', button: startPlan },
+  { operation: 'statusPage', page: async () => '/' },
+  { operation: 'statusPage', variant: 'one rollout', page: async () => `/rollouts/${(await ringWithRollout()).rolloutId}` },
   { operation: 'listFreezes', rest: async () => ({ method: 'GET', path: '/freezes' }), command: async () => ['freeze', 'list'] },
   { operation: 'why', rest: async () => ({ method: 'GET', path: '/why' }), command: async () => ['why'] },
   { operation: 'why', rest: async () => ({ method: 'GET', path: `/ring/${base}/why` }), command: async () => ['ring', 'why', '--ring', base] },
@@ -224,6 +232,14 @@ async function decide(scenario: Scenario, role: Role, surface: Surface): Promise
       expect(response.status, `${call.method} ${call.path} as ${role}: ${text}`).toBeLessThan(500);
       return response.status === 403 && refusedBy(scenario, text);
     }
+    case 'page': {
+      if (!scenario.page) return undefined;
+      const path = await scenario.page();
+      const response = await fetch(`${restUrl}${path}`, { headers: { Authorization: `Bearer ${token(role)}` }, redirect: 'manual' });
+      const text = await response.text();
+      expect([200, 403], `GET ${path} as ${role}: ${response.status} ${text.slice(0, 200)}`).toContain(response.status);
+      return response.status === 403;
+    }
     case 'CLI': {
       if (!scenario.command) return undefined;
       const argv = await scenario.command();
@@ -254,19 +270,18 @@ async function decide(scenario: Scenario, role: Role, surface: Surface): Promise
   }
 }
 
-const SURFACES: Surface[] = ['REST', 'CLI', 'chat', 'button', 'dialog'];
+const SURFACES: Surface[] = ['REST', 'CLI', 'chat', 'button', 'dialog', 'page'];
+let stream: EventStream | undefined;
 
 describe('authorization matrix', () => {
   beforeAll(async () => {
     // Webhooks aim at a closed local port: deliveries fail at once instead of waiting on DNS for a name that does not resolve here.
     h = await startChatHarness({ actionSecret: SECRET, webhookAllowPrivate: true });
-    const { app } = createHttpApp({
-      services: h.server.services,
-      store: h.server.store,
-      clock: h.clock,
-      log: createLogger({ silent: true }),
-      apiTokens: ROLES.map((role) => ({ token: token(role), role })),
-    });
+    const log = createLogger({ silent: true });
+    const credentials = restCredentials({ tokens: ROLES.map((role) => ({ token: token(role), role })), now: () => h.clock.now() });
+    stream = createEventStream({ db: h.server.store.db, log });
+    const page = createStatusPageRouter({ services: h.server.services, log, access: createPageAccess({ credentials, now: () => h.clock.now(), secure: false }), stream, simulated: null });
+    const { app } = createHttpApp({ services: h.server.services, store: h.server.store, clock: h.clock, log, credentials, mount: [{ path: '/', router: page }] });
     restServer = app.listen(0, '127.0.0.1');
     await new Promise((resolve) => restServer.once('listening', resolve));
     restUrl = `http://127.0.0.1:${(restServer.address() as AddressInfo).port}`;
@@ -275,6 +290,7 @@ describe('authorization matrix', () => {
   }, 30_000);
 
   afterAll(async () => {
+    stream?.close();
     await new Promise((resolve) => restServer?.close(resolve));
     await h?.close();
   });

@@ -112,7 +112,7 @@ describe('elrond CLI against a real server', () => {
     const release = json(await elrond(['ring', 'get-release', '--release', released.DesiredReleaseID, ...S]));
     expect(release).toMatchObject({ Image: IMAGE, Version: '10.5.1', Force: false, EnvVariables: { MM_URL: { value: 'https://x:8065' } } });
     const events = json<Array<{ actor: string; source: string; newState: string | null }>>(await elrond(['events', '--ring', ring!.ID, '--limit', '5', ...S]));
-    expect(events.find((e) => e.newState === 'release-pending')).toMatchObject({ actor: os.userInfo().username.replace(/[^\w.@-]/g, ''), source: 'cli' });
+    expect(events.find((e) => e.newState === 'release-pending')).toMatchObject({ actor: `${os.userInfo().username.replace(/[^\w.-]/g, '')} (unverified)`, source: 'cli' });
   });
 
   it('--dry-run prints the request JSON and sends nothing', async () => {

@@ -48,6 +48,10 @@ const EXPECTED: Record<string, string[]> = {
   subscribe: ['ring', 'channel', 'server', 'api-token'],
   unsubscribe: ['channel', 'server', 'api-token'],
   subscriptions: ['server', 'api-token'],
+  // Named API tokens with roles, on the database like schema migrate (issue 13).
+  'token create': ['name', 'role', 'database'],
+  'token list': ['database'],
+  'token revoke': ['name', 'database'],
 };
 
 const DEFAULTS: Array<[string, string, unknown]> = [
@@ -60,7 +64,7 @@ const DEFAULTS: Array<[string, string, unknown]> = [
   ['webhook list', 'per-page', 100],
   ['ring installation-group register', 'soak-time', 0],
   ['ring get', 'server', 'http://localhost:3018'],
-  ['server', 'listen', ':3018'],
+  // No default listen any more: :3018 when an API token exists, 127.0.0.1:3018 when none does (server.ts chooseListen).
   ['server', 'database', 'sqlite://elrond.db'],
   ['server', 'poll', 30],
   ['server', 'provisioner-group-release-timeout', 3600],
@@ -133,8 +137,8 @@ describe('the command grammar as data', () => {
     });
   });
 
-  it('marks server, demo and schema migrate CLI-only', () => {
-    expect(COMMANDS.filter((c) => c.cliOnly).map((c) => c.path.join(' ')).sort()).toEqual(['demo', 'schema migrate', 'server']);
+  it('marks server, demo, schema migrate and the token commands CLI-only', () => {
+    expect(COMMANDS.filter((c) => c.cliOnly).map((c) => c.path.join(' ')).sort()).toEqual(['demo', 'schema migrate', 'server', 'token create', 'token list', 'token revoke']);
   });
 });
 

@@ -225,7 +225,7 @@ describe('history', () => {
     await h.settle();
     const recent = await h.api('GET', `/events?ring=${r1.id}&since=30m&limit=100`);
     expect(recent.body.every((e: { at: number }) => e.at >= h!.clock.now() - 30 * 60_000)).toBe(true);
-    const fromCli = recent.body.find((e: { actor: string; source: string }) => e.actor === 'dana');
+    const fromCli = recent.body.find((e: { actor: string; source: string }) => e.actor === 'dana (unverified)');
     expect(fromCli.source).toBe('cli');
     expect(recent.body.some((e: { message: string }) => /rollback .* error rate up/.test(e.message))).toBe(true);
     const older = await h.api('GET', `/events?ring=${r1.id}&since=2026-01-01T00:00:00Z&limit=100`);

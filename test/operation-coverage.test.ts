@@ -2,6 +2,7 @@ import { describe, it, expect, afterAll, beforeAll } from 'vitest';
 import type { Express } from 'express';
 import { OPERATIONS, OPERATION_NAMES, type OperationName } from '../src/service/operations.js';
 import { API_ROUTES } from '../src/http/api-routes.js';
+import { PAGE_ROUTES } from '../src/http/status-page-router.js';
 import { COMMANDS } from '../src/commands/index.js';
 import { parseCommandLine } from '../src/commands/build-program.js';
 import type { ElrondApi } from '../src/commands/elrond-api.js';
@@ -23,8 +24,6 @@ const INFRASTRUCTURE_ROUTES: Record<string, string> = {
   'POST /mattermost/command': 'the slash command: runs the command grammar, each command through its operations (checked below)',
   'POST /mattermost/action': 'card buttons: each runs its operation (BUTTON_OPERATIONS, checked below)',
   'POST /mattermost/dialog': 'the Force and Rollback dialogs: each runs its button\'s operation',
-  'GET /': 'the status page: reads only, signed in by page-access (a viewer\'s surface)',
-  'GET /rollouts/:id': 'a rollout\'s status page: reads only, signed in by page-access',
   'GET /api/stream': 'the event stream the page listens to: event ids and kinds only',
   'GET /assets/status.css': 'a static asset of the page',
   'GET /assets/favicon.svg': 'a static asset of the page',
@@ -40,6 +39,9 @@ const LOCAL_COMMANDS: Record<string, string> = {
   server: 'runs the server itself',
   'schema migrate': 'migrates a database the operator names, before any server runs',
   demo: 'runs a server of its own on the simulator and drives it as its operator',
+  'token create': 'creates an API token on a database the operator names (only the operator of the database may grant roles)',
+  'token list': 'lists API tokens on a database the operator names',
+  'token revoke': 'revokes an API token on a database the operator names',
 };
 
 interface Layer {
@@ -111,11 +113,14 @@ describe('every way in goes through an operation', () => {
         expect(Object.hasOwn(OPERATIONS, operation), `${route} → ${operation}`).toBe(true);
         // GET answers are cached per role: a GET route must run a read, whose guard is a role alone.
         if (route.startsWith('GET ')) expect(OPERATIONS[operation].kind, route).toBe('read');
+      } else if (Object.hasOwn(PAGE_ROUTES, route)) {
+        // Status page routes run a read operation, as the viewer their sign-in proved.
+        expect(OPERATIONS[PAGE_ROUTES[route as keyof typeof PAGE_ROUTES]].kind, route).toBe('read');
       } else if (!Object.hasOwn(INFRASTRUCTURE_ROUTES, route)) without.push(route);
     }
     expect(without, 'routes with no operation: give them one in API_ROUTES, or (infrastructure only) a reason in INFRASTRUCTURE_ROUTES').toEqual([]);
     // Each API route and each allow-listed route is really served (the allow-list does not outlive its routes).
-    for (const route of [...apiRoutes.keys(), ...Object.keys(INFRASTRUCTURE_ROUTES)]) expect(served, route).toContain(route);
+    for (const route of [...apiRoutes.keys(), ...Object.keys(PAGE_ROUTES), ...Object.keys(INFRASTRUCTURE_ROUTES)]) expect(served, route).toContain(route);
   });
 
   it('every command names the operations it invokes and invokes no other; local commands are allow-listed', async () => {
@@ -157,6 +162,7 @@ describe('every way in goes through an operation', () => {
       ...Object.values(BUTTON_OPERATIONS),
       ...START_PLAN_OPERATIONS,
       ...RELEASE_FORM_OPERATIONS,
+      ...Object.values(PAGE_ROUTES),
     ]);
     expect(OPERATION_NAMES.filter((name) => !reached.has(name)), 'operations nothing reaches').toEqual([]);
   });

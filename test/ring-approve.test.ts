@@ -42,7 +42,7 @@ describe('elrond ring approve', () => {
     expect(approved.code).toBe(0);
     expect(JSON.parse(approved.out)).toMatchObject({ ID: production.id, Name: 'production', State: 'release-pending' });
     const event = (await h.events(production.id)).find((e) => e.kind === 'ring.approved');
-    expect(event).toMatchObject({ message: expect.stringMatching(/^ring production approved by \S+$/) });
+    expect(event).toMatchObject({ message: expect.stringMatching(/^ring production approved by \S+ \(unverified\)$/) });
 
     // The release then goes on: the ring starts and ends on v2.
     for (let i = 0; i < 20 && (await h.getRing(production.id)).State !== 'stable'; i++) await h.advanceToNextDeadline();

@@ -48,10 +48,10 @@ describe('status page', () => {
     // Groups roll one at a time: canary-2 has no provisioner status yet.
     expect(text).toMatch(/2\/4 installations · 0\/2 groups done/);
     expect(text).toContain('group canary-1: rolling out, 2 of 4 installations updated, 2 updating');
-    expect(text).toContain('started by alice (cli)');
+    expect(text).toContain('started by alice (unverified) (cli)');
     expect(text).toContain('production priority 2 release-pending v1 → v2');
     expect(text).toContain('needs approval');
-    expect(text).toContain('Release of mattermost/mattermost-enterprise-edition:v2 in progress started by alice (cli)');
+    expect(text).toContain('Release of mattermost/mattermost-enterprise-edition:v2 in progress started by alice (unverified) (cli)');
     expect(text).toContain('“monthly release”');
     expect(text).toContain('Simulated provisioner — no real installation is updated (4 installations per new group, 2 at a time, 4s per update');
 
@@ -91,7 +91,7 @@ describe('status page', () => {
     expect(done.status).toBe(200);
     expect(done.text).not.toContain('data-now');
     const recent = visible(/<table class="recent">[\s\S]*?<\/table>/.exec(done.text)![0]);
-    expect(recent).toMatch(/Release of mattermost\/mattermost-enterprise-edition:v2 monthly release alice \(cli\) 2026-11-25 12:\d\d UTC \d+m( \d+s)? succeeded/);
+    expect(recent).toMatch(/Release of mattermost\/mattermost-enterprise-edition:v2 monthly release alice \(unverified\) \(cli\) 2026-11-25 12:\d\d UTC \d+m( \d+s)? succeeded/);
   });
 
   it('keeps every user text inert: a ring name or a reason with markup is shown as text', async () => {

@@ -52,8 +52,9 @@ const paging = (p: Paging) => ({ page: p.page, per_page: p.perPage, include_dele
 const id = (value: string) => encodeURIComponent(value);
 
 /**
- * The Elrond REST API over HTTP (axios), for the CLI. Every request names its caller
- * (`X-Elrond-Source: cli`, `X-Elrond-Actor: <OS user>`); failures become one-line `ApiRequestError`s.
+ * The Elrond REST API over HTTP (axios), for the CLI. Every request says where it comes from (`X-Elrond-Source:
+ * cli`) and, for a server without tokens, an unverified label (`X-Elrond-Actor: <OS user>`); with a token, the
+ * token names the caller. Failures become one-line `ApiRequestError`s.
  *
  * @example const api = createHttpElrondApi({ server: 'http://localhost:3018' }); await api.listRings({ page: 0, perPage: 100, includeDeleted: false });
  */
@@ -80,7 +81,16 @@ export function createHttpElrondApi(options: HttpElrondApiOptions): ElrondApi {
   async function call<T>(method: Method, path: string, request: { body?: unknown; params?: Record<string, unknown> } = {}): Promise<T> {
     let response;
     try {
-      response = await (await http()).request<T>({ method, url: path, data: request.body, params: request.params });
+      // Every POST says it is JSON, even with nothing to send (`null`, as the Go client does): the server refuses
+      // other types on POST (CSRF), and a body-less POST has no type unless it is set.
+      const post = method === 'post';
+      response = await (await http()).request<T>({
+        method,
+        url: path,
+        data: post ? JSON.stringify(request.body ?? null) : request.body,
+        ...(post ? { headers: { 'Content-Type': 'application/json' } } : {}),
+        params: request.params,
+      });
     } catch (error) {
       if (error instanceof ApiRequestError) throw error;
       const code = (error as { code?: string }).code;

@@ -11,12 +11,14 @@ import { STATUS_COMMANDS } from './status.js';
 import { GOVERNANCE_COMMANDS } from './governance.js';
 import { DEMO_COMMANDS } from './demo.js';
 import { SUBSCRIPTION_COMMANDS } from './subscriptions.js';
+import { TOKEN_COMMANDS } from './token.js';
 
 /** Every command of `elrond` and `/elrond`, as data. A test checks the paths are unique. */
 export const COMMANDS: CommandSpec[] = [
   ...SERVER_COMMANDS,
   ...DEMO_COMMANDS,
   ...SCHEMA_COMMANDS,
+  ...TOKEN_COMMANDS,
   ...RING_COMMANDS,
   ...RING_INSTALLATION_GROUP_COMMANDS,
   ...WEBHOOK_COMMANDS,
@@ -34,6 +36,7 @@ export const COMMANDS: CommandSpec[] = [
  */
 export const GROUPS: GroupSpec[] = [
   { path: ['schema'], summary: 'Manage the database schema.', persistent: [DATABASE_OPTION] },
+  { path: ['token'], summary: 'Manage API tokens (on the database, like schema migrate).', persistent: [DATABASE_OPTION] },
   { path: ['ring'], summary: 'Create, change and release rings.', persistent: [...REMOTE_OPTIONS, DRY_RUN] },
   { path: ['ring', 'installation-group'], summary: 'Manage the installation groups of a ring.' },
   { path: ['webhook'], summary: 'Manage webhooks that receive ring state changes.', persistent: REMOTE_OPTIONS },

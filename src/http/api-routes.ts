@@ -6,6 +6,9 @@ import { presentEvent, presentFreeze, presentGroup, presentRelease, presentRing,
 import { nonEmptyBody, wireRequest } from '../wire/request-keys.js';
 import { parseSince } from '../model/durations.js';
 import { optionalString, parseInteger, parsePaging } from './query.js';
+import type { Caller } from '../service/access-policy.js';
+import type { Release } from '../model/ring.js';
+import { redact } from '../model/redact.js';
 
 export type Method = 'get' | 'post' | 'delete';
 
@@ -17,6 +20,8 @@ export interface RouteResult {
 export interface RouteContext {
   req: Request;
   now: number;
+  /** Who asks (what its credential proves); GET answers are shared only between callers with the same roles. */
+  caller: Caller;
   /** A path parameter that must be a 26-character id; anything else is a 404 naming it. */
   id(param: string, what: string): string;
   /** Run an operation as the request's caller (its credential's role). */
@@ -54,6 +59,13 @@ const ring = (status: number) => (r: Parameters<typeof presentRing>[0], c: Route
 const rings = (status: number) => (list: Array<Parameters<typeof presentRing>[0]>, c: RouteContext) => ok(list.map((r) => presentRing(r, c.now)), status);
 const nothing = () => ({});
 
+/** A release as non-admins see it: secret env values (by name or by URL credentials) hidden; valueFrom is a reference, not a secret. */
+function withRedactedEnv(release: Release): Release {
+  if (!release.envVariables) return release;
+  const env = Object.fromEntries(Object.entries(release.envVariables).map(([name, entry]) => [name, entry.value === undefined ? entry : { ...entry, value: redact(entry.value, name) }]));
+  return { ...release, envVariables: env };
+}
+
 /** The original's routes (elrond-behaviour.md §3), then Elrond's additions. Declared as data; a test checks there are no duplicates. */
 export const API_ROUTES: readonly Route[] = [
   route('get', '/rings', 'listRings', (c) => parsePaging(c.req.query), rings(200)),
@@ -71,7 +83,7 @@ export const API_ROUTES: readonly Route[] = [
   route('post', '/ring/:ring/rollback', 'rollbackRing', ringBody, ring(202)),
   route('post', '/ring/:ring/installationgroup', 'registerGroup', ringBody, ring(200)),
   route('delete', '/ring/:ring/installationgroup/:group', 'deleteGroup', (c) => ({ ...ringId(c), groupId: String(c.req.params.group) }), empty(204)),
-  route('get', '/release/:release', 'getRelease', (c) => ({ releaseId: c.id('release', 'release') }), (release) => ok(presentRelease(release))),
+  route('get', '/release/:release', 'getRelease', (c) => ({ releaseId: c.id('release', 'release') }), (release, c) => ok(presentRelease(c.caller.roles.has('admin') ? release : withRedactedEnv(release)))),
   route('post', '/installationgroup/:group/update', 'updateGroup', (c) => wireRequest(c.req.body, { groupId: c.id('group', 'installation group') }), (group) => ok(presentGroup(group), 202)),
   route(
     'get',

@@ -8,20 +8,29 @@ import type { Clock } from '../model/clock.js';
 import { ElrondError, badRequest, isElrondError, notFound } from '../model/errors.js';
 import { isId } from '../model/ids.js';
 import { API_ROUTES, type RouteContext, type RouteResult } from './api-routes.js';
-import { callerFromRequest, type RoleToken } from './request-caller.js';
+import { bearerToken, callerFromRequest } from './request-caller.js';
+import { restCredentials, type RestCredentials, type RoleToken } from './rest-credentials.js';
+import { secretsMatch } from './secrets-match.js';
 import { rolesKey, type Caller } from '../service/access-policy.js';
 
-export { secretsMatch, type RoleToken } from './request-caller.js';
+export { secretsMatch } from './secrets-match.js';
+export type { RoleToken } from './rest-credentials.js';
 
 export interface HttpAppOptions {
   services: Services;
   store: Store;
   clock: Clock;
   log: Logger;
+  /** Every credential /api accepts (start-up and stored tokens); without it, `apiToken`/`apiTokens` alone. */
+  credentials?: RestCredentials;
   /** When set, every /api route needs `Authorization: Bearer <token>`; the token grants admin. */
   apiToken?: string;
   /** Tokens and the role each grants, instead of `apiToken` (none: every caller is an admin). */
   apiTokens?: readonly RoleToken[];
+  /** `--metrics-token`: /metrics then needs `Authorization: Bearer <it>`. */
+  metricsToken?: string;
+  /** `--allow-self-approval`, for callers with a named token. */
+  allowSelfApproval?: boolean;
   /** Extra routers mounted beside /api (the Mattermost callbacks). */
   mount?: Array<{ path: string; router: Router }>;
   /** Shared registry, so other parts (the supervisor) can add their metrics. */
@@ -29,6 +38,11 @@ export interface HttpAppOptions {
 }
 
 export const BODY_LIMIT = '1mb';
+/**
+ * Methods whose body must be declared JSON: POST, PUT and PATCH, where a route takes them (none takes PUT or
+ * PATCH today, so those keep their 405 naming the methods a path takes: they run nothing either way).
+ */
+const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH'].filter((method) => API_ROUTES.some((route) => route.method.toUpperCase() === method)));
 
 /** The Express app: the REST API under /api, health and metrics, and whatever else is mounted. */
 export function createHttpApp(options: HttpAppOptions) {
@@ -91,22 +105,41 @@ export function createHttpApp(options: HttpAppOptions) {
       res.status(503).json({ status: 'unavailable', error: 'database unreachable' });
     }
   });
-  app.get('/metrics', async (_req, res) => {
+  app.get('/metrics', async (req, res) => {
+    if (options.metricsToken && !secretsMatch(options.metricsToken, bearerToken(req))) {
+      res.status(401).json({ error: 'missing or wrong metrics token: send "Authorization: Bearer <the --metrics-token>" (Prometheus: authorization.credentials in the scrape config)' });
+      return;
+    }
     res.set('Content-Type', registry.contentType).send(await registry.metrics());
   });
 
   for (const { path, router } of options.mount ?? []) app.use(path, router);
 
   const api = express.Router();
-  const tokens: readonly RoleToken[] = options.apiTokens ?? (options.apiToken ? [{ token: options.apiToken, role: 'admin' }] : []);
-  api.use((req, res, next) => {
-    const caller = callerFromRequest(req, tokens);
-    if (!caller) {
-      next(new ElrondError('Unauthorized', 'missing or wrong API token: send "Authorization: Bearer <token>" (elrond CLI: --api-token or ELROND_API_TOKEN)'));
-      return;
+  const credentials =
+    options.credentials ?? restCredentials({ tokens: options.apiTokens ?? (options.apiToken ? [{ token: options.apiToken, role: 'admin' }] : []), now: () => clock.now() });
+  api.use(async (req, res, next) => {
+    try {
+      const caller = await callerFromRequest(req, credentials, { allowSelfApproval: options.allowSelfApproval ?? false });
+      if (!caller) {
+        next(new ElrondError('Unauthorized', 'missing, wrong or revoked API token: send "Authorization: Bearer <token>" (elrond CLI: --api-token or ELROND_API_TOKEN; tokens come from "elrond token create")'));
+        return;
+      }
+      res.locals.caller = caller;
+      next();
+    } catch (error) {
+      // Stored tokens live in the database: while it is unreachable nobody can be told apart, so nobody gets in.
+      log.warn({ err: error }, 'could not read the API tokens');
+      next(new ElrondError('Unavailable', 'cannot check API tokens right now (the database does not answer): try again shortly'));
     }
-    res.locals.caller = caller;
-    next();
+  });
+  // A browser sends text/plain, form and multipart bodies cross-origin without asking first (CSRF); JSON it
+  // preflights. DELETE is preflighted whatever its type, so it is exempt (the Go client sends no type there).
+  api.use((req, res, next) => {
+    if (!BODY_METHODS.has(req.method)) return next();
+    const type = (req.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+    if (type === 'application/json') return next();
+    res.status(415).json({ error: `${req.method} /api${req.path} needs "Content-Type: application/json"${type ? ` (got ${JSON.stringify(type.slice(0, 60))})` : ''}: send the body as JSON (null or {} when there is nothing to send)` });
   });
   api.use(express.json({ limit: BODY_LIMIT, strict: false, type: () => true }));
   api.use((req, _res, next) => {
@@ -120,6 +153,7 @@ export function createHttpApp(options: HttpAppOptions) {
       const ctx: RouteContext = {
         req,
         now: clock.now(),
+        caller,
         invoke: (name, input) => services.operations.invoke(name, input, caller),
         id: (param, what) => {
           const value = String(req.params[param] ?? '');

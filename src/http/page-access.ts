@@ -1,18 +1,13 @@
 import { createHmac } from 'node:crypto';
 import type { Request } from 'express';
-import { secretsMatch } from './app.js';
-
-/** Roles a token can carry. The status page is a viewer's surface: any role may look. */
-export type PageRole = 'admin' | 'viewer';
-
-/** A token and the role it grants: today the `--api-token` (the bootstrap admin); per-role tokens add entries. */
-export interface RoleToken {
-  token: string;
-  role: PageRole;
-}
+import { secretsMatch } from './secrets-match.js';
+import { bearerToken } from './request-caller.js';
+import type { RestCredentials, RoleToken } from './rest-credentials.js';
+import type { Role } from '../service/access-policy.js';
 
 export interface PageViewer {
-  role: PageRole;
+  /** The status page is a viewer's surface: every role may look. */
+  role: Role;
   /** How the caller proved it: no token configured, a bearer token, or the page's session cookie. */
   via: 'open' | 'bearer' | 'session';
 }
@@ -27,9 +22,9 @@ export function sessionValue(token: string, expiresAt: number): string {
 }
 
 /**
- * THE check of who may see the status page and its event stream: a bearer token or a session cookie matched
- * against every configured token (in constant time), or everyone when no token is configured. Returns the
- * viewer, or undefined when the caller must sign in.
+ * Who may see the status page, from a bearer token or a session cookie matched against `tokens` (in constant time):
+ * everyone when there is none. Returns the viewer, or undefined when the caller must sign in. A token here is the
+ * key a session is signed with: the `--api-token` itself, or a stored token's hash.
  */
 export function pageViewer(credential: { bearer?: string | undefined; session?: string | undefined }, tokens: readonly RoleToken[], now: number): PageViewer | undefined {
   if (tokens.length === 0) return { role: 'admin', via: 'open' };
@@ -56,29 +51,38 @@ export function readCookie(header: string | undefined, name: string): string | u
 }
 
 export interface PageAccess {
-  /** False when no token is configured: everyone may look. */
-  readonly required: boolean;
-  check(req: Request): PageViewer | undefined;
-  /** The Set-Cookie value signing in with `token`, or undefined when no configured token matches it. */
-  signIn(token: string): string | undefined;
+  /** False when no token exists: everyone may look. */
+  required(): Promise<boolean>;
+  check(req: Request): Promise<PageViewer | undefined>;
+  /** The Set-Cookie value signing in with `token` (any token, any role), or undefined when it is no valid token. */
+  signIn(token: string): Promise<string | undefined>;
   signOut(): string;
 }
 
-/** Page access over a list of role tokens; `secure` adds the cookie's Secure flag (served over https). */
-export function createPageAccess(options: { tokens: () => readonly RoleToken[]; now: () => number; secure: boolean }): PageAccess {
+/**
+ * THE check of who may see the status page and its event stream: any token the API accepts (start-up or stored,
+ * of any role), as a bearer token or through the session cookie signing in with it sets. A session is signed with
+ * the token's hash for stored tokens, so revoking the token ends its sessions within seconds.
+ * `secure` adds the cookie's Secure flag (served over https).
+ */
+export function createPageAccess(options: { credentials: RestCredentials; now: () => number; secure: boolean }): PageAccess {
+  const { credentials } = options;
   const attributes = `Path=/; HttpOnly; SameSite=Strict${options.secure ? '; Secure' : ''}`;
   return {
-    get required() {
-      return options.tokens().length > 0;
+    required: () => credentials.required(),
+    async check(req) {
+      if (!(await credentials.required())) return { role: 'admin', via: 'open' };
+      const bearer = bearerToken(req);
+      if (bearer) {
+        const holder = await credentials.resolve(bearer);
+        return holder ? { role: holder.role, via: 'bearer' } : undefined;
+      }
+      return pageViewer({ session: readCookie(req.get('cookie'), SESSION_COOKIE) }, await credentials.sessionKeys(), options.now());
     },
-    check(req) {
-      const bearer = /^bearer\s+(.+)$/i.exec(req.get('authorization') ?? '')?.[1];
-      return pageViewer({ bearer, session: readCookie(req.get('cookie'), SESSION_COOKIE) }, options.tokens(), options.now());
-    },
-    signIn(token) {
-      const match = options.tokens().find((t) => secretsMatch(t.token, token));
-      if (!match) return undefined;
-      return `${SESSION_COOKIE}=${sessionValue(match.token, options.now() + SESSION_MS)}; ${attributes}; Max-Age=${SESSION_MS / 1000}`;
+    async signIn(token) {
+      const holder = await credentials.resolve(token);
+      if (!holder) return undefined;
+      return `${SESSION_COOKIE}=${sessionValue(holder.sessionKey, options.now() + SESSION_MS)}; ${attributes}; Max-Age=${SESSION_MS / 1000}`;
     },
     signOut: () => `${SESSION_COOKIE}=; ${attributes}; Max-Age=0`,
   };

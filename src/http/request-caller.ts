@@ -1,40 +1,40 @@
 import type { Request } from 'express';
-import { timingSafeEqual } from 'node:crypto';
 import type { Actor } from '../model/ring.js';
-import { tokenCaller, type Caller, type Role } from '../service/access-policy.js';
+import { tokenCaller, type Caller } from '../service/access-policy.js';
+import type { RestCredentials } from './rest-credentials.js';
 
-/** A credential and the role it grants: today the `--api-token`, which grants admin. */
-export interface RoleToken {
-  token: string;
-  role: Role;
+export { secretsMatch } from './secrets-match.js';
+export type { RoleToken } from './rest-credentials.js';
+
+/** Where the request says it comes from: our CLI says so; anything else is "api". Never "chat" (or Elrond itself). */
+function sourceOf(req: Request): Actor['source'] {
+  return req.get('x-elrond-source') === 'cli' ? 'cli' : 'api';
 }
 
-/** Constant-time comparison of a presented secret with the expected one. */
-export function secretsMatch(expected: string, received: string): boolean {
-  const a = Buffer.from(expected);
-  const b = Buffer.from(received);
-  return a.length === b.length && timingSafeEqual(a, b);
-}
-
-/**
- * Who the request says it is, for the record only: the CLI names its user and itself in headers; anything else
- * is "api". A header cannot make a request count as coming from chat (or from Elrond itself).
- */
-export function actorFromRequest(req: Request): Actor {
-  const name = String(req.get('x-elrond-actor') ?? '').slice(0, 64).replace(/[^\w.@-]/g, '') || 'api';
-  return { name, source: req.get('x-elrond-source') === 'cli' ? 'cli' : 'api' };
+/** The presented `Authorization: Bearer <token>`, or '' without one. */
+export function bearerToken(req: Request): string {
+  return /^bearer\s+(.+)$/i.exec(req.get('authorization') ?? '')?.[1]?.trim() ?? '';
 }
 
 /**
- * THE mapping from a REST credential to a caller: with no token configured every request is an admin (Elrond then
- * listens on 127.0.0.1 only); otherwise `Authorization: Bearer <token>` must be one of `tokens`, and its role is
- * the caller's. Undefined: no or a wrong token (401).
+ * The name an unauthenticated (open mode) request claims in `X-Elrond-Actor`, marked as unverified so no card or
+ * event can pass it off as a person's: "alice (unverified)"; "api" without the header.
  */
-export function callerFromRequest(req: Request, tokens: readonly RoleToken[]): Caller | undefined {
-  const actor = actorFromRequest(req);
-  if (tokens.length === 0) return tokenCaller(actor, 'admin');
-  const presented = /^bearer\s+(.+)$/i.exec(req.get('authorization') ?? '')?.[1] ?? '';
-  // Every token is compared, so the time taken does not say which one (or whether any) matched.
-  const matches = tokens.filter((candidate) => secretsMatch(candidate.token, presented));
-  return matches[0] ? tokenCaller(actor, matches[0].role) : undefined;
+export function unverifiedActorName(req: Request): string {
+  const claimed = String(req.get('x-elrond-actor') ?? '').slice(0, 64).replace(/[^\w.-]/g, '');
+  return claimed ? `${claimed} (unverified)` : 'api';
+}
+
+/**
+ * THE mapping from a REST credential to a caller. With tokens (start-up or stored) a request must carry one:
+ * the token decides the role and the actor (a stored token's name; "api-token" for the --api-token), and
+ * X-Elrond-Actor is ignored. With none (127.0.0.1 only, or --insecure-no-auth) every request is an admin whose
+ * X-Elrond-Actor is recorded as an unverified label. Undefined: no or a wrong (or revoked) token (401).
+ */
+export async function callerFromRequest(req: Request, credentials: RestCredentials, options: { allowSelfApproval?: boolean } = {}): Promise<Caller | undefined> {
+  const presented = bearerToken(req);
+  if (!(await credentials.required())) return tokenCaller({ name: unverifiedActorName(req), source: sourceOf(req) }, 'admin');
+  const holder = presented ? await credentials.resolve(presented) : undefined;
+  if (!holder) return undefined;
+  return tokenCaller({ name: holder.name, source: sourceOf(req) }, holder.role, holder.named ? { identified: true, mayApproveOwnRelease: options.allowSelfApproval ?? false } : {});
 }

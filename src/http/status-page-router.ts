@@ -8,6 +8,8 @@ import type { EventStream } from './event-stream.js';
 import type { RenderPages } from '../web/render-pages.js';
 import { FAVICON_SVG, STATUS_CSS } from '../web/status-css.js';
 import { liveClientScript } from '../web/client-script.js';
+import type { OperationName } from '../service/operations.js';
+import { tokenCaller, type Caller } from '../service/access-policy.js';
 
 export interface StatusPageRouterOptions {
   services: Services;
@@ -30,6 +32,14 @@ const PAGE_HEADERS = {
   'Cache-Control': 'no-store',
 };
 
+/** The page routes that show state, and the operation each runs (test/operation-coverage.test.ts checks them). */
+export const PAGE_ROUTES = { 'GET /': 'statusPage', 'GET /rollouts/:id': 'statusPage' } as const satisfies Record<string, OperationName>;
+
+/** Who looks at the page, for the operation: the role the sign-in proved; the page's reads record nothing. */
+function pageCaller(viewer: PageViewer): Caller {
+  return tokenCaller({ name: 'status-page', source: 'api' }, viewer.role);
+}
+
 /** A path on this server to go back to after signing in; anything else (another host, `//evil`) is `/`. */
 export function safeNext(value: unknown): string {
   return typeof value === 'string' && /^\/(?![/\\])[\w\-./?=&%]*$/.test(value) && value.length <= 200 ? value : '/';
@@ -49,8 +59,8 @@ export function createStatusPageRouter(options: StatusPageRouterOptions): Router
   const render = async () => (loading ??= import('../web/render-pages.js').then((m) => m.renderPages));
 
   /** The viewer, or an answer sent: a redirect to the form (pages) or a 401 (the body, the stream). */
-  function viewerOr(req: Request, res: Response, answer: 'redirect' | 'status'): PageViewer | undefined {
-    const viewer = access.check(req);
+  async function viewerOr(req: Request, res: Response, answer: 'redirect' | 'status'): Promise<PageViewer | undefined> {
+    const viewer = await access.check(req);
     if (viewer) return viewer;
     res.set(PAGE_HEADERS);
     if (answer === 'redirect') res.redirect(303, `/login?next=${encodeURIComponent(safeNext(req.originalUrl))}`);
@@ -60,7 +70,7 @@ export function createStatusPageRouter(options: StatusPageRouterOptions): Router
 
   async function page(req: Request, res: Response, rolloutId: string | undefined): Promise<void> {
     const part = req.query.part === 'live';
-    const viewer = viewerOr(req, res, part ? 'status' : 'redirect');
+    const viewer = await viewerOr(req, res, part ? 'status' : 'redirect');
     if (!viewer) return;
     const signedIn = viewer.via === 'session';
     const scope = rolloutId ? 'rollout' : 'all';
@@ -71,7 +81,7 @@ export function createStatusPageRouter(options: StatusPageRouterOptions): Router
       const html = await services.reads.read(
         `page ${scope} ${rolloutId ?? ''} ${part ? 'part' : signedIn ? 'signed-in' : 'page'}`,
         async () => {
-          const data = await services.pages.page(rolloutId);
+          const data = await services.operations.invoke('statusPage', rolloutId ? { rolloutId } : {}, pageCaller(viewer));
           const pages = await render();
           return part ? pages.statusBody(data, scope) : pages.statusPage({ data, scope, simulated, signedIn, liveUrl });
         },
@@ -88,7 +98,7 @@ export function createStatusPageRouter(options: StatusPageRouterOptions): Router
   router.get('/rollouts/:id', async (req, res) => {
     const id = String(req.params.id);
     if (!isId(id)) {
-      const viewer = viewerOr(req, res, 'redirect');
+      const viewer = await viewerOr(req, res, 'redirect');
       if (!viewer) return;
       res.set(PAGE_HEADERS).status(404).type('html');
       res.send((await render()).message({ title: 'Not found', message: `there is no rollout "${id.slice(0, 40)}": rollout ids are 26 letters and digits; the recent rollouts are listed on the status page`, simulated, signedIn: viewer.via === 'session' }));
@@ -98,7 +108,7 @@ export function createStatusPageRouter(options: StatusPageRouterOptions): Router
   });
 
   router.get('/api/stream', async (req, res) => {
-    if (!viewerOr(req, res, 'status')) return;
+    if (!(await viewerOr(req, res, 'status'))) return;
     await stream.handle(req, res);
   });
 
@@ -114,7 +124,7 @@ export function createStatusPageRouter(options: StatusPageRouterOptions): Router
 
   router.get('/login', async (req, res) => {
     const next = safeNext(req.query.next);
-    if (!access.required || access.check(req)) {
+    if (!(await access.required()) || (await access.check(req))) {
       res.redirect(303, next);
       return;
     }
@@ -124,15 +134,15 @@ export function createStatusPageRouter(options: StatusPageRouterOptions): Router
     const body = (req.body ?? {}) as Record<string, unknown>;
     const next = safeNext(body.next);
     const token = typeof body.token === 'string' ? body.token.trim() : '';
-    const cookie = token ? access.signIn(token) : undefined;
+    const cookie = token ? await access.signIn(token) : undefined;
     if (!cookie) {
-      res.set(PAGE_HEADERS).status(401).type('html').send((await render()).login({ next, error: token ? 'That token is not valid here: use the --api-token this server was started with.' : 'Enter a token.', simulated }));
+      res.set(PAGE_HEADERS).status(401).type('html').send((await render()).login({ next, error: token ? 'That token is not valid here: use a token from "elrond token create" (any role) or the --api-token this server was started with.' : 'Enter a token.', simulated }));
       return;
     }
     res.set(PAGE_HEADERS).set('Set-Cookie', cookie).redirect(303, next);
   });
-  router.post('/logout', (_req, res) => {
-    res.set(PAGE_HEADERS).set('Set-Cookie', access.signOut()).redirect(303, access.required ? '/login' : '/');
+  router.post('/logout', async (_req, res) => {
+    res.set(PAGE_HEADERS).set('Set-Cookie', access.signOut()).redirect(303, (await access.required()) ? '/login' : '/');
   });
 
   // A malformed sign-in form is the caller's mistake: say so on the form, never a 500.

@@ -136,15 +136,15 @@ export function chatCaller(policy: AccessPolicy, actor: Actor, rolloutActor?: ()
 }
 
 /**
- * A REST (or CLI over REST) caller with a credential granting `role`: today the `--api-token`, or no token
- * configured at all, grants admin. The actor is recorded as the request names it, which proves nothing.
+ * A REST (or CLI over REST) caller with a credential granting `role`: a stored token names its holder
+ * (`identified`, so "not the starter" applies); the shared `--api-token`, or no token at all, names nobody.
  */
-export function tokenCaller(actor: Actor, role: Role): Caller {
+export function tokenCaller(actor: Actor, role: Role, holder: { identified?: boolean; mayApproveOwnRelease?: boolean } = {}): Caller {
   return {
     actor,
     roles: rolesGrantedBy(role),
-    identified: false,
-    mayApproveOwnRelease: true,
-    askFor: (needed) => `this API token has the ${role} role; use a token with the ${needed} role`,
+    identified: holder.identified ?? false,
+    mayApproveOwnRelease: holder.mayApproveOwnRelease ?? true,
+    askFor: (needed) => `this API token has the ${role} role; use a token with the ${needed} role (elrond token create --role ${needed})`,
   };
 }

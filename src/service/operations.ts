@@ -15,6 +15,7 @@ import { WHY_OPERATIONS } from './why.js';
 import { RING_OVERVIEW_OPERATIONS } from './ring-overview.js';
 import { EVENT_OPERATIONS } from './events.js';
 import { SUBSCRIPTION_OPERATIONS } from './subscriptions.js';
+import { STATUS_PAGE_OPERATIONS } from './status-page-reads.js';
 
 /**
  * Every operation Elrond offers, one entry each: its typed input, who may run it and what it does. REST, the CLI
@@ -33,6 +34,7 @@ export const OPERATIONS = {
   ...WHY_OPERATIONS,
   ...RING_OVERVIEW_OPERATIONS,
   ...SUBSCRIPTION_OPERATIONS,
+  ...STATUS_PAGE_OPERATIONS,
 } satisfies Record<string, Operation<unknown, unknown>>;
 
 export type OperationName = keyof typeof OPERATIONS;

@@ -16,7 +16,7 @@ export function createServices(deps: ServiceDeps & EngineFacts) {
     /** Every operation Elrond offers, each with who may run it (service/operations.ts). */
     operations: createOperations(deps),
     /** What the status page shows (rings, a rollout's timeline, recent rollouts): read-only. */
-    pages: statusPageReads({ ...deps, why }),
+    pages: statusPageReads({ db: deps.store.db, now: () => deps.clock.now(), why }),
     /** Recent answers to read requests, shared while the data is unchanged (keyed by the caller's roles too). */
     reads: createReadCache({ dataVersion: () => deps.store.dataVersion(), clock: deps.clock }),
   };

@@ -1,7 +1,10 @@
 import type { Kysely } from 'kysely';
 import type { Database, EventRow, RolloutRow } from '../store/schema.js';
-import type { ServiceDeps } from './deps.js';
-import type { RingWhy } from './why.js';
+import { WHY_OPERATIONS, type RingWhy } from './why.js';
+import { z } from 'zod';
+import { readOperation, type ReadContext } from './operation.js';
+import { objectId } from './inputs.js';
+import { SUPERVISOR_ACTOR } from '../model/ring.js';
 import type { InstallationGroup, Ring } from '../model/ring.js';
 import { compareRingOrder } from '../model/ring.js';
 import { RING_STATES_FAILED, RING_STATES_RELEASE_IN_PROGRESS, RING_STATES_RELEASE_PENDING, ringStateIn } from '../model/ring-states.js';
@@ -125,9 +128,16 @@ function parseData(row: Pick<EventRow, 'data'>): Record<string, unknown> {
 
 const text = (value: unknown): string | undefined => (typeof value === 'string' && value !== '' ? value : undefined);
 
+/** What the page's reads run on: the database, the time, and the `why` operation's answer. */
+export interface PageSource {
+  db: Kysely<Database>;
+  now(): number;
+  why: { explain(ringId?: string): Promise<RingWhy[]> };
+}
+
 /** The status page's reads: every ring with what holds it, a rollout's timeline events, the recent rollouts. */
-export function statusPageReads(deps: ServiceDeps & { why: { explain(ringId?: string): Promise<RingWhy[]> } }) {
-  const db = (): Kysely<Database> => deps.store.db;
+export function statusPageReads(deps: PageSource) {
+  const db = (): Kysely<Database> => deps.db;
 
   async function summarize(rows: RolloutRow[], now: number): Promise<RolloutSummary[]> {
     if (rows.length === 0) return [];
@@ -263,7 +273,7 @@ export function statusPageReads(deps: ServiceDeps & { why: { explain(ringId?: st
     /** The newest rollouts first, with duration and outcome. */
     async recentRollouts(limit = RECENT_ROLLOUTS): Promise<RolloutSummary[]> {
       const rows = await db().selectFrom('rollouts').selectAll().orderBy('create_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
-      return summarize(rows, deps.clock.now());
+      return summarize(rows, deps.now());
     },
 
     /**
@@ -271,7 +281,7 @@ export function statusPageReads(deps: ServiceDeps & { why: { explain(ringId?: st
      * with it: that rollout's rings and timeline (404 when there is no such rollout).
      */
     async page(rolloutId?: string): Promise<StatusPageData> {
-      const now = deps.clock.now();
+      const now = deps.now();
       const latestEventId = await readLatestEventId();
       const recentRows = await db().selectFrom('rollouts').selectAll().orderBy('create_at', 'desc').orderBy('id', 'desc').limit(RECENT_ROLLOUTS).execute();
       let row: RolloutRow | undefined = recentRows[0];
@@ -306,3 +316,18 @@ function pageGroup(group: InstallationGroup): PageGroup {
 }
 
 export type StatusPageReads = ReturnType<typeof statusPageReads>;
+
+/** The status page as an operation: a viewer's read, so the page reaches state the way every other surface does. */
+export const STATUS_PAGE_OPERATIONS = {
+  statusPage: readOperation({
+    summary: 'the status page: every ring with what holds it, a rollout\'s timeline, the recent rollouts',
+    input: z.object({ rolloutId: objectId.optional() }),
+    guard: { role: 'viewer', verb: 'look at the status page' },
+    run: (ctx: ReadContext, input): Promise<StatusPageData> =>
+      statusPageReads({
+        db: ctx.db,
+        now: () => ctx.now,
+        why: { explain: (ringId) => WHY_OPERATIONS.why.run(ctx, ringId ? { ringId } : {}, SUPERVISOR_ACTOR) },
+      }).page(input.rolloutId),
+  }),
+};

@@ -190,6 +190,15 @@ export interface ChannelCardTable {
   create_at: Millis;
 }
 
+/** A named REST credential: its role and a SHA-256 of the token (the token itself is shown once and never stored). */
+export interface ApiTokenTable {
+  name: string;
+  role: 'viewer' | 'releaser' | 'approver' | 'admin';
+  token_hash: string;
+  create_at: Millis;
+  last_used_at: Millis | null;
+}
+
 export interface SystemTable {
   key: string;
   value: string;
@@ -208,6 +217,7 @@ export interface Database {
   freezes: FreezeTable;
   subscriptions: SubscriptionTable;
   channel_cards: ChannelCardTable;
+  api_tokens: ApiTokenTable;
 }
 
 export type RingRow = Selectable<RingTable>;

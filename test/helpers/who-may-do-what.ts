@@ -1,6 +1,7 @@
 import { OPERATIONS, OPERATION_NAMES, type OperationName } from '../../src/service/operations.js';
 import { RULE_DESCRIPTIONS } from '../../src/service/access-policy.js';
 import { API_ROUTES } from '../../src/http/api-routes.js';
+import { PAGE_ROUTES } from '../../src/http/status-page-router.js';
 import { COMMANDS } from '../../src/commands/index.js';
 import { BUTTON_OPERATIONS } from '../../src/chat/button-operations.js';
 import { START_PLAN_OPERATIONS } from '../../src/chat/plan-start.js';
@@ -47,7 +48,12 @@ function commandsOf(name: OperationName): string[] {
 /** README's "Who may do what" table, from the operation table, the REST routes, the grammar and the buttons. */
 export function whoMayDoWhat(): string {
   const rows = OPERATION_NAMES.map((name) => {
-    const routes = API_ROUTES.filter((route) => route.operation === name).map((route) => `\`${route.method.toUpperCase()} /api${route.path.replace(/:(\w+)/g, '{$1}')}\``);
+    const routes = [
+      ...API_ROUTES.filter((route) => route.operation === name).map((route) => `${route.method.toUpperCase()} /api${route.path}`),
+      ...Object.entries(PAGE_ROUTES)
+        .filter(([, operation]) => operation === name)
+        .map(([route]) => route),
+    ].map((route) => `\`${route.replace(/:(\w+)/g, '{$1}')}\``);
     const commands = commandsOf(name).map((command) => `\`${command}\``);
     const buttons = [
       ...Object.entries(BUTTON_OPERATIONS)
