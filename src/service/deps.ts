@@ -16,6 +16,8 @@ export interface ServiceDeps {
   sinks: readonly EventSink[];
   /** Wake the supervisor now (coalesced). */
   nudge: () => void;
+  /** How long a write waits for a supervisor step holding its ring's lease before a 409 (ms; service/lease-wait.ts). */
+  leaseWaitMs?: number;
 }
 
 /** A transaction plus helpers bound to it. */

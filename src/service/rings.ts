@@ -6,6 +6,7 @@ import { DEFAULT_RING_SOAK_SECONDS, PROVISIONER_NAME, type Actor, type Ring, typ
 import { canRequestRingState, describeRingRequest, type RequestableRingState } from '../model/ring-states.js';
 import { badRequest, conflict, forbidden } from '../model/errors.js';
 import { newId } from '../model/ids.js';
+import { RingLeaseHeld } from './lease-wait.js';
 import { getRing, insertRing, listRings, updateRing, updateRingIf } from '../store/rings.js';
 import { findGroupOwner, groupsOfRing, groupsOfRings, insertInstallationGroup } from '../store/installation-groups.js';
 import { getOrCreateRelease } from '../store/releases.js';
@@ -42,14 +43,15 @@ const UpdateRing = z.object({
 
 const OneRing = z.object({ ringId: objectId });
 
-/** A ring the request may change: it exists, is not API-locked, and no process is mid-step on it. */
+/**
+ * A ring the request may change: it exists, is not API-locked, and no process is mid-step on it (the request
+ * then waits for the step: service/lease-wait.ts).
+ */
 export function assertMutable(ring: Ring, now: number, what: string): void {
   if (ring.apiSecurityLock) {
     throw forbidden(`ring ${ring.name} (${ring.id}) is API-locked, so it cannot be ${what}: unlock it with "elrond security ring api-unlock --ring ${ring.id}"`);
   }
-  if (ring.lockedBy && ring.lockedUntil > now) {
-    throw conflict(`ring ${ring.name} (${ring.id}) is being worked on by ${ring.lockedBy} right now; try again in a few seconds`);
-  }
+  if (ring.lockedBy && ring.lockedUntil > now) throw new RingLeaseHeld(ring, ring.lockedBy, ring.lockedUntil, what);
 }
 
 export function assertTransition(ring: Ring, to: RequestableRingState): void {

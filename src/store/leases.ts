@@ -47,6 +47,22 @@ export async function renewLease(
   return Number(result.numUpdatedRows) > 0;
 }
 
+/** Who holds the lease on a row right now (by `now`), or undefined when it is free or its lease ran out. */
+export async function leaseHolder(
+  db: Kysely<Database>,
+  table: LeasedTable,
+  id: string | number,
+  now: number,
+): Promise<{ owner: string; since: number; until: number } | undefined> {
+  const row = await db
+    .selectFrom(table as 'rings')
+    .select(['locked_by', 'locked_at', 'locked_until'])
+    .where('id', '=', id as string)
+    .executeTakeFirst();
+  if (!row?.locked_by || row.locked_until <= now) return undefined;
+  return { owner: row.locked_by, since: row.locked_at, until: row.locked_until };
+}
+
 /** Give a lease back; only its owner can. */
 export async function releaseLease(db: Kysely<Database>, table: LeasedTable, id: string | number, owner: string): Promise<void> {
   await db
