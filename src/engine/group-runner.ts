@@ -101,7 +101,7 @@ async function applyRelease(deps: EngineDeps, group: InstallationGroup, release:
   }
   const started = { ...group, phase: 'rolling' as const, rolloutStartedAt: deps.clock.now() };
   const outcome = await checkRollout(deps, started, release, skipSoak, latest);
-  const changes = { phase: 'rolling', rollout_started_at: started.rolloutStartedAt, ...outcome.changes };
+  const changes: InstallationGroupRowUpdate = { phase: 'rolling', rollout_started_at: started.rolloutStartedAt, ...outcome.changes };
   // A rollout that is already done moves the group at once: keep what was sent (or not) in that event.
   // The update's event tells what was sent, and carries what the first status read found (stuck, MaxRolling 0).
   return outcome.kind === 'wait' ? { ...outcome, changes, event: { ...event, ...(outcome.event?.data ? { data: outcome.event.data } : {}) } } : { ...outcome, changes, message: `${outcome.message} (${event.message})` };

@@ -3,8 +3,9 @@ import { WorkLoop, type PassResult } from './work-loop.js';
 import { NO_DEADLINE, runRingStep } from './ring-runner.js';
 import { runGroupStep } from './group-runner.js';
 import { RING_STATES_PENDING_WORK } from '../model/ring-states.js';
+import { IG_STATES_ACTIVE } from '../model/installation-group-states.js';
 
-const ROLLING_GROUP_STATES = ['release-requested', 'release-soaking-requested'];
+const ROLLING_GROUP_STATES = IG_STATES_ACTIVE;
 /** Group steps talk to the provisioner; this many run at once. */
 const GROUP_CONCURRENCY = 16;
 

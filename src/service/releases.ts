@@ -54,7 +54,7 @@ async function overrideFreeze(tx: Tx, rolloutId: string, input: ReleaseRequest, 
 /** Put `ring` on the path to `release` for `rolloutId`, replacing any release still pending on it. */
 async function requestRelease(tx: Tx, ring: Ring, release: Release, rolloutId: string, actor: Actor): Promise<Ring> {
   const message = `release ${describeRelease(release)}${release.force ? ' (forced)' : ''} requested by ${actor.name}`;
-  const changes = { desired_release_id: release.id, rollout_id: rolloutId, failure_reason: null, status_message: 'waiting to start', soak_until: null, rolling_back: 0, approved_by: null, approved_at: null, force_requested_by: null };
+  const changes = { desired_release_id: release.id, rollout_id: rolloutId, failure_reason: null, status_message: 'waiting to start', soak_until: null, rolling_back: 0 as const, approved_by: null, approved_at: null, force_requested_by: null };
   return moveRing(tx, ring, 'release-pending', actor, message, changes);
 }
 

@@ -60,7 +60,7 @@ export async function ringOverview(db: Kysely<Database>, now: number): Promise<R
       id: ring.id,
       name: ring.name,
       priority: ring.priority,
-      state: ring.state as RingState,
+      state: ring.state,
       activeVersion: versionOf(releases.get(ring.active_release_id)),
       desiredVersion: versionOf(releases.get(ring.desired_release_id)),
       groupsDone,
