@@ -1,6 +1,7 @@
 import type { EngineDeps } from './engine-deps.js';
 import { WorkLoop, type PassResult } from './work-loop.js';
-import { NO_DEADLINE, runRingStep } from './ring-runner.js';
+import { runRingStep } from './ring-runner.js';
+import { NO_DEADLINE } from '../store/schema.js';
 import { runGroupStep } from './group-runner.js';
 import { RING_STATES_PENDING_WORK } from '../model/ring-states.js';
 import { IG_STATES_ACTIVE } from '../model/installation-group-states.js';

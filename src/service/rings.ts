@@ -7,11 +7,11 @@ import { canRequestRingState, describeRingRequest, type RequestableRingState } f
 import { badRequest, conflict, forbidden } from '../model/errors.js';
 import { newId } from '../model/ids.js';
 import { RingLeaseHeld } from './lease-wait.js';
-import { getRing, insertRing, listRings, updateRing, updateRingIf } from '../store/rings.js';
+import { getRing, insertRing, listRings, transitionRing, updateRing } from '../store/rings.js';
 import { findGroupOwner, groupsOfRing, groupsOfRings, insertInstallationGroup } from '../store/installation-groups.js';
 import { getOrCreateRelease } from '../store/releases.js';
 import type { Kysely } from 'kysely';
-import type { Database } from '../store/schema.js';
+import type { Database, RingRowUpdate } from '../store/schema.js';
 
 const CreateRing = z.object({
   name: ringName,
@@ -76,9 +76,9 @@ export async function moveRing(
   to: Ring['state'],
   actor: Actor,
   message: string,
-  changes: Parameters<typeof updateRingIf>[3] = {},
+  changes: RingRowUpdate = {},
 ): Promise<Ring> {
-  const moved = await updateRingIf(tx.db, ring.id, ring.state, { ...changes, state: to, next_check_at: tx.now });
+  const moved = await transitionRing(tx.db, { id: ring.id, from: ring.state, to, changes: { ...changes, next_check_at: tx.now } });
   if (!moved) throw conflict(`ring ${ring.name} (${ring.id}) changed while this request ran; look at it again and retry`);
   await tx.record({
     kind: 'ring.state',

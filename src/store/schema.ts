@@ -4,6 +4,8 @@ import type { IgPhase, InstallationGroupState } from '../model/installation-grou
 
 /** Timestamps are milliseconds since the epoch, stored as BIGINT. */
 type Millis = number;
+/** A `next_check_at` far in the future: the row waits on an event (another ring or a group moving), not a time. */
+export const NO_DEADLINE: Millis = 8_640_000_000_000_000;
 /** Booleans are stored as 0/1 integers so SQLite and Postgres read them the same way (write them with `flag()`). */
 type Flag = ColumnType<0 | 1, 0 | 1, 0 | 1>;
 /** A flag column with a default in the schema. */

@@ -9,7 +9,7 @@ import { FakeProvisioner, type FakeProvisionerOptions } from '../fakes/fake-prov
 import { createProvisionerClient } from '../../src/integrations/provisioner-client.js';
 import { RING_STATES_PENDING_WORK } from '../../src/model/ring-states.js';
 import { IG_STATES_ACTIVE } from '../../src/model/installation-group-states.js';
-import { NO_DEADLINE } from '../../src/engine/ring-runner.js';
+import { NO_DEADLINE } from '../../src/store/schema.js';
 import { TEST_POSTGRES_URL } from './temp-database.js';
 import { tempDatabase } from './temp-database.js';
 
