@@ -167,6 +167,7 @@ export async function startServer(config: ServerConfig, overrides: ServerOverrid
       leaseMs: Math.max(5, config.leaseDuration) * 1000,
       sloIntervalMs: 60_000,
       sloMaxFailures: Math.max(1, config.sloMaxFailures),
+      approvers: config.approvers,
     },
     owner,
     random,

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { EngineDeps, SloCheckResult } from './engine-deps.js';
 import { NO_DEADLINE, type Database, type RingRowUpdate } from '../store/schema.js';
-import type { Ring } from '../model/ring.js';
+import type { InstallationGroup, Ring } from '../model/ring.js';
 import { SUPERVISOR_ACTOR } from '../model/ring.js';
 import { RING_STATES_RELEASE_PENDING, type RingState } from '../model/ring-states.js';
 import { decideRing, type RingDecision } from '../model/ring-decision.js';
@@ -9,12 +9,12 @@ import { describeRelease } from '../model/release-target.js';
 import { describeRingSoak, sloRetryDelayMs } from '../model/slo-gate.js';
 import { holdLease } from '../store/leases.js';
 import { findRing, ringsGating, ringsOfRollout, rolloutHasMovingRing, transitionRing, wakeQueueHeads } from '../store/rings.js';
-import { deleteGroupsOfRing, groupsOfRing, queueGroupsForRelease, stopUnstartedGroups, transitionGroup } from '../store/installation-groups.js';
+import { deleteGroupsOfRing, queueGroupsForRelease, stopUnstartedGroups, transitionGroup } from '../store/installation-groups.js';
 import { getRelease } from '../store/releases.js';
 import { endRollout } from '../store/rollouts.js';
 import { recordEvent } from '../store/event-log.js';
 import { takeRingGate } from '../store/system.js';
-import { activeFreezeForRing } from '../store/freezes.js';
+import { loadRingViews } from '../store/ring-view.js';
 
 export type StepResult = 'progressed' | 'waiting' | 'skipped';
 
@@ -23,12 +23,9 @@ async function decideNow(deps: EngineDeps, ringId: string) {
   const { store, clock, config } = deps;
   const ring = await findRing(store.db, ringId);
   if (!ring) return undefined;
-  const [groups, release, rings] = await Promise.all([groupsOfRing(store.db, ringId), getRelease(store.db, ring.desiredReleaseId), ringsGating(store.db, ring)]);
-  const now = clock.now();
-  const freeze = await activeFreezeForRing(store.db, ring, now);
-  const view = { ring, groups, release, rings, now, maxParallelGroups: config.maxParallelGroups, freeze };
+  const [view] = await loadRingViews(store.db, [ring], { now: clock.now(), maxParallelGroups: config.maxParallelGroups, approvers: config.approvers ?? [] });
   const options = { slo: deps.slo !== undefined };
-  return { ring, groups, view, options, decision: decideRing(view, options) };
+  return { ring, groups: view!.groups, view: view!, options, decision: decideRing(view!, options) };
 }
 
 /** A wait that would write back exactly what is stored. */
@@ -91,7 +88,7 @@ type StillHolds = (db: Kysely<Database>) => Promise<boolean>;
  * gets no answer is retried with backoff and shown with Prometheus' text, and after --slo-max-failures in a row
  * fails the soak with the query and the error. The gate never opens on its own.
  */
-async function checkSlo(deps: EngineDeps, ring: Ring, groups: Awaited<ReturnType<typeof groupsOfRing>>, soakUntil: number, stillHolds: StillHolds): Promise<StepResult> {
+async function checkSlo(deps: EngineDeps, ring: Ring, groups: readonly InstallationGroup[], soakUntil: number, stillHolds: StillHolds): Promise<StepResult> {
   const { config } = deps;
   let result: SloCheckResult;
   try {
