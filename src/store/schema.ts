@@ -172,6 +172,7 @@ export interface OutboxTable {
   delivered_at: Millis | null;
   last_error: string | null;
   locked_by: string | null;
+  locked_at: Generated<Millis>;
   locked_until: Generated<Millis>;
 }
 
