@@ -72,7 +72,7 @@ describe.skipIf(!TEST_POSTGRES_URL)(`Postgres store ${NEEDS}`, () => {
     expect(applied.length).toBeGreaterThan(0);
     const recorded = await sql<{ n: number }>`select count(*) as n from kysely_migration`.execute(processes[0]!.db);
     expect(Number(recorded.rows[0]!.n)).toBe(applied.length);
-    const gate = await processes[1]!.db.selectFrom('system').select('value').where('key', '=', 'ring-gate').execute();
+    const gate = await processes[1]!.db.selectFrom('system').select('value').where('key', '=', 'write-gate').execute();
     expect(gate).toHaveLength(1);
   });
 
@@ -169,7 +169,7 @@ describe.skipIf(!TEST_POSTGRES_URL)(`Postgres store ${NEEDS}`, () => {
     await admin.end();
     for (let i = 0; i < 50 && errors.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 20));
     expect(errors.length).toBeGreaterThan(0);
-    const rows = await store.db.selectFrom('system').select('key').where('key', '=', 'ring-gate').execute();
+    const rows = await store.db.selectFrom('system').select('key').where('key', '=', 'write-gate').execute();
     expect(rows).toHaveLength(1);
   });
 });

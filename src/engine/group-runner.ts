@@ -25,7 +25,7 @@ import { findInstallationGroup, ringIdOfGroup, transitionGroup } from '../store/
 import { findRelease } from '../store/releases.js';
 import { findRing, wakeRing } from '../store/rings.js';
 import { recordEvent, type EventKind } from '../store/event-log.js';
-import { takeRingGate } from '../store/system.js';
+import { takeWriteGate } from '../store/system.js';
 import type { StepResult } from './ring-runner.js';
 
 /** What one step of a group's rollout concluded. */
@@ -188,7 +188,7 @@ async function persist(deps: EngineDeps, group: InstallationGroup, release: Rele
   const { store, clock, owner, sinks } = deps;
   const now = clock.now();
   return store.db.transaction().execute(async (trx) => {
-    await takeRingGate(trx, now);
+    await takeWriteGate(trx, now);
     const changes = outcome.kind === 'move' ? { ...outcome.changes, state: outcome.to, next_check_at: outcome.changes.next_check_at ?? NO_DEADLINE } : outcome.changes;
     const moved = await transitionGroup(trx, { id: group.id, from: group.state, owner, changes });
     if (!moved) return 'skipped';

@@ -13,7 +13,7 @@ import { deleteGroupsOfRing, queueGroupsForRelease, stopUnstartedGroups, transit
 import { getRelease } from '../store/releases.js';
 import { endRollout } from '../store/rollouts.js';
 import { recordEvent } from '../store/event-log.js';
-import { takeRingGate } from '../store/system.js';
+import { takeWriteGate } from '../store/system.js';
 import { loadRingViews } from '../store/ring-view.js';
 
 export type StepResult = 'progressed' | 'waiting' | 'skipped';
@@ -155,7 +155,7 @@ async function applyRingDecision(deps: EngineDeps, ring: Ring, decision: RingDec
     return 'waiting';
   }
   return store.db.transaction().execute(async (trx) => {
-    await takeRingGate(trx, now);
+    await takeWriteGate(trx, now);
     if (!(await stillHolds(trx))) return 'skipped';
     const record = (to: RingState, message: string, extra: Record<string, unknown> = {}) =>
       recordEvent(trx, { kind: 'ring.state', actor: SUPERVISOR_ACTOR, ringId: ring.id, rolloutId: ring.rolloutId, oldState: ring.state, newState: to, message, data: { ringName: ring.name, ...extra } }, { now, sinks });

@@ -5,7 +5,7 @@ import type { Store } from '../store/connect.js';
 import type { Clock } from '../model/clock.js';
 import type { EventSink, NewEvent } from '../store/event-log.js';
 import { recordEvent } from '../store/event-log.js';
-import { takeRingGate } from '../store/system.js';
+import { takeWriteGate } from '../store/system.js';
 
 /** Everything an operation needs, passed explicitly (no globals). */
 export interface ServiceDeps {
@@ -54,7 +54,7 @@ export async function inTransaction<T>(deps: Pick<ServiceDeps, 'store' | 'clock'
     const now = deps.clock.now();
     try {
       return await deps.store.db.transaction().execute(async (trx) => {
-        await takeRingGate(trx, now);
+        await takeWriteGate(trx, now);
         const tx: Tx = {
           db: trx,
           now,

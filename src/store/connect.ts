@@ -35,7 +35,7 @@ export interface ConnectOptions {
 /**
  * Postgres sessions ended by the server when idle inside a transaction this long (ms). Elrond's transactions
  * only talk to the database, so a session sitting idle in one belongs to a frozen or cut-off replica, and it
- * may be holding the `ring-gate` row that every writer needs: the server ends it and the others carry on.
+ * may be holding the `write-gate` row that every writer needs: the server ends it and the others carry on.
  */
 export const PG_IDLE_IN_TRANSACTION_TIMEOUT_MS = 60_000;
 /** How long a query waits for a free pooled connection before failing (ms), instead of queueing forever. */
