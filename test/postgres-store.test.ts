@@ -2,7 +2,8 @@ import { describe, it, expect, afterEach } from 'vitest';
 import { sql, type Kysely } from 'kysely';
 import pg from 'pg';
 import { TEST_POSTGRES_URL, tempDatabase, type TempDatabase } from './helpers/temp-database.js';
-import { connect, redactUrl, type Store } from '../src/store/connect.js';
+import { connect, type Store } from '../src/store/connect.js';
+import { redactUrl } from '../src/model/redact.js';
 import { migrateToLatest } from '../src/store/migrate.js';
 import { acquireLease, holdLease, releaseLease, renewLease } from '../src/store/leases.js';
 import { inTransaction } from '../src/service/deps.js';
@@ -45,8 +46,9 @@ async function insertRing(db: Kysely<Database>, id: string): Promise<void> {
 
 describe('database URLs in logs', () => {
   it('hides passwords, and describes a SQLite file by its absolute URL', () => {
-    expect(redactUrl('postgres://elrond:s3cret@db:5432/elrond')).toBe('postgres://elrond:***@db:5432/elrond');
-    expect(redactUrl('postgres://elrond@db/elrond?sslmode=require&password=s3cret')).toBe('postgres://elrond@db/elrond?sslmode=require&password=***');
+    // One redactUrl (model/redact.ts) for every surface: userinfo and every parameter value go.
+    expect(redactUrl('postgres://elrond:s3cret@db:5432/elrond')).toBe('postgres://••••••@db:5432/elrond');
+    expect(redactUrl('postgres://elrond@db/elrond?sslmode=require&password=s3cret')).toBe('postgres://••••••@db/elrond?sslmode=••••••&password=••••••');
     const store = connect('sqlite://:memory:');
     stores.push(store);
     expect(store.description).toBe('sqlite://:memory:');

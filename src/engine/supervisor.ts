@@ -47,7 +47,7 @@ export class Supervisor {
     this.loop.nudge();
   }
 
-  /** For tests and `--once`: run passes until nothing is due and no group step is in flight. */
+  /** For tests and `elrond demo`: run passes until nothing is due and no group step is in flight. */
   async runUntilIdle(maxPasses = 500): Promise<void> {
     for (let i = 0; i < maxPasses; i++) {
       await this.loop.settle();

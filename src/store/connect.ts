@@ -6,13 +6,14 @@ import type { Database } from './schema.js';
 import { DataVersion, postgresDataVersion, sqliteDataVersion } from './data-version.js';
 import { POSTGRES, SQLITE, type DialectInfo } from './dialect.js';
 import { badRequest } from '../model/errors.js';
+import { redactUrl } from '../model/redact.js';
 
 export interface Store {
   db: Kysely<Database>;
   dialect: DialectInfo;
   /**
-   * The database URL with any password hidden, for logs: `sqlite:///abs/path.db` (the file resolved),
-   * `sqlite://:memory:`, `postgres://user:***@host:5432/db`. Without a password it opens the same database.
+   * The database URL for logs: `sqlite:///abs/path.db` (the file resolved), `sqlite://:memory:`, or a Postgres URL
+   * with its userinfo and parameter values hidden (model/redact.ts, redactUrl: `postgres://••••••@host:5432/db`).
    */
   description: string;
   /** Changes whenever data a reader could be shown may have changed (store/data-version.ts). */
@@ -59,11 +60,6 @@ export function parseDatabaseUrl(url: string): ParsedDatabaseUrl {
   throw badRequest(
     `unsupported database URL "${redactUrl(url)}": use sqlite://file.db, sqlite:///abs/path.db, sqlite://:memory: or postgres://user@host:5432/db`,
   );
-}
-
-/** The URL with its password hidden, in the userinfo (`user:pw@`) or as a `password=` parameter. */
-export function redactUrl(url: string): string {
-  return url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@').replace(/([?&]password=)[^&]*/gi, '$1***');
 }
 
 /** Prepared statements kept per connection; Elrond issues a few hundred distinct statements. */
