@@ -12,8 +12,9 @@ export interface Store {
   db: Kysely<Database>;
   dialect: DialectInfo;
   /**
-   * The database URL for logs: `sqlite:///abs/path.db` (the file resolved), `sqlite://:memory:`, or a Postgres URL
-   * with its userinfo and parameter values hidden (model/redact.ts, redactUrl: `postgres://••••••@host:5432/db`).
+   * The database URL for logs: `sqlite:///abs/path.db` (the file resolved), `sqlite://:memory:`, or the Postgres URL,
+   * which opens the same database, unless it carries a password: then with its userinfo and parameter values hidden
+   * (model/redact.ts, redactUrl: `postgres://••••••@host:5432/db`).
    */
   description: string;
   /** Changes whenever data a reader could be shown may have changed (store/data-version.ts). */
@@ -61,6 +62,9 @@ export function parseDatabaseUrl(url: string): ParsedDatabaseUrl {
     `unsupported database URL "${redactUrl(url)}": use sqlite://file.db, sqlite:///abs/path.db, sqlite://:memory: or postgres://user@host:5432/db`,
   );
 }
+
+/** A password in the userinfo (`user:pw@`) or as a `password=` parameter. */
+const hasPassword = (url: string) => /^[a-z]+:\/\/[^/@?]*:[^/@?]*@/i.test(url) || /[?&]password=/i.test(url);
 
 /** Prepared statements kept per connection; Elrond issues a few hundred distinct statements. */
 const STATEMENT_CACHE_SIZE = 1000;
@@ -119,7 +123,7 @@ export function connect(url: string, options: ConnectOptions = {}): Store {
   pool.on('error', options.onConnectionError ?? ((error) => process.stderr.write(`elrond: a database connection was lost (${error.message}); it will be reopened\n`)));
   const version = new DataVersion(postgresDataVersion(() => db));
   const db: Kysely<Database> = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), plugins: [version.plugin] });
-  return { db, dialect: POSTGRES, description: redactUrl(parsed.url), dataVersion: () => version.current(), close: () => db.destroy() };
+  return { db, dialect: POSTGRES, description: hasPassword(parsed.url) ? redactUrl(parsed.url) : parsed.url, dataVersion: () => version.current(), close: () => db.destroy() };
 }
 
 
