@@ -67,6 +67,8 @@ export interface ServerOverrides {
   awaitRegistration?: boolean;
   /** How often the status page's event stream reads the events table (ms; default 1000). */
   streamPollMs?: number;
+  /** How long a request waits for a step holding its ring's lease before a 409 (ms; default 5000). */
+  leaseWaitMs?: number;
 }
 
 /** `--listen` value → host and port (":3018" listens on every interface). */
@@ -196,6 +198,7 @@ export async function startServer(config: ServerConfig, overrides: ServerOverrid
       leaseMs: Math.max(5, config.leaseDuration) * 1000,
       sloIntervalMs: 60_000,
       sloMaxFailures: Math.max(1, config.sloMaxFailures),
+      approvers: config.approvers,
     },
     owner,
     random,
@@ -218,6 +221,7 @@ export async function startServer(config: ServerConfig, overrides: ServerOverrid
     webhookAllowPrivate: config.webhookAllowPrivate,
     ...(mattermost ? { channels: mattermostChannelDirectory(mattermost, botAccount) } : {}),
     notifyChannel: config.notifyChannel,
+    ...(overrides.leaseWaitMs !== undefined ? { leaseWaitMs: overrides.leaseWaitMs } : {}),
     nudge: () => {
       supervisor.nudge();
       outbox.nudge();

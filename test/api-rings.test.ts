@@ -45,7 +45,8 @@ for (const dialect of TEST_DIALECTS) {
   describe(`rings API (${dialect})`, () => {
     let h: Harness;
     beforeEach(async () => {
-      h = await startHarness({ dialect });
+      // A step holds a ring's lease for milliseconds; the tests below hold one for good, so waiting 1 s says "stuck".
+      h = await startHarness({ dialect, leaseWaitMs: 1_000 });
     });
     afterEach(async () => {
       await h.close();
@@ -356,7 +357,7 @@ for (const dialect of TEST_DIALECTS) {
       expect((await h.api('GET', `/ring/${ring.ID}`)).body.State).toBe('stable');
     });
 
-    it('a ring another process is working on answers 409 naming the holder, until its lease ends', async () => {
+    it('a ring whose lease holder never lets go answers 409 naming the holder as stuck or dead, until its lease ends', async () => {
       const ring = (await h.api('POST', '/rings', { name: 'leased', priority: 1 })).body;
       await h.settle();
       const now = h.clock.now();
@@ -374,12 +375,28 @@ for (const dialect of TEST_DIALECTS) {
       ] as const) {
         const reply = await h.api(method, path, body);
         expect(reply.status).toBe(409);
-        expect(reply.body.error).toMatch(/is being worked on by elrond-other right now; try again/);
+        expect(reply.body.error).toMatch(/is being worked on by elrond-other, whose step has not finished in 1 s: that replica is stuck or has died/);
+        expect(reply.body.error).toContain(`Its lease runs out at ${new Date(now + 60_000).toISOString()}`);
       }
       expect(await counts(h)).toEqual(before);
       expect((await h.api('GET', `/ring/${ring.ID}`)).body.LockAcquiredBy).toBe('elrond-other');
       h.clock.advance(61_000);
       expect((await h.api('POST', `/ring/${ring.ID}/update`, { name: 'free' })).status).toBe(202);
+    });
+
+    it('a request meeting a running step waits for its lease instead of answering 409', async () => {
+      const ring = (await h.api('POST', '/rings', { name: 'busy', priority: 1 })).body;
+      await h.settle();
+      const now = h.clock.now();
+      const lock = (lockedBy: string | null) =>
+        h.server.store.db.updateTable('rings').set({ locked_by: lockedBy, locked_at: now, locked_until: lockedBy ? now + 60_000 : 0 }).where('id', '=', ring.ID).execute();
+      await lock('elrond-step');
+      const reply = h.api('POST', `/ring/${ring.ID}/installationgroup`, { name: 'g', provisionerGroupID: 'pg' });
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      await lock(null);
+      const registered = await reply;
+      expect(registered.status).toBe(200);
+      expect((await h.api('GET', `/ring/${ring.ID}`)).body.installationGroups.map((g: { name: string }) => g.name)).toEqual(['g']);
     });
   });
 }

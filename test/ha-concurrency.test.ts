@@ -67,7 +67,7 @@ describe.skipIf(!TEST_POSTGRES_URL)('concurrent requests over three replicas (ne
         for (const row of rows) seenStates.add(row.state);
         const running = rows.filter((r) => MID_RELEASE.includes(r.state) && !r.force);
         if (running.length > 1) violations.push(running.map((r) => `${r.name}:${r.state}`).join(', '));
-        // How many replica sessions wait on a row lock (the ring-gate) right now: contention, for the log below.
+        // How many replica sessions wait on a row lock (the write gate) right now: contention, for the log below.
         const waiting = await db.query(`select count(*) as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`);
         mostWaiting = Math.max(mostWaiting, Number(waiting.rows[0].n));
         await sleep(25);

@@ -109,7 +109,8 @@ describe.skipIf(!TEST_POSTGRES_URL)('three replicas on one Postgres database (ne
       expect(created.status).toBe(202);
       rings.push({ id: created.body.ID, name: ring.name, groups: [] });
     }
-    // (A ring's creation step holds its lease for a moment, and requests on it meanwhile get a 409: wait for it.)
+    // Requests on a ring wait out its creation step's lease (service/lease-wait.ts, test/ha-lease-wait.test.ts); the
+    // release below starts from rings that are stable.
     await waitFor('the rings to be created', async () => (await ringStates(sql)).every((r) => r.state === 'stable'), { timeoutMs: 10_000 });
     for (const [index, ring] of spec.entries()) {
       for (let g = 0; g < ring.groups; g++) {

@@ -7,6 +7,7 @@ import { migrateToLatest } from '../../src/store/migrate.js';
 import { getOrCreateRelease } from '../../src/store/releases.js';
 import { newId } from '../../src/model/ids.js';
 import type { FakeProvisioner } from '../../test/fakes/fake-provisioner.js';
+import type { NewInstallationGroupRow, NewRingRow, RingInstallationGroupRow } from '../../src/store/schema.js';
 
 export const BENCH_IMAGE = 'mattermost/mattermost-enterprise-edition';
 
@@ -47,9 +48,9 @@ export async function seedDatabase(file: string, spec: SeedSpec): Promise<Seeded
     const rings: SeededRing[] = [];
     await store.db.transaction().execute(async (trx) => {
       const release = await getOrCreateRelease(trx, { image: BENCH_IMAGE, version: spec.version ?? 'v1', envVariables: null, force: false }, now);
-      const ringRows = [];
-      const groupRows = [];
-      const linkRows = [];
+      const ringRows: NewRingRow[] = [];
+      const groupRows: NewInstallationGroupRow[] = [];
+      const linkRows: RingInstallationGroupRow[] = [];
       for (let r = 0; r < spec.rings; r++) {
         const ring: SeededRing = { id: newId(), name: `${prefix}-${String(r + 1).padStart(5, '0')}`, priority: r + 1, groups: [] };
         ringRows.push({

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/schema.js';
 import { secretsMatch } from '../http/app.js';
-import { getSetting } from '../store/system.js';
+import { getSetting, setSetting } from '../store/system.js';
 
 const KEY_PREFIX = 'mattermost:command-token:';
 
@@ -36,12 +36,7 @@ export class CommandTokens {
 
   async remember(teamId: string, token: string): Promise<void> {
     this.#byTeam.set(teamId, { token, readAt: this.#now() });
-    const key = `${KEY_PREFIX}${teamId}`;
-    await this.#db
-      .insertInto('system')
-      .values({ key, value: token })
-      .onConflict((oc) => oc.column('key').doUpdateSet({ value: token }))
-      .execute();
+    await setSetting(this.#db, `${KEY_PREFIX}${teamId}`, token);
   }
 
   /**

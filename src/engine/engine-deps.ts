@@ -21,6 +21,8 @@ export interface EngineConfig {
   sloIntervalMs: number;
   /** Failed SLO checks in a row after which a soaking ring fails (`--slo-max-failures`). */
   sloMaxFailures: number;
+  /** `--approvers`, named in a ring's "waiting for approval" status. */
+  approvers?: readonly string[];
 }
 
 export interface EngineDeps {

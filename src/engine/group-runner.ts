@@ -1,5 +1,5 @@
 import type { EngineDeps } from './engine-deps.js';
-import type { InstallationGroupRowUpdate } from '../store/schema.js';
+import { NO_DEADLINE, type InstallationGroupRowUpdate } from '../store/schema.js';
 import type { GroupStatusCounts, InstallationGroup, Release } from '../model/ring.js';
 import { SUPERVISOR_ACTOR } from '../model/ring.js';
 import type { InstallationGroupState } from '../model/installation-group-states.js';
@@ -21,12 +21,12 @@ import { envPatch } from '../model/env-vars.js';
 import { describeRelease } from '../model/release-target.js';
 import { ProvisionerError } from '../integrations/provisioner-client.js';
 import { holdLease } from '../store/leases.js';
-import { findInstallationGroup, ringIdOfGroup } from '../store/installation-groups.js';
+import { findInstallationGroup, ringIdOfGroup, transitionGroup } from '../store/installation-groups.js';
 import { findRelease } from '../store/releases.js';
-import { findRing } from '../store/rings.js';
+import { findRing, wakeRing } from '../store/rings.js';
 import { recordEvent, type EventKind } from '../store/event-log.js';
-import { takeRingGate } from '../store/system.js';
-import { NO_DEADLINE, type StepResult } from './ring-runner.js';
+import { takeWriteGate } from '../store/system.js';
+import type { StepResult } from './ring-runner.js';
 
 /** What one step of a group's rollout concluded. */
 type GroupOutcome =
@@ -101,7 +101,7 @@ async function applyRelease(deps: EngineDeps, group: InstallationGroup, release:
   }
   const started = { ...group, phase: 'rolling' as const, rolloutStartedAt: deps.clock.now() };
   const outcome = await checkRollout(deps, started, release, skipSoak, latest);
-  const changes = { phase: 'rolling', rollout_started_at: started.rolloutStartedAt, ...outcome.changes };
+  const changes: InstallationGroupRowUpdate = { phase: 'rolling', rollout_started_at: started.rolloutStartedAt, ...outcome.changes };
   // A rollout that is already done moves the group at once: keep what was sent (or not) in that event.
   // The update's event tells what was sent, and carries what the first status read found (stuck, MaxRolling 0).
   return outcome.kind === 'wait' ? { ...outcome, changes, event: { ...event, ...(outcome.event?.data ? { data: outcome.event.data } : {}) } } : { ...outcome, changes, message: `${outcome.message} (${event.message})` };
@@ -188,29 +188,22 @@ async function persist(deps: EngineDeps, group: InstallationGroup, release: Rele
   const { store, clock, owner, sinks } = deps;
   const now = clock.now();
   return store.db.transaction().execute(async (trx) => {
-    await takeRingGate(trx, now);
+    await takeWriteGate(trx, now);
     const changes = outcome.kind === 'move' ? { ...outcome.changes, state: outcome.to, next_check_at: outcome.changes.next_check_at ?? NO_DEADLINE } : outcome.changes;
-    const row = await trx
-      .updateTable('installation_groups')
-      .set(changes)
-      .where('id', '=', group.id)
-      .where('state', '=', group.state)
-      .where('locked_by', '=', owner)
-      .returningAll()
-      .executeTakeFirst();
-    if (!row) return 'skipped';
+    const moved = await transitionGroup(trx, { id: group.id, from: group.state, owner, changes });
+    if (!moved) return 'skipped';
     const ringId = (await ringIdOfGroup(trx, group.id)) ?? null;
     const ring = ringId ? await findRing(trx, ringId) : undefined;
     const data = { ringName: ring?.name, groupName: group.name, provisionerGroupId: group.provisionerGroupId, releaseId: release.id };
     if (outcome.kind === 'move') {
       await recordEvent(trx, { kind: 'group.state', actor: SUPERVISOR_ACTOR, ringId, installationGroupId: group.id, rolloutId: ring?.rolloutId ?? null, oldState: group.state, newState: outcome.to, message: outcome.message, data: { ...data, ...outcome.facts, reason: outcome.changes.failure_reason ?? undefined } }, { now, sinks });
       // The ring decides what happens next: wake it now.
-      if (ringId) await trx.updateTable('rings').set({ next_check_at: now }).where('id', '=', ringId).execute();
+      if (ringId) await wakeRing(trx, ringId, now);
       return 'progressed';
     }
     if (outcome.event) {
       await recordEvent(trx, { kind: outcome.event.kind, actor: SUPERVISOR_ACTOR, ringId, installationGroupId: group.id, rolloutId: ring?.rolloutId ?? null, message: outcome.event.message, data: { ...data, ...outcome.event.data } }, { now, sinks });
-      if (ringId) await trx.updateTable('rings').set({ next_check_at: now }).where('id', '=', ringId).execute();
+      if (ringId) await wakeRing(trx, ringId, now);
     }
     return 'waiting';
   });

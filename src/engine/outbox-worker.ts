@@ -2,10 +2,9 @@ import type { Logger } from 'pino';
 import type { Store } from '../store/connect.js';
 import type { OutboxRow } from '../store/schema.js';
 import type { Clock } from '../model/clock.js';
-import type { Kysely } from 'kysely';
-import type { Database } from '../store/schema.js';
 import { WorkLoop, type PassResult } from './work-loop.js';
-import { keepLeaseAlive } from '../store/leases.js';
+import { holdLease } from '../store/leases.js';
+import { dueHeads, findOutboxRow, nextHeadDueAt, recordDelivery, undeliveredCount } from '../store/outbox.js';
 
 /**
  * Delivers one kind of outbox row. Throw to have it retried with backoff; return `{ retryAt }` to have it
@@ -48,29 +47,6 @@ const GIVE_UP_AFTER_MS = 24 * 3600_000;
 export const DEFAULT_SINK_CONCURRENCY = 8;
 /** Due rows read per sink and pass; a full read means "look again" once the targets just started are busy. */
 const READ_LIMIT = 200;
-
-/**
- * Lease one outbox row (free, or its holder's lease expired). The outbox has no `locked_at` column, so the
- * generic store lease (which writes one) cannot be used here.
- */
-async function takeRow(db: Kysely<Database>, id: number, owner: string, now: number, ttlMs: number): Promise<boolean> {
-  const result = await db
-    .updateTable('outbox')
-    .set({ locked_by: owner, locked_until: now + ttlMs })
-    .where('id', '=', id)
-    .where((eb) => eb.or([eb('locked_by', 'is', null), eb('locked_until', '<', now)]))
-    .executeTakeFirst();
-  return Number(result.numUpdatedRows) > 0;
-}
-
-async function renewRow(db: Kysely<Database>, id: number, owner: string, now: number, ttlMs: number): Promise<boolean> {
-  const result = await db.updateTable('outbox').set({ locked_until: now + ttlMs }).where('id', '=', id).where('locked_by', '=', owner).executeTakeFirst();
-  return Number(result.numUpdatedRows) > 0;
-}
-
-async function giveBackRow(db: Kysely<Database>, id: number, owner: string): Promise<void> {
-  await db.updateTable('outbox').set({ locked_by: null, locked_until: 0 }).where('id', '=', id).where('locked_by', '=', owner).execute();
-}
 
 export function deliveryBackoff(attempts: number, random: () => number): number {
   const base = Math.min(300_000, 500 * 2 ** Math.min(attempts, 12));
@@ -144,8 +120,7 @@ export class OutboxWorker {
 
   /** Number of deliveries not yet made. */
   async backlog(): Promise<number> {
-    const row = await this.#deps.store.db.selectFrom('outbox').select((eb) => eb.fn.countAll<number>().as('n')).where('delivered_at', 'is', null).executeTakeFirstOrThrow();
-    return Number(row.n);
+    return undeliveredCount(this.#deps.store.db);
   }
 
   /**
@@ -167,7 +142,7 @@ export class OutboxWorker {
       const busy = [...this.#inFlight.values()].filter((flight) => (sink === null ? !known.includes(flight.sink) : flight.sink === sink));
       const free = concurrency - busy.length;
       if (free <= 0) continue;
-      const rows = await this.#dueHeads(sink, known, busy.map((flight) => flight.target), now);
+      const rows = await dueHeads(this.#deps.store.db, { sink, known, busyTargets: busy.map((flight) => flight.target), limit: READ_LIMIT }, now);
       const lanes = new Set<string>();
       for (const row of rows) {
         const lane = laneOf(row);
@@ -189,57 +164,27 @@ export class OutboxWorker {
       }
       if (rows.length === READ_LIMIT) more = true;
     }
-    return { started, more, nextDeadline: await this.#nextDeadline(now) };
-  }
-
-  /** The first undelivered row of each ordering key, due now and free to take, oldest first. */
-  #dueHeads(sink: string | null, known: readonly string[], busyTargets: readonly string[], now: number): Promise<OutboxRow[]> {
-    let query = this.#deps.store.db
-      .selectFrom('outbox as o')
-      .selectAll()
-      .where('o.delivered_at', 'is', null)
-      .where('o.next_attempt_at', '<=', now)
-      .where((eb) => eb.or([eb('o.locked_by', 'is', null), eb('o.locked_until', '<', now)]))
-      .where('o.id', '=', (eb) =>
-        eb.selectFrom('outbox as p').select((e) => e.fn.min('p.id').as('first')).where('p.ordering_key', '=', eb.ref('o.ordering_key')).where('p.delivered_at', 'is', null),
-      );
-    if (sink !== null) query = query.where('o.sink', '=', sink);
-    else if (known.length > 0) query = query.where('o.sink', 'not in', known);
-    if (busyTargets.length > 0) query = query.where('o.target', 'not in', busyTargets);
-    return query.orderBy('o.id').limit(READ_LIMIT).execute();
-  }
-
-  /** When the earliest undelivered head that is not due yet becomes due. */
-  async #nextDeadline(now: number): Promise<number | null> {
-    const row = await this.#deps.store.db
-      .selectFrom('outbox as o')
-      .select((eb) => eb.fn.min('o.next_attempt_at').as('at'))
-      .where('o.delivered_at', 'is', null)
-      .where('o.next_attempt_at', '>', now)
-      .where('o.id', '=', (eb) =>
-        eb.selectFrom('outbox as p').select((e) => e.fn.min('p.id').as('first')).where('p.ordering_key', '=', eb.ref('o.ordering_key')).where('p.delivered_at', 'is', null),
-      )
-      .executeTakeFirst();
-    return row?.at === null || row?.at === undefined ? null : Number(row.at);
+    return { started, more, nextDeadline: await nextHeadDueAt(this.#deps.store.db, now) };
   }
 
   async #deliverOne(row: OutboxRow): Promise<boolean> {
     const { store, clock, log, owner, leaseMs, random } = this.#deps;
-    if (!(await takeRow(store.db, row.id, owner, clock.now(), leaseMs))) return false;
-    // A delivery slower than the lease (a sink near its timeout) must not be sent again by another replica.
-    const keep = keepLeaseAlive(() => renewRow(store.db, row.id, owner, clock.now(), leaseMs), leaseMs);
+    // Renewed while the sink answers: a delivery slower than the lease (a sink near its timeout) must not be sent
+    // again by another replica.
+    const lease = await holdLease(store.db, 'outbox', row.id, owner, clock, leaseMs);
+    if (!lease) return false;
     try {
-      const fresh = await store.db.selectFrom('outbox').selectAll().where('id', '=', row.id).executeTakeFirst();
+      const fresh = await findOutboxRow(store.db, row.id);
       if (!fresh || fresh.delivered_at !== null) return false;
       const deliverer = this.#deliverers.get(fresh.sink);
       try {
         if (!deliverer) throw new Error(`no deliverer for sink ${fresh.sink}`);
         const outcome = await deliverer.deliver(fresh, { mayHaveBeenSent: fresh.attempts > 0 || (row.locked_by !== null && row.locked_by !== owner), signal: this.#stopping.signal });
         if (outcome && 'retryAt' in outcome) {
-          await store.db.updateTable('outbox').set({ next_attempt_at: outcome.retryAt }).where('id', '=', fresh.id).where('locked_by', '=', owner).execute();
+          await recordDelivery(store.db, fresh.id, owner, { next_attempt_at: outcome.retryAt });
           return false;
         }
-        await store.db.updateTable('outbox').set({ delivered_at: clock.now(), attempts: fresh.attempts + 1, last_error: null }).where('id', '=', fresh.id).where('locked_by', '=', owner).execute();
+        await recordDelivery(store.db, fresh.id, owner, { delivered_at: clock.now(), attempts: fresh.attempts + 1, last_error: null });
         return true;
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
@@ -247,17 +192,11 @@ export class OutboxWorker {
         const abandon = now - fresh.create_at > GIVE_UP_AFTER_MS;
         if (abandon) log.error({ sink: fresh.sink, target: fresh.target, error: message }, 'delivery abandoned after 24 hours of failures');
         else log.warn({ sink: fresh.sink, target: fresh.target, attempt: fresh.attempts + 1, error: message }, 'delivery failed; will retry');
-        await store.db
-          .updateTable('outbox')
-          .set({ attempts: fresh.attempts + 1, last_error: message.slice(0, 500), next_attempt_at: now + deliveryBackoff(fresh.attempts + 1, random), ...(abandon ? { delivered_at: now } : {}) })
-          .where('id', '=', fresh.id)
-          .where('locked_by', '=', owner)
-          .execute();
+        await recordDelivery(store.db, fresh.id, owner, { attempts: fresh.attempts + 1, last_error: message.slice(0, 500), next_attempt_at: now + deliveryBackoff(fresh.attempts + 1, random), ...(abandon ? { delivered_at: now } : {}) });
         return false;
       }
     } finally {
-      await keep.stop();
-      await giveBackRow(store.db, row.id, owner);
+      await lease.release();
     }
   }
 }

@@ -1,24 +1,20 @@
 import type { Kysely } from 'kysely';
 import type { EngineDeps, SloCheckResult } from './engine-deps.js';
-import type { Database, RingRowUpdate } from '../store/schema.js';
-import type { Ring } from '../model/ring.js';
+import { NO_DEADLINE, type Database, type RingRowUpdate } from '../store/schema.js';
+import type { InstallationGroup, Ring } from '../model/ring.js';
 import { SUPERVISOR_ACTOR } from '../model/ring.js';
-import { RING_STATES_RELEASE_IN_PROGRESS, RING_STATES_RELEASE_PENDING, type RingState } from '../model/ring-states.js';
+import { RING_STATES_RELEASE_PENDING, type RingState } from '../model/ring-states.js';
 import { decideRing, type RingDecision } from '../model/ring-decision.js';
 import { describeRelease } from '../model/release-target.js';
 import { describeRingSoak, sloRetryDelayMs } from '../model/slo-gate.js';
 import { holdLease } from '../store/leases.js';
-import { findRing, ringsGating } from '../store/rings.js';
-import { groupsOfRing } from '../store/installation-groups.js';
+import { findRing, ringsGating, ringsOfRollout, rolloutHasMovingRing, transitionRing, wakeQueueHeads } from '../store/rings.js';
+import { deleteGroupsOfRing, queueGroupsForRelease, stopUnstartedGroups, transitionGroup } from '../store/installation-groups.js';
 import { getRelease } from '../store/releases.js';
 import { endRollout } from '../store/rollouts.js';
 import { recordEvent } from '../store/event-log.js';
-import { ringRowToRing } from '../store/rows.js';
-import { takeRingGate } from '../store/system.js';
-import { activeFreezeForRing } from '../store/freezes.js';
-
-/** Far-future deadline for waits that end on an event (another ring or a group moving), not a time. */
-export const NO_DEADLINE = 8_640_000_000_000_000;
+import { takeWriteGate } from '../store/system.js';
+import { loadRingViews } from '../store/ring-view.js';
 
 export type StepResult = 'progressed' | 'waiting' | 'skipped';
 
@@ -27,12 +23,9 @@ async function decideNow(deps: EngineDeps, ringId: string) {
   const { store, clock, config } = deps;
   const ring = await findRing(store.db, ringId);
   if (!ring) return undefined;
-  const [groups, release, rings] = await Promise.all([groupsOfRing(store.db, ringId), getRelease(store.db, ring.desiredReleaseId), ringsGating(store.db, ring)]);
-  const now = clock.now();
-  const freeze = await activeFreezeForRing(store.db, ring, now);
-  const view = { ring, groups, release, rings, now, maxParallelGroups: config.maxParallelGroups, freeze };
+  const [view] = await loadRingViews(store.db, [ring], { now: clock.now(), maxParallelGroups: config.maxParallelGroups, approvers: config.approvers ?? [] });
   const options = { slo: deps.slo !== undefined };
-  return { ring, groups, view, options, decision: decideRing(view, options) };
+  return { ring, groups: view!.groups, view: view!, options, decision: decideRing(view!, options) };
 }
 
 /** A wait that would write back exactly what is stored. */
@@ -95,7 +88,7 @@ type StillHolds = (db: Kysely<Database>) => Promise<boolean>;
  * gets no answer is retried with backoff and shown with Prometheus' text, and after --slo-max-failures in a row
  * fails the soak with the query and the error. The gate never opens on its own.
  */
-async function checkSlo(deps: EngineDeps, ring: Ring, groups: Awaited<ReturnType<typeof groupsOfRing>>, soakUntil: number, stillHolds: StillHolds): Promise<StepResult> {
+async function checkSlo(deps: EngineDeps, ring: Ring, groups: readonly InstallationGroup[], soakUntil: number, stillHolds: StillHolds): Promise<StepResult> {
   const { config } = deps;
   let result: SloCheckResult;
   try {
@@ -139,15 +132,14 @@ async function recordSloCheck(
   const now = clock.now();
   const message = describeRingSoak({ ...slo, soakUntil: ring.soakUntil }, now, { maxFailures: config.sloMaxFailures });
   return store.db.transaction().execute(async (trx) => {
-    const updated = await trx
-      .updateTable('rings')
-      .set({ status_message: message, next_check_at: slo.nextCheckAt, slo_failures: slo.sloFailures, slo_error: slo.sloError, slo_healthy_at: slo.sloHealthyAt })
-      .where('id', '=', ring.id)
-      .where('state', '=', ring.state)
-      .where('next_check_at', '=', ring.nextCheckAt)
-      .where('locked_by', '=', owner)
-      .executeTakeFirst();
-    if (Number(updated.numUpdatedRows) === 0) return 'skipped';
+    const updated = await transitionRing(trx, {
+      id: ring.id,
+      from: ring.state,
+      owner,
+      nextCheckAt: ring.nextCheckAt,
+      changes: { status_message: message, next_check_at: slo.nextCheckAt, slo_failures: slo.sloFailures, slo_error: slo.sloError, slo_healthy_at: slo.sloHealthyAt },
+    });
+    if (!updated) return 'skipped';
     if (event) await recordEvent(trx, { kind: 'ring.slo', actor: SUPERVISOR_ACTOR, ringId: ring.id, rolloutId: ring.rolloutId, message: event.message, data: { ringName: ring.name, ...event.data } }, { now, sinks });
     return 'waiting';
   });
@@ -159,35 +151,21 @@ async function applyRingDecision(deps: EngineDeps, ring: Ring, decision: RingDec
   if (decision.kind === 'wait') {
     // Every request that changes a ring, and every group that moves, sets next_check_at to say "look again":
     // if it changed since the read, this wait is stale and the ring stays due.
-    await store.db
-      .updateTable('rings')
-      .set({ status_message: decision.message, next_check_at: decision.until ?? NO_DEADLINE })
-      .where('id', '=', ring.id)
-      .where('state', '=', ring.state)
-      .where('next_check_at', '=', ring.nextCheckAt)
-      .where('locked_by', '=', owner)
-      .execute();
+    await transitionRing(store.db, { id: ring.id, from: ring.state, owner, nextCheckAt: ring.nextCheckAt, changes: { status_message: decision.message, next_check_at: decision.until ?? NO_DEADLINE } });
     return 'waiting';
   }
   return store.db.transaction().execute(async (trx) => {
-    await takeRingGate(trx, now);
+    await takeWriteGate(trx, now);
     if (!(await stillHolds(trx))) return 'skipped';
     const record = (to: RingState, message: string, extra: Record<string, unknown> = {}) =>
       recordEvent(trx, { kind: 'ring.state', actor: SUPERVISOR_ACTOR, ringId: ring.id, rolloutId: ring.rolloutId, oldState: ring.state, newState: to, message, data: { ringName: ring.name, ...extra } }, { now, sinks });
     const move = async (to: RingState, changes: RingRowUpdate, message: string, extra?: Record<string, unknown>): Promise<Ring | undefined> => {
-      const row = await trx
-        .updateTable('rings')
-        .set({ ...changes, state: to, status_message: changes.status_message ?? message, next_check_at: changes.next_check_at ?? now })
-        .where('id', '=', ring.id)
-        .where('state', '=', ring.state)
-        .where('locked_by', '=', owner)
-        .returningAll()
-        .executeTakeFirst();
-      if (!row) return undefined;
+      const moved = await transitionRing(trx, { id: ring.id, from: ring.state, to, owner, changes: { ...changes, status_message: changes.status_message ?? message, next_check_at: changes.next_check_at ?? now } });
+      if (!moved) return undefined;
       if (to !== ring.state || extra?.always) await record(to, message, extra);
       // Another ring may have been waiting for this one.
-      await wakeWaitingRings(trx, now);
-      return ringRowToRing(row);
+      await wakeQueueHeads(trx, now);
+      return moved;
     };
 
     switch (decision.kind) {
@@ -198,29 +176,24 @@ async function applyRingDecision(deps: EngineDeps, ring: Ring, decision: RingDec
       case 'start': {
         const moved = await move(decision.to, { rolling_back: ring.state === 'release-rollback-requested' ? 1 : 0, failure_reason: null }, decision.message, { always: true });
         if (!moved) return 'skipped';
-        const groupIds = (await groupsOfRing(trx, ring.id)).map((g) => g.id);
-        if (groupIds.length > 0) {
-          await trx
-            .updateTable('installation_groups')
-            .set({ state: 'release-pending', release_id: ring.desiredReleaseId, phase: null, attempts: 0, failure_reason: null, soak_until: null, status_message: 'waiting its turn', next_check_at: NO_DEADLINE })
-            .where('id', 'in', groupIds)
-            .execute();
-        }
+        await queueGroupsForRelease(trx, ring.id, ring.desiredReleaseId);
         return 'progressed';
       }
       case 'start-groups': {
-        const started = await trx
-          .updateTable('installation_groups')
-          .set({ state: 'release-requested', phase: 'apply', attempts: 0, rollout_started_at: null, status_message: 'updating the provisioner group', next_check_at: now })
-          .where('id', 'in', decision.groupIds)
-          .where('state', '=', 'release-pending')
-          .returningAll()
-          .execute();
-        for (const group of started) {
-          await recordEvent(trx, { kind: 'group.state', actor: SUPERVISOR_ACTOR, ringId: ring.id, installationGroupId: group.id, rolloutId: ring.rolloutId, oldState: 'release-pending', newState: 'release-requested', message: `rollout of group ${group.name} started`, data: { ringName: ring.name, groupName: group.name, provisionerGroupId: group.provisioner_group_id, releaseId: ring.desiredReleaseId } }, { now, sinks });
+        let started = 0;
+        for (const groupId of decision.groupIds) {
+          const group = await transitionGroup(trx, {
+            id: groupId,
+            from: 'release-pending',
+            to: 'release-requested',
+            changes: { phase: 'apply', attempts: 0, rollout_started_at: null, status_message: 'updating the provisioner group', next_check_at: now },
+          });
+          if (!group) continue;
+          started++;
+          await recordEvent(trx, { kind: 'group.state', actor: SUPERVISOR_ACTOR, ringId: ring.id, installationGroupId: group.id, rolloutId: ring.rolloutId, oldState: 'release-pending', newState: 'release-requested', message: `rollout of group ${group.name} started`, data: { ringName: ring.name, groupName: group.name, provisionerGroupId: group.provisionerGroupId, releaseId: ring.desiredReleaseId } }, { now, sinks });
         }
-        await trx.updateTable('rings').set({ status_message: decision.message, next_check_at: NO_DEADLINE }).where('id', '=', ring.id).execute();
-        return started.length > 0 ? 'progressed' : 'skipped';
+        await transitionRing(trx, { id: ring.id, from: ring.state, owner, changes: { status_message: decision.message, next_check_at: NO_DEADLINE } });
+        return started > 0 ? 'progressed' : 'skipped';
       }
       case 'soak':
         // With an SLO gate the first check is due now (then every sloIntervalMs); otherwise at the end of the soak.
@@ -252,17 +225,13 @@ async function applyRingDecision(deps: EngineDeps, ring: Ring, decision: RingDec
         if (!moved) return 'skipped';
         await cascadeFailure(deps, trx, ring, decision.reason, now);
         // The cascade may have failed the ring woken above: wake whichever ring now heads the queue.
-        await wakeWaitingRings(trx, now);
+        await wakeQueueHeads(trx, now);
         return 'progressed';
       }
       case 'delete': {
-        const groupIds = (await groupsOfRing(trx, ring.id)).map((g) => g.id);
         const moved = await move('deleted', { delete_at: now, next_check_at: NO_DEADLINE }, decision.message);
         if (!moved) return 'skipped';
-        if (groupIds.length > 0) {
-          await trx.deleteFrom('ring_installation_groups').where('ring_id', '=', ring.id).execute();
-          await trx.deleteFrom('installation_groups').where('id', 'in', groupIds).execute();
-        }
+        await deleteGroupsOfRing(trx, ring.id);
         return 'progressed';
       }
       default:
@@ -272,51 +241,23 @@ async function applyRingDecision(deps: EngineDeps, ring: Ring, decision: RingDec
 }
 
 /**
- * When a ring moves, the rings that may now go look again: the first ring in release order still waiting to
- * release (no ring behind it can pass the ordering gates before it starts; forced rings and Force skip those
- * gates and never wait on another ring) and the last ring waiting to roll back (rollbacks go in reverse order).
- * Waking every waiting ring made each move cost one step per queued ring: 499 steps per move with 500 rings
- * queued (bench/, load). The others' status messages are refreshed by the backstop pass every --poll seconds.
- */
-async function wakeWaitingRings(db: Kysely<Database>, now: number): Promise<void> {
-  const head = (states: readonly RingState[], direction: 'asc' | 'desc') =>
-    db.selectFrom('rings').select('id').where('delete_at', '=', 0).where('state', 'in', [...states]).orderBy('priority', direction).orderBy('create_seq', direction).limit(1);
-  const ids = [...(await head(RING_STATES_RELEASE_PENDING, 'asc').execute()), ...(await head(['release-rollback-requested'], 'desc').execute())].map((r) => r.id);
-  if (ids.length === 0) return;
-  await db.updateTable('rings').set({ next_check_at: now }).where('id', 'in', ids).where('next_check_at', '>', now).execute();
-}
-
-/**
  * A failed ring stops its release: rings of the same rollout that have not started are failed with the
  * reason (the original failed every pending ring in the system, creations and deletions included), and its
  * own groups that never started go back to stable untouched.
  */
 async function cascadeFailure(deps: EngineDeps, db: Kysely<Database>, ring: Ring, reason: string, now: number): Promise<void> {
-  await db
-    .updateTable('installation_groups')
-    .set({ state: 'stable', release_id: null, phase: null, status_message: `not started: ring ${ring.name} failed`, next_check_at: NO_DEADLINE })
-    .where('state', '=', 'release-pending')
-    .where('id', 'in', (eb) => eb.selectFrom('ring_installation_groups').select('installation_group_id').where('ring_id', '=', ring.id))
-    .execute();
+  await stopUnstartedGroups(db, ring.id, `not started: ring ${ring.name} failed`);
   if (!ring.rolloutId) return;
-  const held = await db.selectFrom('rings').selectAll().where('rollout_id', '=', ring.rolloutId).where('id', '!=', ring.id).where('state', 'in', [...RING_STATES_RELEASE_PENDING]).execute();
-  for (const row of held) {
-    const why = `not started: ring ${ring.name} failed (${reason})`;
-    const moved = await db.updateTable('rings').set({ state: 'release-failed', failure_reason: why, status_message: why, next_check_at: NO_DEADLINE }).where('id', '=', row.id).where('state', '=', row.state).executeTakeFirst();
-    if (Number(moved.numUpdatedRows) > 0) {
-      await recordEvent(db, { kind: 'ring.state', actor: SUPERVISOR_ACTOR, ringId: row.id, rolloutId: row.rollout_id, oldState: row.state, newState: 'release-failed', message: `ring ${row.name} ${why}`, data: { ringName: row.name, reason: why } }, { now, sinks: deps.sinks });
+  const why = `not started: ring ${ring.name} failed (${reason})`;
+  for (const held of await ringsOfRollout(db, ring.rolloutId, RING_STATES_RELEASE_PENDING, ring.id)) {
+    const moved = await transitionRing(db, { id: held.id, from: held.state, to: 'release-failed', changes: { failure_reason: why, status_message: why, next_check_at: NO_DEADLINE } });
+    if (moved) {
+      await recordEvent(db, { kind: 'ring.state', actor: SUPERVISOR_ACTOR, ringId: held.id, rolloutId: held.rolloutId, oldState: held.state, newState: 'release-failed', message: `ring ${held.name} ${why}`, data: { ringName: held.name, reason: why } }, { now, sinks: deps.sinks });
     }
   }
   await maybeEndRollout(db, ring.rolloutId, now);
 }
 
 async function maybeEndRollout(db: Kysely<Database>, rolloutId: string | null, now: number): Promise<void> {
-  if (!rolloutId) return;
-  const open = await db
-    .selectFrom('rings')
-    .select('id')
-    .where('rollout_id', '=', rolloutId)
-    .where('state', 'in', [...RING_STATES_RELEASE_PENDING, ...RING_STATES_RELEASE_IN_PROGRESS])
-    .executeTakeFirst();
-  if (!open) await endRollout(db, rolloutId, now);
+  if (rolloutId && !(await rolloutHasMovingRing(db, rolloutId))) await endRollout(db, rolloutId, now);
 }

@@ -1,10 +1,9 @@
 import type { EngineDeps } from './engine-deps.js';
 import { WorkLoop, type PassResult } from './work-loop.js';
-import { NO_DEADLINE, runRingStep } from './ring-runner.js';
+import { runRingStep } from './ring-runner.js';
 import { runGroupStep } from './group-runner.js';
-import { RING_STATES_PENDING_WORK } from '../model/ring-states.js';
+import { anythingDue, groupsDue, nextWorkDueAt, ringsWithWork } from '../store/work-queue.js';
 
-const ROLLING_GROUP_STATES = ['release-requested', 'release-soaking-requested'];
 /** Group steps talk to the provisioner; this many run at once. */
 const GROUP_CONCURRENCY = 16;
 
@@ -45,7 +44,7 @@ export class Supervisor {
     this.loop.nudge();
   }
 
-  /** For tests and `--once`: run passes until nothing is due and no group step is in flight. */
+  /** For tests and `elrond demo`: run passes until nothing is due and no group step is in flight. */
   async runUntilIdle(maxPasses = 500): Promise<void> {
     for (let i = 0; i < maxPasses; i++) {
       await this.loop.settle();
@@ -58,14 +57,7 @@ export class Supervisor {
   }
 
   async #anythingDue(now: number): Promise<boolean> {
-    const { db } = this.#deps.store;
-    const ring = this.#options.rings
-      ? await db.selectFrom('rings').select('id').where('state', 'in', [...RING_STATES_PENDING_WORK]).where('next_check_at', '<=', now).executeTakeFirst()
-      : undefined;
-    const group = this.#options.groups
-      ? await db.selectFrom('installation_groups').select('id').where('state', 'in', ROLLING_GROUP_STATES).where('next_check_at', '<=', now).executeTakeFirst()
-      : undefined;
-    return Boolean(ring || group);
+    return anythingDue(this.#deps.store.db, now, this.#options);
   }
 
   async #pass(full: boolean): Promise<PassResult> {
@@ -73,9 +65,7 @@ export class Supervisor {
     const now = clock.now();
     let again = false;
     if (this.#options.rings) {
-      let query = store.db.selectFrom('rings').select(['id', 'next_check_at']).where('state', 'in', [...RING_STATES_PENDING_WORK]).orderBy('priority').orderBy('create_seq');
-      if (!full) query = query.where('next_check_at', '<=', now);
-      for (const { id, next_check_at: nextCheckAt } of await query.execute()) {
+      for (const { id, nextCheckAt } of await ringsWithWork(store.db, now, full)) {
         try {
           if ((await runRingStep(this.#deps, id, nextCheckAt > now)) === 'progressed') again = true;
         } catch (error) {
@@ -91,8 +81,7 @@ export class Supervisor {
     if (this.#options.groups) {
       // Only groups that are due, even on a full pass: a group's deadline is its retry backoff, its next status
       // poll or the end of its soak, never a wait on something else, so stepping it early would break the backoff.
-      const query = store.db.selectFrom('installation_groups').select('id').where('state', 'in', ROLLING_GROUP_STATES).where('next_check_at', '<=', now).orderBy('next_check_at');
-      for (const { id } of await query.execute()) {
+      for (const id of await groupsDue(store.db, now)) {
         if (this.#inFlight.has(id) || this.#inFlight.size >= GROUP_CONCURRENCY) continue;
         const task = runGroupStep(this.#deps, id)
           .then((result) => {
@@ -116,18 +105,6 @@ export class Supervisor {
    * Its holder nudges its own loop when it finishes; a lease that expires is due at once.
    */
   async #nextDeadline(): Promise<number | null> {
-    const { db } = this.#deps.store;
-    const ring = await db
-      .selectFrom('rings')
-      .select((eb) => eb.fn.min(eb.case().when('locked_until', '>', eb.ref('next_check_at')).then(eb.ref('locked_until')).else(eb.ref('next_check_at')).end()).as('at'))
-      .where('state', 'in', [...RING_STATES_PENDING_WORK])
-      .executeTakeFirst();
-    const group = await db
-      .selectFrom('installation_groups')
-      .select((eb) => eb.fn.min(eb.case().when('locked_until', '>', eb.ref('next_check_at')).then(eb.ref('locked_until')).else(eb.ref('next_check_at')).end()).as('at'))
-      .where('state', 'in', ROLLING_GROUP_STATES)
-      .executeTakeFirst();
-    const candidates = [ring?.at, group?.at].map((v) => (v === null || v === undefined ? NO_DEADLINE : Number(v))).filter((v) => v < NO_DEADLINE);
-    return candidates.length ? Math.min(...candidates) : null;
+    return nextWorkDueAt(this.#deps.store.db);
   }
 }

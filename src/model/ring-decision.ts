@@ -36,7 +36,6 @@ export type RingDecision =
   | { kind: 'transition'; to: RingState; message: string }
   | { kind: 'delete'; message: string };
 
-
 export function describeSoak(until: number, now: number): string {
   return `soaking until ${new Date(until).toISOString()} (${formatDuration(until - now)} left)`;
 }

@@ -8,12 +8,64 @@ export interface GroupEstimate {
 }
 
 /**
- * How long a ring's release takes from its start: each group's rollout and soak in turn, then the ring's soak
- * (groups roll one after another, as with the default --max-parallel-groups 1). The plan's ETAs and the card's
- * per-ring ETAs are both this sum.
+ * When each group of a ring starts and ends, from the ring's start (ms offsets), by the engine's rule
+ * (model/ring-decision.ts, rollGroups): groups start in order, at most `maxParallelGroups` rolling or soaking at
+ * once, and a group's slot frees when its soak ends.
  */
-export function ringReleaseMs(groups: readonly GroupEstimate[], ringSoakSeconds: number): number {
-  return groups.reduce((total, g) => total + g.rolloutMs + g.soakSeconds * 1000, 0) + ringSoakSeconds * 1000;
+export function groupSchedule(groups: readonly GroupEstimate[], maxParallelGroups: number): Array<{ start: number; end: number }> {
+  const slots: number[] = Array.from({ length: Math.max(1, Math.min(maxParallelGroups, groups.length)) }, () => 0);
+  return groups.map((group) => {
+    const slot = slots.indexOf(Math.min(...slots));
+    const start = slots[slot]!;
+    const end = start + group.rolloutMs + group.soakSeconds * 1000;
+    slots[slot] = end;
+    return { start, end };
+  });
+}
+
+/**
+ * How long a ring's release takes from its start: its groups as the engine schedules them ({@link groupSchedule},
+ * --max-parallel-groups), then the ring's soak. The plan's ETAs ({@link planRollout}) and the card's per-ring ETAs
+ * are both this.
+ */
+export function ringReleaseMs(groups: readonly GroupEstimate[], ringSoakSeconds: number, maxParallelGroups = 1): number {
+  return Math.max(0, ...groupSchedule(groups, maxParallelGroups).map((g) => g.end)) + ringSoakSeconds * 1000;
+}
+
+/** A ring to plan: its groups in rollout order and its soak (0 when the release is forced). */
+export interface RingToPlan {
+  id: string;
+  groups: readonly GroupEstimate[];
+  soakSeconds: number;
+}
+
+export interface PlannedRingTimes {
+  id: string;
+  /** When the ring could start but for anything holding it (`holdUntil`). */
+  ready: number;
+  start: number;
+  end: number;
+}
+
+/**
+ * When each ring of a release starts and ends. Rings go one at a time in release order (a ring starts when the one
+ * before it is done, soak included), except a forced release, where every ring starts at once; `holdUntil` moves a
+ * ring's start past anything that holds it then (a freeze). Pure: the same rules as the engine.
+ *
+ * @example planRollout([{ id: 'r1', groups, soakSeconds: 0 }], { now, maxParallelGroups: 3, force: false })
+ */
+export function planRollout(
+  rings: readonly RingToPlan[],
+  options: { now: number; maxParallelGroups: number; force: boolean; holdUntil?: (ringId: string, start: number) => number },
+): PlannedRingTimes[] {
+  let next = options.now;
+  return rings.map((ring) => {
+    const ready = options.force ? options.now : next;
+    const start = options.holdUntil ? options.holdUntil(ring.id, ready) : ready;
+    const end = start + ringReleaseMs(ring.groups, ring.soakSeconds, options.maxParallelGroups);
+    if (!options.force) next = end;
+    return { id: ring.id, ready, start, end };
+  });
 }
 
 /** Where one group of a ring that is releasing stands. */

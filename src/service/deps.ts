@@ -5,7 +5,7 @@ import type { Store } from '../store/connect.js';
 import type { Clock } from '../model/clock.js';
 import type { EventSink, NewEvent } from '../store/event-log.js';
 import { recordEvent } from '../store/event-log.js';
-import { takeRingGate } from '../store/system.js';
+import { takeWriteGate } from '../store/system.js';
 
 /** Everything an operation needs, passed explicitly (no globals). */
 export interface ServiceDeps {
@@ -16,6 +16,8 @@ export interface ServiceDeps {
   sinks: readonly EventSink[];
   /** Wake the supervisor now (coalesced). */
   nudge: () => void;
+  /** How long a write waits for a supervisor step holding its ring's lease before a 409 (ms; service/lease-wait.ts). */
+  leaseWaitMs?: number;
 }
 
 /** A transaction plus helpers bound to it. */
@@ -52,7 +54,7 @@ export async function inTransaction<T>(deps: Pick<ServiceDeps, 'store' | 'clock'
     const now = deps.clock.now();
     try {
       return await deps.store.db.transaction().execute(async (trx) => {
-        await takeRingGate(trx, now);
+        await takeWriteGate(trx, now);
         const tx: Tx = {
           db: trx,
           now,

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { ServiceDeps } from './deps.js';
 import { inTransaction } from './deps.js';
+import { waitForRunningSteps } from './lease-wait.js';
 import { authorize, type Caller } from './access-policy.js';
 import { parseInput } from './inputs.js';
 import type { EngineFacts, Operation } from './operation.js';
@@ -90,10 +91,12 @@ export function createOperations(deps: ServiceDeps & EngineFacts): Operations {
       const actor = op.startsRollout && caller.rolloutActor ? await caller.rolloutActor() : caller.actor;
       const rule = op.guard.rule;
       const prepared = op.prepare ? await op.prepare({ db: deps.store.db, now: deps.clock.now(), facts }, input, actor) : undefined;
-      const result = await inTransaction(deps, async (tx) => {
-        if (rule) authorize(op.guard, caller, { input, facts: { startedBy: await rule.startedBy(tx, input) } });
-        return op.run({ ...tx, facts }, input, actor, prepared);
-      });
+      const result = await waitForRunningSteps(deps, () =>
+        inTransaction(deps, async (tx) => {
+          if (rule) authorize(op.guard, caller, { input, facts: { startedBy: await rule.startedBy(tx, input) } });
+          return op.run({ ...tx, facts }, input, actor, prepared);
+        }),
+      );
       deps.nudge();
       return result as OperationResult<N>;
     },

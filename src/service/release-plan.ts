@@ -18,7 +18,7 @@ import { releasesById } from '../store/releases.js';
 import { liveFreezes } from '../store/freezes.js';
 import { rolloutHistory } from '../store/rollout-history.js';
 import { selectRings } from './ring-selection.js';
-import { DEFAULT_ROLLOUT_ESTIMATE_MS, ringReleaseMs } from '../model/rollout-eta.js';
+import { DEFAULT_ROLLOUT_ESTIMATE_MS, planRollout } from '../model/rollout-eta.js';
 
 export { DEFAULT_ROLLOUT_ESTIMATE_MS };
 
@@ -139,24 +139,32 @@ export const RELEASE_PLAN_OPERATIONS = {
       const history = await rolloutHistory(db, [...groups.values()].flat().map((g) => g.id));
       const freezes = input.overrideFreeze ? [] : await liveFreezes(db);
 
-      let clock = now;
-      const planned: PlannedRing[] = [];
-      for (const ring of targets) {
-        const start0 = spec.force ? now : clock;
-        const horizon = start0 + 30 * 24 * 3600_000;
-        const inWay = freezesBetween(freezes, ring.id, start0, horizon).filter((f) => f.start <= start0 + 7 * 24 * 3600_000);
-        const blockingNow = inWay.find((f) => f.start <= start0 && f.end > start0);
-        const start = blockingNow ? blockingNow.end : start0;
-        const ringGroups: PlannedGroup[] = (groups.get(ring.id) ?? []).map((g: InstallationGroup) => {
-          const estimate = history.get(g.id);
-          const soak = spec.force ? 0 : g.soakTime;
-          return { name: g.name, provisionerGroupId: g.provisionerGroupId, soakSeconds: soak, rolloutEstimateMs: estimate ?? DEFAULT_ROLLOUT_ESTIMATE_MS, estimateFrom: estimate === undefined ? 'default' : 'history' };
-        });
-        const end = start + ringReleaseMs(ringGroups.map((g) => ({ rolloutMs: g.rolloutEstimateMs, soakSeconds: g.soakSeconds })), spec.force ? 0 : ring.soakTime);
+      const groupsToPlan = new Map(
+        targets.map((ring) => [
+          ring.id,
+          (groups.get(ring.id) ?? []).map((g: InstallationGroup): PlannedGroup => {
+            const estimate = history.get(g.id);
+            return { name: g.name, provisionerGroupId: g.provisionerGroupId, soakSeconds: spec.force ? 0 : g.soakTime, rolloutEstimateMs: estimate ?? DEFAULT_ROLLOUT_ESTIMATE_MS, estimateFrom: estimate === undefined ? 'default' : 'history' };
+          }),
+        ]),
+      );
+      // Freezes a ring meets in the week after it could start; one holding it then moves its start to the freeze's end.
+      const freezesInWay = (ringId: string, from: number) => freezesBetween(freezes, ringId, from, from + 30 * 24 * 3600_000).filter((f) => f.start <= from + 7 * 24 * 3600_000);
+      const times = planRollout(
+        targets.map((ring) => ({ id: ring.id, groups: groupsToPlan.get(ring.id)!.map((g) => ({ rolloutMs: g.rolloutEstimateMs, soakSeconds: g.soakSeconds })), soakSeconds: spec.force ? 0 : ring.soakTime })),
+        {
+          now,
+          maxParallelGroups: facts.maxParallelGroups ?? 1,
+          force: spec.force,
+          holdUntil: (ringId, from) => freezesInWay(ringId, from).find((f) => f.start <= from && f.end > from)?.end ?? from,
+        },
+      );
+      const planned: PlannedRing[] = targets.map((ring, index) => {
+        const { ready, start, end } = times[index]!;
         const active = releases.get(ring.activeReleaseId);
         const diff = diffEnv(active?.envVariables ?? null, env);
         const blocked = !canRequestRingState(ring.state, 'release-pending') ? `ring is ${ring.state}: a release request would be refused` : ring.apiSecurityLock ? 'ring is API-locked' : undefined;
-        planned.push({
+        return {
           id: ring.id,
           name: ring.name,
           priority: ring.priority,
@@ -170,14 +178,13 @@ export const RELEASE_PLAN_OPERATIONS = {
           },
           soakSeconds: spec.force ? 0 : ring.soakTime,
           approvalRequired: ring.approvalRequired,
-          freezes: inWay.map((f) => ({ id: f.freeze.id, reason: redact(f.freeze.reason), by: f.freeze.author, start: f.start, end: f.end })),
-          groups: ringGroups,
+          freezes: freezesInWay(ring.id, ready).map((f) => ({ id: f.freeze.id, reason: redact(f.freeze.reason), by: f.freeze.author, start: f.start, end: f.end })),
+          groups: groupsToPlan.get(ring.id)!,
           startEta: start,
           endEta: end,
           ...(blocked ? { blocked } : {}),
-        });
-        if (!spec.force) clock = end;
-      }
+        };
+      });
       const basis = await basisOf(db, all, releases);
       return {
         release: { image: spec.image, version: spec.version, force: spec.force, envVariables: env ? Object.fromEntries(Object.entries(env).map(([k, v]) => [k, displayEnvValue(k, v) || '(delete)'])) : null },

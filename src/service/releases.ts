@@ -13,7 +13,7 @@ import { badRequest } from '../model/errors.js';
 import { describeRelease, releaseDiffers, rollbackTargetId, type ReleaseSpec } from '../model/release-target.js';
 import { getRing, liveRingsInOrder } from '../store/rings.js';
 import { getOrCreateRelease, getRelease, releasesById } from '../store/releases.js';
-import { insertRollout } from '../store/rollouts.js';
+import { findRollout, insertRollout, newestReleaseRolloutReleaseId, setFreezeOverride } from '../store/rollouts.js';
 import { groupsOfRings } from '../store/installation-groups.js';
 import type { EventKind } from '../store/event-log.js';
 import { selectRings } from './ring-selection.js';
@@ -47,14 +47,14 @@ function releaseGuard<I extends ReleaseRequest>(): Guard<I> {
 async function overrideFreeze(tx: Tx, rolloutId: string, input: ReleaseRequest, actor: Actor): Promise<void> {
   if (!input.overrideFreeze) return;
   if (!input.reason || input.reason.trim().length < 3) throw badRequest('overriding a freeze needs a reason (--reason "…", at least 3 characters)');
-  await tx.db.updateTable('rollouts').set({ freeze_override: `${input.reason} (by ${actor.name})` }).where('id', '=', rolloutId).execute();
+  await setFreezeOverride(tx.db, rolloutId, `${input.reason} (by ${actor.name})`);
   await tx.record({ kind: 'freeze.overridden', actor, rolloutId, message: `freeze overridden by ${actor.name}: ${input.reason}`, data: { reason: input.reason } });
 }
 
 /** Put `ring` on the path to `release` for `rolloutId`, replacing any release still pending on it. */
 async function requestRelease(tx: Tx, ring: Ring, release: Release, rolloutId: string, actor: Actor): Promise<Ring> {
   const message = `release ${describeRelease(release)}${release.force ? ' (forced)' : ''} requested by ${actor.name}`;
-  const changes = { desired_release_id: release.id, rollout_id: rolloutId, failure_reason: null, status_message: 'waiting to start', soak_until: null, rolling_back: 0, approved_by: null, approved_at: null, force_requested_by: null };
+  const changes = { desired_release_id: release.id, rollout_id: rolloutId, failure_reason: null, status_message: 'waiting to start', soak_until: null, rolling_back: 0 as const, approved_by: null, approved_at: null, force_requested_by: null };
   return moveRing(tx, ring, 'release-pending', actor, message, changes);
 }
 
@@ -243,9 +243,9 @@ export const RELEASE_OPERATIONS = {
     startsRollout: true,
     async run(tx, input, actor) {
       const rings = await liveRingsInOrder(tx.db);
-      const newest = await tx.db.selectFrom('rollouts').select('release_id').where('kind', '=', 'release').orderBy('create_at', 'desc').limit(1).executeTakeFirst();
+      const newest = await newestReleaseRolloutReleaseId(tx.db);
       const targets = rings.filter((ring) =>
-        ['release-failed', 'soaking-failed'].includes(ring.state) || (ring.state === 'stable' && ring.previousReleaseId !== null && ring.activeReleaseId === newest?.release_id),
+        ['release-failed', 'soaking-failed'].includes(ring.state) || (ring.state === 'stable' && ring.previousReleaseId !== null && ring.activeReleaseId === newest),
       );
       return withGroups(tx, await rollbackRings(tx, rings, targets, actor, input.reason));
     },
@@ -258,9 +258,9 @@ export const RELEASE_OPERATIONS = {
     guard: { role: 'admin', verb: 'rollback' },
     async run(tx, input, actor) {
       const rings = await liveRingsInOrder(tx.db);
-      const rollout = await tx.db.selectFrom('rollouts').select('release_id').where('id', '=', input.rolloutId).executeTakeFirst();
+      const rollout = await findRollout(tx.db, input.rolloutId);
       const targets = rings.filter(
-        (ring) => ring.rolloutId === input.rolloutId && (['release-failed', 'soaking-failed'].includes(ring.state) || (ring.state === 'stable' && ring.previousReleaseId !== null && ring.activeReleaseId === rollout?.release_id)),
+        (ring) => ring.rolloutId === input.rolloutId && (['release-failed', 'soaking-failed'].includes(ring.state) || (ring.state === 'stable' && ring.previousReleaseId !== null && ring.activeReleaseId === rollout?.releaseId)),
       );
       return withGroups(tx, await rollbackRings(tx, rings, targets, actor, input.reason));
     },
@@ -279,8 +279,8 @@ export const RELEASE_OPERATIONS = {
     input: z.object({}),
     guard: { role: 'viewer', verb: 'look at releases' },
     async run(ctx): Promise<Release | null> {
-      const newest = await ctx.db.selectFrom('rollouts').select('release_id').where('kind', '=', 'release').orderBy('create_at', 'desc').orderBy('id', 'desc').limit(1).executeTakeFirst();
-      if (newest) return getRelease(ctx.db, newest.release_id);
+      const newest = await newestReleaseRolloutReleaseId(ctx.db);
+      if (newest) return getRelease(ctx.db, newest);
       const rings = await liveRingsInOrder(ctx.db);
       const actives = await releasesById(ctx.db, rings.map((r) => r.activeReleaseId));
       return [...actives.values()].find((r) => r.image !== '' && r.version !== '') ?? null;

@@ -7,7 +7,8 @@ import { RING_STATES_RELEASE_PENDING, ringStateIn } from '../model/ring-states.j
 import { badRequest, conflict } from '../model/errors.js';
 import { describeRelease } from '../model/release-target.js';
 import { findRing, getRing, updateRing } from '../store/rings.js';
-import { findRollout } from '../store/rollouts.js';
+import { findRollout, reopenRollout } from '../store/rollouts.js';
+import { wakeGroupsOfRing } from '../store/installation-groups.js';
 import { getRelease } from '../store/releases.js';
 
 const OneRing = z.object({ ringId: objectId });
@@ -56,12 +57,7 @@ export const RING_INTERVENTION_OPERATIONS = {
       if (ring.forceRequestedBy) return { ring, already: true };
       const updated = await updateRing(tx.db, ring.id, { force_requested_by: actor.name, next_check_at: tx.now });
       // A group soaking right now ends its soak too: wake it.
-      await tx.db
-        .updateTable('installation_groups')
-        .set({ next_check_at: tx.now })
-        .where('state', '=', 'release-soaking-requested')
-        .where('id', 'in', (eb) => eb.selectFrom('ring_installation_groups').select('installation_group_id').where('ring_id', '=', ring.id))
-        .execute();
+      await wakeGroupsOfRing(tx.db, ring.id, 'release-soaking-requested', tx.now);
       await tx.record({ kind: 'ring.forced', actor, ringId: ring.id, rolloutId: ring.rolloutId, message: `ring ${ring.name} forced by ${actor.name}: ${reason}`, data: { reason, state: ring.state } });
       return { ring: updated, already: false };
     },
@@ -77,7 +73,7 @@ export const RING_INTERVENTION_OPERATIONS = {
       if (!['release-failed', 'soaking-failed'].includes(ring.state)) throw badRequest(`ring ${ring.name} is ${ring.state}: only a failed ring can be retried`);
       const release = await getRelease(tx.db, ring.desiredReleaseId);
       // The retry continues the same rollout, so its release card picks up where it stopped.
-      if (ring.rolloutId) await tx.db.updateTable('rollouts').set({ end_at: null }).where('id', '=', ring.rolloutId).execute();
+      if (ring.rolloutId) await reopenRollout(tx.db, ring.rolloutId);
       return moveRing(tx, ring, 'release-pending', actor, `release ${describeRelease(release)} retried by ${actor.name}`, {
         failure_reason: null,
         approved_by: null,

@@ -6,11 +6,12 @@ import { DEFAULT_RING_SOAK_SECONDS, PROVISIONER_NAME, type Actor, type Ring, typ
 import { canRequestRingState, describeRingRequest, type RequestableRingState } from '../model/ring-states.js';
 import { badRequest, conflict, forbidden } from '../model/errors.js';
 import { newId } from '../model/ids.js';
-import { getRing, insertRing, listRings, updateRing, updateRingIf } from '../store/rings.js';
+import { RingLeaseHeld } from './lease-wait.js';
+import { getRing, insertRing, listRings, transitionRing, updateRing } from '../store/rings.js';
 import { findGroupOwner, groupsOfRing, groupsOfRings, insertInstallationGroup } from '../store/installation-groups.js';
 import { getOrCreateRelease } from '../store/releases.js';
 import type { Kysely } from 'kysely';
-import type { Database } from '../store/schema.js';
+import type { Database, RingRowUpdate } from '../store/schema.js';
 
 const CreateRing = z.object({
   name: ringName,
@@ -42,14 +43,15 @@ const UpdateRing = z.object({
 
 const OneRing = z.object({ ringId: objectId });
 
-/** A ring the request may change: it exists, is not API-locked, and no process is mid-step on it. */
+/**
+ * A ring the request may change: it exists, is not API-locked, and no process is mid-step on it (the request
+ * then waits for the step: service/lease-wait.ts).
+ */
 export function assertMutable(ring: Ring, now: number, what: string): void {
   if (ring.apiSecurityLock) {
     throw forbidden(`ring ${ring.name} (${ring.id}) is API-locked, so it cannot be ${what}: unlock it with "elrond security ring api-unlock --ring ${ring.id}"`);
   }
-  if (ring.lockedBy && ring.lockedUntil > now) {
-    throw conflict(`ring ${ring.name} (${ring.id}) is being worked on by ${ring.lockedBy} right now; try again in a few seconds`);
-  }
+  if (ring.lockedBy && ring.lockedUntil > now) throw new RingLeaseHeld(ring, ring.lockedBy, ring.lockedUntil, what);
 }
 
 export function assertTransition(ring: Ring, to: RequestableRingState): void {
@@ -74,9 +76,9 @@ export async function moveRing(
   to: Ring['state'],
   actor: Actor,
   message: string,
-  changes: Parameters<typeof updateRingIf>[3] = {},
+  changes: RingRowUpdate = {},
 ): Promise<Ring> {
-  const moved = await updateRingIf(tx.db, ring.id, ring.state, { ...changes, state: to, next_check_at: tx.now });
+  const moved = await transitionRing(tx.db, { id: ring.id, from: ring.state, to, changes: { ...changes, next_check_at: tx.now } });
   if (!moved) throw conflict(`ring ${ring.name} (${ring.id}) changed while this request ran; look at it again and retry`);
   await tx.record({
     kind: 'ring.state',

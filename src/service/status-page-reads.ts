@@ -102,7 +102,7 @@ export interface StatusPageData {
 const RECENT_ROLLOUTS = 10;
 /** Events drawn on one timeline at most (a rollout of hundreds of rings has a few thousand). */
 const MAX_TIMELINE_EVENTS = 5000;
-const MOVING = [...RING_STATES_RELEASE_PENDING, ...RING_STATES_RELEASE_IN_PROGRESS] as string[];
+const MOVING = [...RING_STATES_RELEASE_PENDING, ...RING_STATES_RELEASE_IN_PROGRESS];
 
 /**
  * How a rollout ended, from each of its rings' last transition on it: still moving, any failure, every ring

@@ -11,9 +11,7 @@ import { RING_STATES_FAILED, RING_STATES_PENDING_WORK, ringStateIn } from '../mo
 import { formatDuration } from '../model/durations.js';
 import { describeSloCheck, describeSoakTime } from '../model/slo-gate.js';
 import { liveRingsInOrder, getRing } from '../store/rings.js';
-import { groupsOfRings } from '../store/installation-groups.js';
-import { releasesById } from '../store/releases.js';
-import { activeFreezeForRing } from '../store/freezes.js';
+import { loadRingViews } from '../store/ring-view.js';
 
 /** One thing holding a ring back: its kind, its parts (as data), and `message`, composed from them once. */
 export interface Hold {
@@ -92,18 +90,15 @@ export const WHY_OPERATIONS = {
     input: z.object({ ringId: objectId.optional() }),
     guard: { role: 'viewer', verb: 'ask why' },
     async run({ db, now, facts }, { ringId }): Promise<RingWhy[]> {
-      const rings = await liveRingsInOrder(db);
-      const targets: Ring[] = ringId ? [await getRing(db, ringId)] : rings;
-      const groups = await groupsOfRings(db, targets.map((r) => r.id));
-      const releases = await releasesById(db, targets.map((r) => r.desiredReleaseId));
-      const rolling = [...groups.values()].flat().filter((g) => g.state === 'release-requested');
+      const live = ringId ? undefined : await liveRingsInOrder(db);
+      const views = await loadRingViews(db, live ?? [await getRing(db, ringId!)], { now, maxParallelGroups: facts.maxParallelGroups ?? 1, approvers: facts.approvers ?? [] }, live);
+      const rolling = views.flatMap((v) => v.groups).filter((g) => g.state === 'release-requested');
       const groupFacts = await latestGroupFacts(db, new Map(rolling.map((g) => [g.id, g.rolloutStartedAt ?? 0])));
       const result: RingWhy[] = [];
-      for (const ring of targets) {
-        const ringGroups = groups.get(ring.id) ?? [];
-        const release = releases.get(ring.desiredReleaseId)!;
-        const freeze = await activeFreezeForRing(db, ring, now);
-        const decision = decideRing({ ring, groups: ringGroups, release, rings, now, maxParallelGroups: facts.maxParallelGroups ?? 1, freeze, approvers: facts.approvers ?? [] }, { slo: facts.sloEnabled ?? false });
+      for (const view of views) {
+        const { ring, groups: ringGroups, release, rings } = view;
+        const freeze = view.freeze ?? null;
+        const decision = decideRing(view, { slo: facts.sloEnabled ?? false });
         const holds: Hold[] = [];
         if (ring.lockedBy && ring.lockedUntil > now) {
           holds.push({ kind: 'lease', message: `a step is running under ${ring.lockedBy}'s lease since ${iso(ring.lockedAt)} (it expires ${iso(ring.lockedUntil)} if that process died)`, until: ring.lockedUntil });

@@ -6,13 +6,15 @@ import type { Database } from './schema.js';
 import { DataVersion, postgresDataVersion, sqliteDataVersion } from './data-version.js';
 import { POSTGRES, SQLITE, type DialectInfo } from './dialect.js';
 import { badRequest } from '../model/errors.js';
+import { redactUrl } from '../model/redact.js';
 
 export interface Store {
   db: Kysely<Database>;
   dialect: DialectInfo;
   /**
-   * The database URL with any password hidden, for logs: `sqlite:///abs/path.db` (the file resolved),
-   * `sqlite://:memory:`, `postgres://user:***@host:5432/db`. Without a password it opens the same database.
+   * The database URL for logs: `sqlite:///abs/path.db` (the file resolved), `sqlite://:memory:`, or the Postgres URL,
+   * which opens the same database, unless it carries a password: then with its userinfo and parameter values hidden
+   * (model/redact.ts, redactUrl: `postgres://••••••@host:5432/db`).
    */
   description: string;
   /** Changes whenever data a reader could be shown may have changed (store/data-version.ts). */
@@ -35,7 +37,7 @@ export interface ConnectOptions {
 /**
  * Postgres sessions ended by the server when idle inside a transaction this long (ms). Elrond's transactions
  * only talk to the database, so a session sitting idle in one belongs to a frozen or cut-off replica, and it
- * may be holding the `ring-gate` row that every writer needs: the server ends it and the others carry on.
+ * may be holding the `write-gate` row that every writer needs: the server ends it and the others carry on.
  */
 export const PG_IDLE_IN_TRANSACTION_TIMEOUT_MS = 60_000;
 /** How long a query waits for a free pooled connection before failing (ms), instead of queueing forever. */
@@ -61,10 +63,8 @@ export function parseDatabaseUrl(url: string): ParsedDatabaseUrl {
   );
 }
 
-/** The URL with its password hidden, in the userinfo (`user:pw@`) or as a `password=` parameter. */
-export function redactUrl(url: string): string {
-  return url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@').replace(/([?&]password=)[^&]*/gi, '$1***');
-}
+/** A password in the userinfo (`user:pw@`) or as a `password=` parameter. */
+const hasPassword = (url: string) => /^[a-z]+:\/\/[^/@?]*:[^/@?]*@/i.test(url) || /[?&]password=/i.test(url);
 
 /** Prepared statements kept per connection; Elrond issues a few hundred distinct statements. */
 const STATEMENT_CACHE_SIZE = 1000;
@@ -123,7 +123,7 @@ export function connect(url: string, options: ConnectOptions = {}): Store {
   pool.on('error', options.onConnectionError ?? ((error) => process.stderr.write(`elrond: a database connection was lost (${error.message}); it will be reopened\n`)));
   const version = new DataVersion(postgresDataVersion(() => db));
   const db: Kysely<Database> = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), plugins: [version.plugin] });
-  return { db, dialect: POSTGRES, description: redactUrl(parsed.url), dataVersion: () => version.current(), close: () => db.destroy() };
+  return { db, dialect: POSTGRES, description: hasPassword(parsed.url) ? redactUrl(parsed.url) : parsed.url, dataVersion: () => version.current(), close: () => db.destroy() };
 }
 
 

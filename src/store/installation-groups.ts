@@ -1,5 +1,5 @@
-import type { Kysely } from 'kysely';
-import type { Database, InstallationGroupRowUpdate } from './schema.js';
+import type { ExpressionBuilder, Kysely } from 'kysely';
+import { NO_DEADLINE, type Database, type InstallationGroupRowUpdate } from './schema.js';
 import { groupRowToGroup } from './rows.js';
 import type { InstallationGroup } from '../model/ring.js';
 import type { InstallationGroupState } from '../model/installation-group-states.js';
@@ -107,21 +107,64 @@ export async function ringIdOfGroup(db: Kysely<Database>, groupId: string): Prom
   return row?.ring_id;
 }
 
-export async function updateGroupIf(
-  db: Kysely<Database>,
-  id: string,
-  from: InstallationGroupState | readonly InstallationGroupState[],
-  changes: InstallationGroupRowUpdate,
-): Promise<InstallationGroup | undefined> {
-  const states = typeof from === 'string' ? [from] : [...from];
-  const row = await db
+/** One compare-and-set change of an installation group (see transitionRing in store/rings.ts). */
+export interface GroupTransition {
+  id: string;
+  /** The state(s) the caller read: the change applies only while the group is still in one of them. */
+  from: InstallationGroupState | readonly InstallationGroupState[];
+  /** The new state; omitted for a change that keeps the state (a wait, a retry). */
+  to?: InstallationGroupState;
+  /** The lease the caller must still hold (a supervisor step). */
+  owner?: string;
+  changes?: InstallationGroupRowUpdate;
+}
+
+/** The one way a group's state changes (compare-and-set): the new group, or undefined when someone moved it first. */
+export async function transitionGroup(db: Kysely<Database>, change: GroupTransition): Promise<InstallationGroup | undefined> {
+  const from = typeof change.from === 'string' ? [change.from] : [...change.from];
+  let query = db
     .updateTable('installation_groups')
-    .set(changes)
-    .where('id', '=', id)
-    .where('state', 'in', states)
-    .returningAll()
-    .executeTakeFirst();
+    .set({ ...change.changes, ...(change.to ? { state: change.to } : {}) })
+    .where('id', '=', change.id)
+    .where('state', 'in', from);
+  if (change.owner !== undefined) query = query.where('locked_by', '=', change.owner);
+  const row = await query.returningAll().executeTakeFirst();
   return row ? groupRowToGroup(row) : undefined;
+}
+
+const groupIdsOfRing = (ringId: string) => (eb: ExpressionBuilder<Database, 'installation_groups'>) =>
+  eb.selectFrom('ring_installation_groups').select('installation_group_id').where('ring_id', '=', ringId);
+
+/** A ring starting a release puts every group of it in the queue for `releaseId`, whatever it was doing. */
+export async function queueGroupsForRelease(db: Kysely<Database>, ringId: string, releaseId: string): Promise<void> {
+  await db
+    .updateTable('installation_groups')
+    .set({ state: 'release-pending', release_id: releaseId, phase: null, attempts: 0, failure_reason: null, soak_until: null, status_message: 'waiting its turn', next_check_at: NO_DEADLINE })
+    .where('id', 'in', groupIdsOfRing(ringId))
+    .execute();
+}
+
+/** A failed ring's groups that never started go back to stable untouched, saying why. */
+export async function stopUnstartedGroups(db: Kysely<Database>, ringId: string, message: string): Promise<void> {
+  await db
+    .updateTable('installation_groups')
+    .set({ state: 'stable', release_id: null, phase: null, status_message: message, next_check_at: NO_DEADLINE })
+    .where('state', '=', 'release-pending')
+    .where('id', 'in', groupIdsOfRing(ringId))
+    .execute();
+}
+
+/** Wake the ring's groups in `state` (a Force ends their soak at once). */
+export async function wakeGroupsOfRing(db: Kysely<Database>, ringId: string, state: InstallationGroupState, now: number): Promise<void> {
+  await db.updateTable('installation_groups').set({ next_check_at: now }).where('state', '=', state).where('id', 'in', groupIdsOfRing(ringId)).execute();
+}
+
+/** A deleted ring's groups go with it (a group belongs to exactly one ring). */
+export async function deleteGroupsOfRing(db: Kysely<Database>, ringId: string): Promise<void> {
+  const ids = (await db.selectFrom('ring_installation_groups').select('installation_group_id').where('ring_id', '=', ringId).execute()).map((r) => r.installation_group_id);
+  if (ids.length === 0) return;
+  await db.deleteFrom('ring_installation_groups').where('ring_id', '=', ringId).execute();
+  await db.deleteFrom('installation_groups').where('id', 'in', ids).execute();
 }
 
 export async function updateGroup(db: Kysely<Database>, id: string, changes: InstallationGroupRowUpdate): Promise<InstallationGroup> {

@@ -1,8 +1,8 @@
 import type { Kysely } from 'kysely';
 import type { Database } from './schema.js';
 
-/** Tables whose rows carry a lease (locked_by, locked_at, locked_until). */
-export type LeasedTable = 'rings' | 'installation_groups';
+/** Tables whose rows carry a lease (locked_by, locked_at, locked_until): steps on rings and groups, deliveries. */
+export type LeasedTable = 'rings' | 'installation_groups' | 'outbox';
 
 /**
  * Take the lease on one row for `ttlMs`, if it is free or its holder's lease has expired (so a crashed
@@ -47,6 +47,22 @@ export async function renewLease(
   return Number(result.numUpdatedRows) > 0;
 }
 
+/** Who holds the lease on a row right now (by `now`), or undefined when it is free or its lease ran out. */
+export async function leaseHolder(
+  db: Kysely<Database>,
+  table: LeasedTable,
+  id: string | number,
+  now: number,
+): Promise<{ owner: string; since: number; until: number } | undefined> {
+  const row = await db
+    .selectFrom(table as 'rings')
+    .select(['locked_by', 'locked_at', 'locked_until'])
+    .where('id', '=', id as string)
+    .executeTakeFirst();
+  if (!row?.locked_by || row.locked_until <= now) return undefined;
+  return { owner: row.locked_by, since: row.locked_at, until: row.locked_until };
+}
+
 /** Give a lease back; only its owner can. */
 export async function releaseLease(db: Kysely<Database>, table: LeasedTable, id: string | number, owner: string): Promise<void> {
   await db
@@ -57,10 +73,12 @@ export async function releaseLease(db: Kysely<Database>, table: LeasedTable, id:
     .execute();
 }
 
-/** A lease renewed in the background until given back. */
+/**
+ * A lease renewed in the background until given back. A holder that loses it (it expired and another took it)
+ * needs no flag to find out: every write of a step names its owner (`transitionRing`/`transitionGroup` with
+ * `owner`, the outbox's `locked_by` checks), so a lost lease's writes change nothing.
+ */
 export interface HeldLease {
-  /** True once a renewal found the lease gone (taken over after expiring): the step's writes will not apply. */
-  readonly lost: boolean;
   /** Stop renewing and give the lease back. */
   release(): Promise<void>;
 }
@@ -75,15 +93,15 @@ export interface HeldLease {
  * const keep = keepLeaseAlive(() => renewLease(db, 'rings', id, owner, clock.now(), ttl), ttl);
  * try { await work(); } finally { await keep.stop(); }
  */
-export function keepLeaseAlive(renew: () => Promise<boolean>, ttlMs: number): { readonly lost: boolean; stop(): Promise<void> } {
-  let lost = false;
+export function keepLeaseAlive(renew: () => Promise<boolean>, ttlMs: number): { stop(): Promise<void> } {
   let renewing: Promise<void> | null = null;
   const timer = setInterval(() => {
     // One renewal at a time: if the database is slow to answer, skip this beat rather than queue another.
     if (renewing) return;
     renewing = renew()
       .then((held) => {
-        if (!held) lost = true;
+        // Taken over by another owner: renewing again could only fail.
+        if (!held) clearInterval(timer);
       })
       .catch(() => {
         // A missed renewal: the next one may succeed before the lease runs out.
@@ -94,9 +112,6 @@ export function keepLeaseAlive(renew: () => Promise<boolean>, ttlMs: number): { 
   }, Math.max(50, Math.floor(ttlMs / 3)));
   timer.unref();
   return {
-    get lost() {
-      return lost;
-    },
     async stop() {
       clearInterval(timer);
       await renewing;
@@ -124,9 +139,6 @@ export async function holdLease(
   if (!(await acquireLease(db, table, id, owner, clock.now(), ttlMs))) return undefined;
   const keep = keepLeaseAlive(() => renewLease(db, table, id, owner, clock.now(), ttlMs), ttlMs);
   return {
-    get lost() {
-      return keep.lost;
-    },
     async release() {
       await keep.stop();
       await releaseLease(db, table, id, owner);

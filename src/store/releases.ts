@@ -2,16 +2,10 @@ import type { Kysely } from 'kysely';
 import type { Database } from './schema.js';
 import { flag, releaseRowToRelease } from './rows.js';
 import type { Release } from '../model/ring.js';
-import { canonicalEnv, type EnvVarMap } from '../model/env-vars.js';
+import { canonicalEnv } from '../model/env-vars.js';
+import type { ReleaseSpec } from '../model/release-target.js';
 import { newId } from '../model/ids.js';
 import { notFound } from '../model/errors.js';
-
-export interface ReleaseSpec {
-  image: string;
-  version: string;
-  envVariables: EnvVarMap | null;
-  force: boolean;
-}
 
 /**
  * The release with exactly these four fields, created if new. A unique index makes this safe when two

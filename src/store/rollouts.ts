@@ -38,3 +38,19 @@ export async function setRolloutPost(db: Kysely<Database>, id: string, postId: s
 export async function endRollout(db: Kysely<Database>, id: string, now: number): Promise<void> {
   await db.updateTable('rollouts').set({ end_at: now }).where('id', '=', id).where('end_at', 'is', null).execute();
 }
+
+/** A retried ring continues its rollout: the rollout is open again (its card picks up where it stopped). */
+export async function reopenRollout(db: Kysely<Database>, id: string): Promise<void> {
+  await db.updateTable('rollouts').set({ end_at: null }).where('id', '=', id).execute();
+}
+
+/** An admin started this rollout through a freeze: the reason and who, for the card and the timeline. */
+export async function setFreezeOverride(db: Kysely<Database>, id: string, override: string): Promise<void> {
+  await db.updateTable('rollouts').set({ freeze_override: override }).where('id', '=', id).execute();
+}
+
+/** The release of the newest release rollout (not a rollback), if any. */
+export async function newestReleaseRolloutReleaseId(db: Kysely<Database>): Promise<string | undefined> {
+  const newest = await db.selectFrom('rollouts').select('release_id').where('kind', '=', 'release').orderBy('create_at', 'desc').orderBy('id', 'desc').limit(1).executeTakeFirst();
+  return newest?.release_id;
+}

@@ -1,6 +1,4 @@
 import type { InstallationGroup, Release, Ring, Rollout, Webhook, GroupStatusCounts, ActorSource } from '../model/ring.js';
-import type { RingState } from '../model/ring-states.js';
-import type { InstallationGroupState, IgPhase } from '../model/installation-group-states.js';
 import type { EnvVarMap } from '../model/env-vars.js';
 import type { InstallationGroupRow, ReleaseRow, RingRow, RolloutRow, WebhookRow } from './schema.js';
 
@@ -9,7 +7,7 @@ export function ringRowToRing(row: RingRow): Ring {
   return {
     id: row.id,
     name: row.name,
-    state: row.state as RingState,
+    state: row.state,
     priority: row.priority,
     createSeq: row.create_seq,
     soakTime: row.soak_time,
@@ -44,13 +42,13 @@ export function groupRowToGroup(row: InstallationGroupRow): InstallationGroup {
   return {
     id: row.id,
     name: row.name,
-    state: row.state as InstallationGroupState,
+    state: row.state,
     soakTime: row.soak_time,
     provisionerGroupId: row.provisioner_group_id,
     releaseAt: row.release_at,
     createAt: row.create_at,
     releaseId: row.release_id,
-    phase: row.phase as IgPhase | null,
+    phase: row.phase,
     rolloutStartedAt: row.rollout_started_at,
     soakUntil: row.soak_until,
     nextCheckAt: row.next_check_at,
@@ -102,4 +100,4 @@ export function rolloutRowToRollout(row: RolloutRow): Rollout {
   };
 }
 
-export const flag = (value: boolean): number => (value ? 1 : 0);
+export const flag = (value: boolean): 0 | 1 => (value ? 1 : 0);

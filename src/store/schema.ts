@@ -1,14 +1,20 @@
-import type { Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { RingState } from '../model/ring-states.js';
+import type { IgPhase, InstallationGroupState } from '../model/installation-group-states.js';
 
 /** Timestamps are milliseconds since the epoch, stored as BIGINT. */
 type Millis = number;
-/** Booleans are stored as 0/1 integers so SQLite and Postgres read them the same way. */
-type Flag = number;
+/** A `next_check_at` far in the future: the row waits on an event (another ring or a group moving), not a time. */
+export const NO_DEADLINE: Millis = 8_640_000_000_000_000;
+/** Booleans are stored as 0/1 integers so SQLite and Postgres read them the same way (write them with `flag()`). */
+type Flag = ColumnType<0 | 1, 0 | 1, 0 | 1>;
+/** A flag column with a default in the schema. */
+type DefaultedFlag = ColumnType<0 | 1, 0 | 1 | undefined, 0 | 1>;
 
 export interface RingTable {
   id: string;
   name: string;
-  state: string;
+  state: RingState;
   priority: number;
   /** Creation order, for ties on priority. */
   create_seq: number;
@@ -25,9 +31,9 @@ export interface RingTable {
   release_at: Generated<Millis>;
   create_at: Millis;
   delete_at: Generated<Millis>;
-  api_security_lock: Generated<Flag>;
+  api_security_lock: DefaultedFlag;
   /** 1 while the ring is moving back to its previous release. */
-  rolling_back: Generated<Flag>;
+  rolling_back: DefaultedFlag;
   soak_until: Millis | null;
   /** The supervisor looks at the ring again at this time (a stored deadline, never a sleep). */
   next_check_at: Generated<Millis>;
@@ -38,7 +44,7 @@ export interface RingTable {
   locked_at: Generated<Millis>;
   locked_until: Generated<Millis>;
   /** 1: the ring waits for an approver's click before each release starts. */
-  approval_required: Generated<Flag>;
+  approval_required: DefaultedFlag;
   approved_by: string | null;
   approved_at: Millis | null;
   /** Set by an admin's Force: the ring skips its remaining gating or soak once. */
@@ -54,14 +60,14 @@ export interface RingTable {
 export interface InstallationGroupTable {
   id: string;
   name: string;
-  state: string;
+  state: InstallationGroupState;
   soak_time: number;
   provisioner_group_id: string;
   release_at: Generated<Millis>;
   create_at: Millis;
   /** The release being applied; a group is never updated with any other. */
   release_id: string | null;
-  phase: string | null;
+  phase: IgPhase | null;
   rollout_started_at: Millis | null;
   soak_until: Millis | null;
   next_check_at: Generated<Millis>;
@@ -107,7 +113,7 @@ export interface RolloutTable {
   id: string;
   release_id: string;
   kind: string;
-  all_rings: Generated<Flag>;
+  all_rings: DefaultedFlag;
   requested_by: string;
   source: string;
   channel_id: string | null;
@@ -166,6 +172,7 @@ export interface OutboxTable {
   delivered_at: Millis | null;
   last_error: string | null;
   locked_by: string | null;
+  locked_at: Generated<Millis>;
   locked_until: Generated<Millis>;
 }
 
@@ -225,6 +232,8 @@ export type NewRingRow = Insertable<RingTable>;
 export type RingRowUpdate = Updateable<RingTable>;
 export type InstallationGroupRow = Selectable<InstallationGroupTable>;
 export type InstallationGroupRowUpdate = Updateable<InstallationGroupTable>;
+export type NewInstallationGroupRow = Insertable<InstallationGroupTable>;
+export type RingInstallationGroupRow = Selectable<RingInstallationGroupTable>;
 export type ReleaseRow = Selectable<ReleaseTable>;
 export type WebhookRow = Selectable<WebhookTable>;
 export type RolloutRow = Selectable<RolloutTable>;

@@ -13,11 +13,16 @@ export async function setSettingIfAbsent(db: Kysely<Database>, key: string, valu
 }
 
 /**
- * Take the gate lock for the rest of the transaction: a write to one shared row, so every decision to start
- * a ring is serialized across processes (a row lock on Postgres, the write lock on SQLite).
+ * Take the write gate for the rest of the transaction: an update of one shared row (`system.write-gate`), the first
+ * statement of every write transaction, requests and supervisor steps alike (service/deps.ts inTransaction, the
+ * ring and group runners). Writers take turns across processes: a row lock held to commit on Postgres, the database
+ * write lock on SQLite. Leases keep two steps off one ring and compare-and-set keeps a write from undoing another's,
+ * but neither orders writes to *different* rows: the gate is what makes "one ring mid-release at a time" hold when
+ * two replicas decide to start two rings at once, and lets a transaction read, under READ COMMITTED, everything the
+ * previous writer committed. Its value is the time of the last write, for nobody in particular.
  */
-export async function takeRingGate(db: Kysely<Database>, now: number): Promise<void> {
-  await db.updateTable('system').set({ value: String(now) }).where('key', '=', 'ring-gate').execute();
+export async function takeWriteGate(db: Kysely<Database>, now: number): Promise<void> {
+  await db.updateTable('system').set({ value: String(now) }).where('key', '=', 'write-gate').execute();
 }
 
 /** Store a value, replacing any there. */

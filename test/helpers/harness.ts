@@ -9,7 +9,7 @@ import { FakeProvisioner, type FakeProvisionerOptions } from '../fakes/fake-prov
 import { createProvisionerClient } from '../../src/integrations/provisioner-client.js';
 import { RING_STATES_PENDING_WORK } from '../../src/model/ring-states.js';
 import { IG_STATES_ACTIVE } from '../../src/model/installation-group-states.js';
-import { NO_DEADLINE } from '../../src/engine/ring-runner.js';
+import { NO_DEADLINE } from '../../src/store/schema.js';
 import { TEST_POSTGRES_URL } from './temp-database.js';
 import { tempDatabase } from './temp-database.js';
 
@@ -64,6 +64,8 @@ export interface HarnessOptions {
   provisionerTimeoutMs?: number;
   /** Share a clock with other fakes (default: a new ManualClock). */
   clock?: ManualClock;
+  /** How long a request waits for a step holding its ring's lease before a 409 (ms; the server's default 5000). */
+  leaseWaitMs?: number;
 }
 
 /**
@@ -98,7 +100,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
             ? { oauth: { clientId: config.provisionerClientId, clientSecret: config.provisionerClientSecret, tokenEndpoint: config.provisionerTokenEndpoint } }
             : {}),
         });
-  const server = await startServer(config, { clock, log: createLogger({ silent: !process.env.ELROND_TEST_LOG, debug: Boolean(process.env.ELROND_TEST_LOG) }), startLoops: false, random: () => 0.5, awaitRegistration: true, ...(client ? { provisioner: client } : {}) });
+  const server = await startServer(config, { clock, log: createLogger({ silent: !process.env.ELROND_TEST_LOG, debug: Boolean(process.env.ELROND_TEST_LOG) }), startLoops: false, random: () => 0.5, awaitRegistration: true, ...(client ? { provisioner: client } : {}), ...(options.leaseWaitMs !== undefined ? { leaseWaitMs: options.leaseWaitMs } : {}) });
   let groupCounter = 0;
   const harness: Harness = {
     server,
