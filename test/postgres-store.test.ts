@@ -200,7 +200,7 @@ async function describeSchema(db: Kysely<Database>, dialect: 'sqlite' | 'postgre
   const indexes =
     dialect === 'sqlite'
       ? (await sql<{ name: string; table: string }>`select name, tbl_name as "table" from sqlite_master where type = 'index' and name not like 'sqlite_autoindex%'`.execute(db)).rows
-      : (await sql<{ name: string; table: string }>`select indexname as name, tablename as "table" from pg_indexes where schemaname = current_schema() and indexname not like '%_pkey' and indexname not like '%_key'`.execute(db)).rows;
+      : (await sql<{ name: string; table: string }>`select indexname as name, tablename as "table" from pg_indexes where schemaname = current_schema() and indexname not like '%_key' and indexname not in (select conname from pg_constraint where contype = 'p')`.execute(db)).rows;
   for (const index of indexes) schema[index.table]?.indexes.push(index.name);
   for (const table of Object.values(schema)) table.indexes.sort();
   return schema;
