@@ -52,6 +52,8 @@ export interface RunningServer {
    * rollout must say so. `summary` is one line for a label ("4 installations per new group, 1 at a time, …").
    */
   simulatedProvisioner: { options: SimulatorOptions; seed: number; summary: string } | null;
+  /** Chat roles by Mattermost user id (with a bot): `refresh()` is what runs every ten minutes. */
+  chatRoles?: ChatRoles;
   close(): Promise<void>;
 }
 
@@ -275,6 +277,7 @@ export async function startServer(config: ServerConfig, overrides: ServerOverrid
     outbox,
     log,
     simulatedProvisioner: simulator ? { options: simulator.options, seed: simulator.seed, summary: simulator.summary } : null,
+    ...(chatRoles ? { chatRoles } : {}),
     async close() {
       if (closed) return;
       closed = true;
