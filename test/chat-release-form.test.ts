@@ -121,7 +121,7 @@ describe('the release form', () => {
     // carol may fill it in, but not release.
     const carols = await openForm(chat, 'carol');
     const refused = await chat.mm.fillAndSubmitDialog({ dialogId: carols.id, changes: { version: '10.6.0', plan: false } });
-    expect(refused).toMatchObject({ closed: false, error: expect.stringMatching(/^@carol may not release: ask an Elrond admin \(@alice\)$/) });
+    expect(refused).toMatchObject({ closed: false, error: expect.stringMatching(/^@carol may not release: releasers are @dave, or ask an Elrond admin \(@alice\)$/) });
     expect(await states(chat)).toEqual(['canary:stable', 'beta:stable', 'production:stable']);
 
     const alices = await openForm(chat, 'alice');

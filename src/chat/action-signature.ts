@@ -62,8 +62,8 @@ export function verifyAction(secret: string, context: unknown, now: number, it =
   if (!parsed?.success || typeof raw.sig !== 'string') return { ok: false, reason: `${it} is missing parts of its signature` };
   const value = parsed.data as AnySigned;
   // A field the signature does not cover is refused rather than ignored: nothing unsigned rides along (a Start's
-  // payload is the exception: its hash is signed).
-  if (Object.keys(raw).some((key) => key !== 'sig' && !Object.hasOwn(value, key) && !(value.action === 'start-plan' && key === 'payload'))) return { ok: false, reason: `${it} carries fields Elrond did not sign` };
+  // or a release form's payload is the exception: its hash is signed).
+  if (Object.keys(raw).some((key) => key !== 'sig' && !Object.hasOwn(value, key) && !((value.action === 'start-plan' || value.action === 'release-form') && key === 'payload'))) return { ok: false, reason: `${it} carries fields Elrond did not sign` };
   const expected = Buffer.from(mac(secret, value));
   const received = Buffer.from(raw.sig);
   if (expected.length !== received.length || !timingSafeEqual(expected, received)) return { ok: false, reason: `${it}'s signature is not valid` };
