@@ -66,9 +66,9 @@ describe('the release thread, in words', () => {
     expect(everything).not.toMatch(/(^|[^\\])\[click\]\(/);
     expect(everything).not.toMatch(/(^|[^\\])!\[x\]\(/);
     expect(everything).not.toMatch(/(^|[^\\])\[prod\]\(/);
-    expect(everything).toMatch(/\\\[prod\\\]\(https:\/\/evil\.example\)/);
+    expect(everything).toMatch(/\\\[prod\\\]\(https\u200D:\/\/evil\.example\)/);
     for (const post of h.mm.posts()) expect(post.message).not.toContain('\n');
-    expect(everything).toContain('ping @\u200Bchannel and @\u200Bbob: \\[click\\](https://evil.example) !\\[x\\](https://evil.example/x.png) \\<https://evil.example\\> second line');
+    expect(everything).toContain('ping @\u200Dchannel and @\u200Dbob: \\[click\\](https\u200D://evil.example) !\\[x\\](https\u200D://evil.example/x.png) \\<https\u200D://evil.example\\> second line');
     // Mattermost notified nobody of these (not bob, not the channel), and warned nobody about people outside it.
     expect(h.mm.notifications().filter((n) => n.userId !== h!.users.alice)).toEqual([]);
     expect(h.mm.outOfChannelMentions()).toEqual([]);
