@@ -166,8 +166,6 @@ describe('chat-ops security: buttons', () => {
     const [first, second] = await Promise.all([s.h.press('bob', /^Approve production/), s.h.press('bob', /^Approve production/)]);
     expect(first.submitted?.failed).toBe(false);
     expect(second.submitted?.failed).toBe(false);
-    const third = await s.h.press('bob', /^Approve production/);
-    expect(third.submitted?.error ?? third.click.ephemeralText ?? '').toMatch(/already approved|only a ring waiting|^$/);
     expect((await s.h.events(s.production)).filter((e) => e.kind === 'ring.approved')).toHaveLength(1);
     expect((await s.h.getRing(s.production)).approvedBy ?? 'bob').toBe('bob');
 
