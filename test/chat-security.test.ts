@@ -74,8 +74,10 @@ describe('chat-ops security: buttons', () => {
     const before = await snapshot(s.h);
     const forgeries: Array<[Record<string, unknown> | unknown, RegExp]> = [
       [{ ...approve, ring: s.canary }, /signature is not valid/],
-      [{ ...approve, action: 'cancel' }, /signature is not valid/],
-      [{ ...approve, action: 'rollback' }, /signature is not valid/],
+      // Cancel and Rollback sign no ring: a ring riding along is refused before the signature is even checked.
+      [{ ...approve, action: 'cancel' }, /carries fields Elrond did not sign/],
+      [{ ...approve, action: 'rollback' }, /carries fields Elrond did not sign/],
+      [{ ...s.h.storedAction(/^Pause$/).integration.context, ring: s.production }, /carries fields Elrond did not sign/],
       [{ ...force, action: 'approve', ring: s.production }, /signature is not valid/],
       [{ ...approve, exp: (approve.exp as number) + 365 * 24 * 3600_000 }, /signature is not valid/],
       [{ ...approve, post: 'someotherpost' }, /signature is not valid/],

@@ -1,6 +1,6 @@
 import type { OperationName, Operations } from '../service/operations.js';
 import type { Caller } from '../service/access-policy.js';
-import type { CardAction, SignedValue } from './action-signature.js';
+import { SIGNED_VALUES, type CardAction } from './action-signature.js';
 import { chatText } from './chat-text.js';
 
 /** What a button's handler gets: the operations, and who clicked (proven, with the roles the policy gives). */
@@ -18,12 +18,19 @@ export interface DialogTarget {
   rings: string;
 }
 
+/** What a button acts on, from its verified signed value (the ring is '' for a button of the whole release). */
+export interface ButtonTarget {
+  rollout: string;
+  ring: string;
+}
+
 /**
- * One card button: its signed value (`SIGNED_VALUES[action]`, action-signature.ts), the operation it runs, what it
- * is bound to besides its card, its dialog when privileged, and its handler. Who may is the operation's guard
- * (src/service/operations.ts): nothing here checks a permission.
+ * One card button: its signed value (the schema its context must match, action-signature.ts), the operation it
+ * runs, what it is bound to besides its card, its dialog when privileged, and its handler. Who may is the
+ * operation's guard (src/service/operations.ts): nothing here checks a permission.
  */
 export interface ActionSpec<K extends CardAction> {
+  value: (typeof SIGNED_VALUES)[K];
   operation: OperationName;
   /**
    * What must still hold when it runs: `ring`, the ring is still on the card's rollout (Approve on a v2 card must
@@ -33,7 +40,7 @@ export interface ActionSpec<K extends CardAction> {
   bound: 'ring' | 'rollout' | 'none';
   /** Privileged: a dialog opened for the clicking user first; `reason` when the dialog asks for one. */
   dialog?: { title(target: DialogTarget): string; intro(target: DialogTarget): string; submit: string; reason: boolean };
-  run(run: ButtonRun, value: SignedValue<K>): Promise<string>;
+  run(run: ButtonRun, target: ButtonTarget): Promise<string>;
 }
 
 const bulkDone = (verb: string, moved: ReadonlyArray<{ name: string }>) =>
@@ -42,6 +49,7 @@ const bulkDone = (verb: string, moved: ReadonlyArray<{ name: string }>) =>
 /** Every card button, as a table (the way bolt-js registers one listener per action id). */
 export const CARD_ACTIONS = {
   approve: {
+    value: SIGNED_VALUES.approve,
     operation: 'approveRing',
     bound: 'ring',
     dialog: { title: (t) => `Approve ${t.ringName}`, intro: (t) => `Approve ring **${t.ringName}** in ${t.release}: it starts releasing.`, submit: 'Approve', reason: false },
@@ -52,6 +60,7 @@ export const CARD_ACTIONS = {
     },
   },
   force: {
+    value: SIGNED_VALUES.force,
     operation: 'forceRing',
     bound: 'ring',
     dialog: {
@@ -66,6 +75,7 @@ export const CARD_ACTIONS = {
     },
   },
   retry: {
+    value: SIGNED_VALUES.retry,
     operation: 'retryRingRelease',
     bound: 'ring',
     async run({ operations, caller }, value) {
@@ -74,22 +84,26 @@ export const CARD_ACTIONS = {
     },
   },
   pause: {
+    value: SIGNED_VALUES.pause,
     operation: 'pauseReleases',
     bound: 'rollout',
     run: async ({ operations, caller }) => bulkDone('pause', await operations.invoke('pauseReleases', {}, caller)),
   },
   resume: {
+    value: SIGNED_VALUES.resume,
     operation: 'resumeReleases',
     bound: 'rollout',
     run: async ({ operations, caller }) => bulkDone('resume', await operations.invoke('resumeReleases', {}, caller)),
   },
   cancel: {
+    value: SIGNED_VALUES.cancel,
     operation: 'cancelReleases',
     bound: 'rollout',
     dialog: { title: () => 'Cancel the release', intro: (t) => `Cancel ${t.release}: rings that have not started it (${t.rings}) will not.`, submit: 'Cancel release', reason: false },
     run: async ({ operations, caller }) => bulkDone('cancel', await operations.invoke('cancelReleases', {}, caller)),
   },
   rollback: {
+    value: SIGNED_VALUES.rollback,
     operation: 'rollbackRollout',
     bound: 'none',
     dialog: {

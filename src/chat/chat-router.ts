@@ -11,7 +11,7 @@ import type { CommandTokens } from './command-tokens.js';
 import type { MattermostApi } from './mattermost-client.js';
 import { inProcessApi } from './in-process-api.js';
 import { randomBytes } from 'node:crypto';
-import { CARD_ACTIONS, type ButtonRun } from './button-operations.js';
+import { CARD_ACTIONS } from './button-operations.js';
 import { renderForChat } from './render-for-chat.js';
 import { isCardValue, isPrivileged, signAction, verifyAction, type CardAction } from './action-signature.js';
 import { chatText } from './chat-text.js';
@@ -315,7 +315,7 @@ async function handleAction(deps: ChatDeps, body: Record<string, unknown>): Prom
   deps.services.operations.refuseEarly(spec.operation, caller);
   const stale = await noLongerApplies(deps, caller, value.action, value);
   if (stale) return stale;
-  if (!isPrivileged(value.action)) return (spec.run as (run: ButtonRun, v: typeof value) => Promise<string>)({ operations: deps.services.operations, caller, reason: '' }, value);
+  if (!isPrivileged(value.action)) return spec.run({ operations: deps.services.operations, caller, reason: '' }, { rollout: value.rollout, ring: 'ring' in value ? value.ring : '' });
   const triggerId = typeof body.trigger_id === 'string' ? body.trigger_id : '';
   if (!deps.api || !triggerId) return '⚠️ Elrond cannot open a dialog here (no bot token or no trigger id).';
   if (triggerUser(triggerId) !== actor.userId) return '⛔ This click\'s trigger id was issued to another user than the one it names. Nothing was changed.';
@@ -358,7 +358,6 @@ async function handleDialog(deps: ChatDeps, body: Record<string, unknown>): Prom
   const stale = await noLongerApplies(deps, caller, value.of, value);
   if (stale) return { error: stale.replace(/^⛔ /, '') };
   if (!(await once())) return { error: 'This form was already submitted once. Nothing was changed.' };
-  const target = value.of === 'approve' || value.of === 'force' ? { action: value.of, rollout: value.rollout, ring: value.ring, post: value.post, exp: value.exp } : { action: value.of, rollout: value.rollout, post: value.post, exp: value.exp };
-  await (spec.run as (run: ButtonRun, v: typeof target) => Promise<string>)({ operations: deps.services.operations, caller, reason }, target);
+  await spec.run({ operations: deps.services.operations, caller, reason }, { rollout: value.rollout, ring: value.ring });
   return {};
 }
