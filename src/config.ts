@@ -42,6 +42,7 @@ export interface ServerConfig {
   slashCommandTrigger: string;
   notifyChannel: string;
   admins: string[];
+  releasers: string[];
   approvers: string[];
   actionSecret: string;
   allowSelfApproval: boolean;
@@ -96,8 +97,9 @@ export const SERVER_SETTINGS: readonly SettingSpec[] = [
   { key: 'slashCommandTokens', flag: 'slash-command-token', kind: 'list', default: [], description: 'token of an /elrond command registered by hand (repeatable)', secret: true },
   { key: 'slashCommandTrigger', flag: 'slash-command-trigger', kind: 'string', default: 'elrond', description: 'trigger word of the slash command Elrond registers, e.g. elrond-staging for a second deployment in the same team' },
   { key: 'notifyChannel', flag: 'notify-channel', kind: 'string', default: '', description: 'team-name/channel-name or channel id where releases not started from chat are narrated' },
-  { key: 'admins', flag: 'admins', kind: 'list', default: [], description: 'usernames allowed to force, roll back and override (repeatable)' },
-  { key: 'approvers', flag: 'approvers', kind: 'list', default: [], description: 'usernames allowed to approve rings (repeatable)' },
+  { key: 'admins', flag: 'admins', kind: 'list', default: [], description: 'Mattermost usernames with every role: force, roll back, override (repeatable; none: chat only reads and freezes)' },
+  { key: 'releasers', flag: 'releasers', kind: 'list', default: [], description: 'Mattermost usernames allowed to release, pause, resume and cancel (repeatable)' },
+  { key: 'approvers', flag: 'approvers', kind: 'list', default: [], description: 'Mattermost usernames allowed to approve rings (repeatable; none: only admins approve)' },
   { key: 'actionSecret', flag: 'action-secret', kind: 'string', default: '', description: 'HMAC key for buttons and dialogs; generated and stored in the database when empty', secret: true },
   { key: 'allowSelfApproval', flag: 'allow-self-approval', kind: 'bool', default: false, description: 'let the person who started a release approve its rings' },
   { key: 'webhookAllowPrivate', flag: 'webhook-allow-private', kind: 'bool', default: false, description: 'let webhooks reach loopback, private, link-local and cloud metadata addresses (refused by default)' },

@@ -23,6 +23,8 @@ import { thanosSloChecker } from './integrations/thanos-slo.js';
 import { randomBytes } from 'node:crypto';
 import { setSettingIfAbsent } from './store/system.js';
 import type { AccessPolicy } from './service/access-policy.js';
+import { ChatRoles } from './chat/chat-roles.js';
+import { useOnce } from './store/single-use.js';
 import { CommandTokens } from './chat/command-tokens.js';
 import { createChatRouter } from './chat/chat-router.js';
 import { createMattermostApi, type MattermostApi } from './chat/mattermost-client.js';
@@ -52,6 +54,8 @@ export interface RunningServer {
    * rollout must say so. `summary` is one line for a label ("4 installations per new group, 1 at a time, …").
    */
   simulatedProvisioner: { options: SimulatorOptions; seed: number; summary: string } | null;
+  /** Chat roles by Mattermost user id (with a bot): `refresh()` is what runs every ten minutes. */
+  chatRoles?: ChatRoles;
   close(): Promise<void>;
 }
 
@@ -137,7 +141,8 @@ export async function startServer(config: ServerConfig, overrides: ServerOverrid
 
   // Chat-ops: the bot (when configured), its slash-command tokens, who may do what, the button secret.
   const mattermost: MattermostApi | undefined = config.mattermostUrl && config.mattermostToken ? createMattermostApi({ url: config.mattermostUrl, token: config.mattermostToken }) : undefined;
-  const policy: AccessPolicy = { admins: config.admins, approvers: config.approvers, allowSelfApproval: config.allowSelfApproval };
+  const chatRoles = mattermost ? new ChatRoles({ api: mattermost, db: store.db, log, names: { admins: config.admins, releasers: config.releasers, approvers: config.approvers } }) : undefined;
+  const policy: AccessPolicy = { admins: config.admins, releasers: config.releasers, approvers: config.approvers, allowSelfApproval: config.allowSelfApproval, ...(chatRoles ? { userIds: chatRoles.current } : {}) };
   const commandTokens = new CommandTokens(store.db, config.slashCommandTokens, () => clock.now());
   let actionSecret: Promise<string> | undefined;
   const secret = () => (actionSecret ??= config.actionSecret ? Promise.resolve(config.actionSecret) : setSettingIfAbsent(store.db, 'action-secret', randomBytes(32).toString('hex')));
@@ -169,7 +174,8 @@ export async function startServer(config: ServerConfig, overrides: ServerOverrid
         }),
       }),
     );
-    if (config.admins.length === 0) log.warn('no --admins given: every Mattermost user who can run /elrond may release, force and roll back');
+    if (config.admins.length === 0) log.warn('no --admins given: chat is read-only (plus freeze now); name chat admins with --admins <Mattermost username>');
+    await chatRoles!.start();
   }
   const simulator = simulatorOptions ? createProvisionerSimulator({ db: store.db, clock, options: simulatorOptions, random }) : undefined;
   if (simulator) log.warn({ provisioner: 'simulated', seed: simulator.seed }, `provisioner is SIMULATED (--provisioner-server sim://): no real installation is updated; ${simulator.summary}`);
@@ -246,6 +252,7 @@ export async function startServer(config: ServerConfig, overrides: ServerOverrid
     ...(mattermost ? { api: mattermost } : {}),
     secret,
     describeRollout: (rolloutId: string) => summarizeRollout(store.db, rolloutId, clock.now()),
+    useOnce: (key: string, expiresAt: number) => useOnce(store.db, key, expiresAt, clock.now()),
     ...(mattermost
       ? {
           placeCard: cardPlacement({ api: mattermost, bot: botAccount, notifyChannel: config.notifyChannel, now: () => clock.now(), log }),
@@ -316,10 +323,12 @@ export async function startServer(config: ServerConfig, overrides: ServerOverrid
     outbox,
     log,
     simulatedProvisioner: simulator ? { options: simulator.options, seed: simulator.seed, summary: simulator.summary } : null,
+    ...(chatRoles ? { chatRoles } : {}),
     async close() {
       if (closed) return;
       closed = true;
       stream.close();
+      chatRoles?.stop();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

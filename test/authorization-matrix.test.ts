@@ -10,27 +10,28 @@ import { createLogger } from '../src/logging.js';
 import { runCli } from '../src/cli/run-cli.js';
 import { OPERATIONS, OPERATION_NAMES, type OperationName } from '../src/service/operations.js';
 import { ROLES, chatCaller, requiredRole, rolesGrantedBy, type Role } from '../src/service/access-policy.js';
-import { signAction } from '../src/chat/action-signature.js';
+import { cardButtonContext, signAction, type CardAction, type PrivilegedAction } from '../src/chat/action-signature.js';
 import { startButton } from '../src/chat/plan-start.js';
 import { BUTTON_OPERATIONS } from '../src/chat/button-operations.js';
 import { API_ROUTES } from '../src/http/api-routes.js';
 import { COMMANDS } from '../src/commands/index.js';
 import { newId } from '../src/model/ids.js';
-import { startChatHarness, type ChatHarness } from './helpers/chat-harness.js';
+import { startChatHarness, type ChatHarness, type ChatUser } from './helpers/chat-harness.js';
 import { IMAGE } from './helpers/harness.js';
 
 /**
  * The authorization matrix: every operation × role × surface (REST, the CLI over REST, chat commands, card buttons
  * and their dialogs, the status page) gets the same decision, the one the operation table's guard gives — printed as a table.
  *
- * REST callers get their role from their token (one token per role here); chat users from --admins/--approvers:
- * alice is an admin, bob an approver, carol neither (a viewer). No chat user is a releaser (only admins release).
+ * REST callers get their role from their token (one token per role here); chat users from --admins/--releasers/
+ * --approvers, by Mattermost user id: alice is an admin, dave a releaser, bob an approver, carol none (a viewer).
  */
 
 type Surface = 'REST' | 'CLI' | 'chat' | 'button' | 'dialog' | 'page';
 const SURFACE_LETTER: Record<Surface, string> = { REST: 'R', CLI: 'C', chat: 'M', button: 'B', dialog: 'D', page: 'P' };
-const CHAT_USERS: Partial<Record<Role, 'alice' | 'bob' | 'carol'>> = { admin: 'alice', approver: 'bob', viewer: 'carol' };
-const POLICY = { admins: ['alice'], approvers: ['bob'], allowSelfApproval: false };
+type User = ChatUser;
+const CHAT_USERS: Record<Role, User> = { admin: 'alice', releaser: 'dave', approver: 'bob', viewer: 'carol' };
+const POLICY = { admins: ['alice'], releasers: ['dave'], approvers: ['bob'], allowSelfApproval: false };
 const SECRET = 'matrix-action-secret';
 const token = (role: Role) => `matrix-token-for-the-${role}-role`;
 
@@ -56,9 +57,9 @@ interface Scenario {
   command?: () => Promise<string[]>;
   /** A command line that only means something in chat (the channel you are in; the release form). */
   chatCommand?: () => Promise<string[]>;
-  button?: (user: 'alice' | 'bob' | 'carol') => Promise<ChatCallback>;
+  button?: (user: User) => Promise<ChatCallback>;
   /** A submission of the dialog a button opened. */
-  dialog?: (user: 'alice' | 'bob' | 'carol') => Promise<ChatCallback>;
+  dialog?: (user: User) => Promise<ChatCallback>;
   /** A status page path, opened with the role's token. */
   page?: () => Promise<string>;
 }
@@ -81,32 +82,36 @@ async function ringWithRollout(): Promise<{ ringId: string; rolloutId: string }>
   return { ringId: ring.id, rolloutId };
 }
 
-function click(user: 'alice' | 'bob' | 'carol', context: unknown, post = 'matrixcardpost0000000000000'): ChatCallback {
+function click(user: User, context: unknown, post = CARD_POST): ChatCallback {
   return {
     path: 'action',
     body: { user_id: h.users[user], user_name: user, channel_id: h.channelId, team_id: h.teamId, post_id: post, trigger_id: h.mm.issueTriggerId(h.users[user], h.channelId), type: 'button', context },
   };
 }
 
-function sign(action: string, rollout: string, ring: string, post: string) {
-  return signAction(SECRET, { action, rollout, ring, post, exp: h.clock.now() + 10 * 60_000 });
+const CARD_POST = 'matrixcardpost000000000000';
+
+function sign(action: CardAction, rollout: string, ring: string, post: string) {
+  return cardButtonContext(SECRET, { action, ring }, { rollout, post }, h.clock.now(), 10 * 60_000);
 }
 
-const cardButton = (action: string, ids: { rollout?: string; ring?: string } = {}) => async (user: 'alice' | 'bob' | 'carol') =>
-  click(user, sign(action, ids.rollout ?? ID(), ids.ring ?? '', 'matrixcardpost0000000000000'));
+const cardButton = (action: CardAction, ids: { rollout?: string; ring?: string } = {}) => async (user: User) =>
+  click(user, sign(action, ids.rollout ?? ID(), ids.ring ?? '', CARD_POST));
 
-const ringButton = (action: string) => async (user: 'alice' | 'bob' | 'carol') => {
+const ringButton = (action: CardAction) => async (user: User) => {
   const { ringId, rolloutId } = await ringWithRollout();
-  return click(user, sign(action, rolloutId, ringId, 'matrixcardpost0000000000000'));
+  return click(user, sign(action, rolloutId, ringId, CARD_POST));
 };
 
-const dialog = (action: 'force' | 'rollback') => async (user: 'alice' | 'bob' | 'carol'): Promise<ChatCallback> => {
+/** A submission of the dialog a privileged button opened for `user` (its state signed as Elrond signs it, used once). */
+const dialog = (action: PrivilegedAction) => async (user: User): Promise<ChatCallback> => {
   const { ringId, rolloutId } = await ringWithRollout();
   const userId = h.users[user];
-  return { path: 'dialog', body: { user_id: userId, channel_id: h.channelId, callback_id: action, cancelled: false, state: JSON.stringify(sign(action, rolloutId, action === 'force' ? ringId : '', userId)), submission: { reason: 'matrix reason' } } };
+  const state = signAction(SECRET, { action: 'dialog', of: action, rollout: rolloutId, ring: action === 'force' || action === 'approve' ? ringId : '', post: CARD_POST, user: userId, nonce: unique('nonce'), exp: h.clock.now() + 10 * 60_000 });
+  return { path: 'dialog', body: { user_id: userId, channel_id: h.channelId, callback_id: action, cancelled: false, state: JSON.stringify(state), submission: { reason: 'matrix reason' } } };
 };
 
-const startPlan = async (user: 'alice' | 'bob' | 'carol'): Promise<ChatCallback> => {
+const startPlan = async (user: User): Promise<ChatCallback> => {
   await h.settle();
   const version = unique('v');
   const plan = await fetch(`${restUrl}/api/rings/release/plan`, { method: 'POST', headers: { Authorization: `Bearer ${token('viewer')}`, 'Content-Type': 'application/json' }, body: JSON.stringify({ image: IMAGE, version }) });
@@ -166,6 +171,7 @@ const SCENARIOS: Scenario[] = [
   {
     operation: 'approveRing',
     button: ringButton('approve'),
+    dialog: dialog('approve'),
     rest: async () => ({ method: 'POST', path: `/ring/${(await ringWithRollout()).ringId}/approve` }),
     command: async () => ['ring', 'approve', '--ring', (await ringWithRollout()).ringId],
   },
@@ -297,7 +303,10 @@ describe('authorization matrix', () => {
 
   it('chat users hold the roles the flags give them, as a token for that role does', () => {
     for (const [role, user] of Object.entries(CHAT_USERS)) {
-      expect([...chatCaller(POLICY, { name: user, source: 'chat' }).roles].sort(), user).toEqual([...rolesGrantedBy(role as Role)].sort());
+      // By id: the name a request carries proves nothing (a user named "alice" who is not alice is a viewer).
+      const userIds = () => ({ admins: new Set([h.users.alice]), releasers: new Set([h.users.dave]), approvers: new Set([h.users.bob]) });
+      expect([...chatCaller({ ...POLICY, userIds }, { name: user, source: 'chat', userId: h.users[user] }).roles].sort(), user).toEqual([...rolesGrantedBy(role as Role)].sort());
+      expect([...chatCaller({ ...POLICY, userIds }, { name: 'alice', source: 'chat', userId: h.users.carol }).roles]).toEqual(['viewer']);
     }
   });
 

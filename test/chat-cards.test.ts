@@ -170,8 +170,8 @@ describe('chat-ops: release cards', () => {
       await h.advance(500);
     }
     await flush(h);
-    const approved = await h.mm.clickButton({ userId: h.users.bob, postId: card.id, actionId: h.button(/^Approve production/) });
-    expect(approved.ephemeralText).toMatch(/approved ring production/);
+    const approved = await h.press('bob', /^Approve production/, { postId: card.id });
+    expect(approved.submitted?.closed).toBe(true);
     await h.settle();
     await openDialogAndSubmit(h, 'alice', /^Force canary/, 'customers waiting');
     await runToEnd(h);
@@ -313,7 +313,7 @@ describe('chat-ops: card buttons', () => {
 
     await h.advance(2000);
     expect(h.buttons()).toEqual(['Approve production', 'Force production', 'Pause', 'Cancel', 'Rollback']);
-    await h.mm.clickButton({ userId: h.users.bob, postId: card, actionId: h.button(/^Approve production/) });
+    expect((await h.press('bob', /^Approve production/, { postId: card })).submitted?.closed).toBe(true);
     await runToEnd(h);
     expect((await h.getRing(production.id)).State).toBe('stable');
     expect(h.buttons()).toEqual(['Rollback']);
@@ -363,8 +363,9 @@ describe('chat-ops: card buttons', () => {
     await flush(h);
     const second = h.cards()[1]!.id;
     expect(h.buttons(second)).toEqual(['Force production', 'Pause', 'Cancel']);
-    const cancelled = await h.mm.clickButton({ userId: h.users.alice, postId: second, actionId: h.button(/^Cancel$/, second) });
-    expect(cancelled.ephemeralText).toMatch(/cancel applied to production/);
+    const cancelled = await h.press('alice', /^Cancel$/, { postId: second });
+    expect(h.mm.dialogs().at(-1)!.dialog.introduction_text).toMatch(/Cancel the release of .*v3: rings that have not started it \(production\) will not/);
+    expect(cancelled.submitted?.closed).toBe(true);
     await flush(h);
     expect((await h.getRing(production.id)).State).toBe('stable');
     const cancel = (await allEvents(h)).find((e) => /pending release cancelled by alice/.test(e.message))!;
@@ -383,8 +384,8 @@ describe('chat-ops: card buttons', () => {
     await h.slash('alice', `ring release --all-rings --image ${IMAGE} --version v2`);
     await flush(h);
     expect(h.buttons()).toEqual(['Force production', 'Pause', 'Cancel']);
-    const cancelled = await h.mm.clickButton({ userId: h.users.alice, postId: h.card()!.id, actionId: h.button(/^Cancel$/) });
-    expect(cancelled.ephemeralText).toMatch(/cancel applied to later/);
+    const cancelled = await h.press('alice', /^Cancel$/);
+    expect(cancelled.submitted?.closed).toBe(true);
     await flush(h);
     expect((await h.getRing(later.id)).State).toBe('stable');
     expect(h.thread().join('\n')).toMatch(/🛑 alice cancelled the release: \*\*later\*\* will not start\./);

@@ -163,7 +163,8 @@ describe('chat-ops: the /elrond grammar', () => {
     await h.slash('alice', 'webhook create --owner release-team --url https://hooks.example.com/elrond');
     const webhooks = await h.slash('carol', 'webhook list');
     expect(webhooks.ephemeral).toMatch(/^\| ID \| OWNER \| URL \|/);
-    expect(webhooks.ephemeral).toMatch(/https:\/\/hooks\.example\.com\/elrond/);
+    // Shown as text, not a link (the one chat rule puts a zero-width joiner before `://`).
+    expect(webhooks.ephemeral).toMatch(/https\u200D:\/\/hooks\.example\.com\/elrond/);
   });
 
   it('a typo, an unknown flag or a bad value gets an ephemeral reply naming it and the usage, never a non-200', async () => {

@@ -34,8 +34,8 @@ async function startElrond(config: Partial<ServerConfig>): Promise<Started> {
   const lines: Started['lines'] = [];
   const log = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line) as { level: number; msg: string }) });
   const server = await startServer(
-    // No provisioner is needed: these tests never release.
-    { ...defaultServerConfig(), database: `sqlite://${path.join(dir, 'elrond.db')}`, listen: '127.0.0.1:0', poll: 0, provisionerServer: 'http://127.0.0.1:9', ...config },
+    // No provisioner is needed: these tests never release. alice is the chat admin (without one, chat only reads).
+    { ...defaultServerConfig(), admins: ['alice'], database: `sqlite://${path.join(dir, 'elrond.db')}`, listen: '127.0.0.1:0', poll: 0, provisionerServer: 'http://127.0.0.1:9', ...config },
     { clock, log, startLoops: false, random: () => 0.5, awaitRegistration: true },
   );
   let closed = false;

@@ -81,8 +81,8 @@ async function script(chat: ChatHarness): Promise<string> {
   await until(async () => false);
   step('carol clicks **Approve beta**');
   expect((await mm.clickButton({ userId: users.carol, postId: card.id, actionId: chat.button(/^Approve beta/) })).failed).toBe(false);
-  step('bob clicks **Approve beta**');
-  expect((await mm.clickButton({ userId: users.bob, postId: card.id, actionId: chat.button(/^Approve beta/) })).failed).toBe(false);
+  step('bob clicks **Approve beta** and confirms in the dialog it opens');
+  expect((await chat.press('bob', /^Approve beta/, { postId: card.id })).submitted?.closed).toBe(true);
   await chat.settle();
   await until(async () => (await state(beta)) === 'soaking-requested');
   // The first group of production will not be found on the provisioner.

@@ -66,9 +66,9 @@ describe('the release thread, in words', () => {
     expect(everything).not.toMatch(/(^|[^\\])\[click\]\(/);
     expect(everything).not.toMatch(/(^|[^\\])!\[x\]\(/);
     expect(everything).not.toMatch(/(^|[^\\])\[prod\]\(/);
-    expect(everything).toMatch(/\\\[prod\\\]\(https:\/\/evil\.example\)/);
+    expect(everything).toMatch(/\\\[prod\\\]\(https\u200D:\/\/evil\.example\)/);
     for (const post of h.mm.posts()) expect(post.message).not.toContain('\n');
-    expect(everything).toContain('ping @\u200Bchannel and @\u200Bbob: \\[click\\](https://evil.example) !\\[x\\](https://evil.example/x.png) \\<https://evil.example\\> second line');
+    expect(everything).toContain('ping @\u200Dchannel and @\u200Dbob: \\[click\\](https\u200D://evil.example) !\\[x\\](https\u200D://evil.example/x.png) \\<https\u200D://evil.example\\> second line');
     // Mattermost notified nobody of these (not bob, not the channel), and warned nobody about people outside it.
     expect(h.mm.notifications().filter((n) => n.userId !== h!.users.alice)).toEqual([]);
     expect(h.mm.outOfChannelMentions()).toEqual([]);
@@ -76,7 +76,7 @@ describe('the release thread, in words', () => {
 
   it('a failure mentions who started the release with the next step; approvers are mentioned, and with --approval-dm written to', async () => {
     h = await startChatHarness({ approvalDm: true, approvers: ['bob', 'dave'] });
-    h.mm.addUser({ username: 'dave' });
+    h.mm.removeChannelMember(h.channelId, h.users.dave);
     const canary = await h.ring('canary', 1, { soak: 60 });
     const production = await h.ring('production', 2, { soak: 60 });
     await h.api('POST', `/ring/${production.id}/update`, { approvalRequired: true });
@@ -98,7 +98,7 @@ describe('the release thread, in words', () => {
 
     // A failure: alice is told what happened and what she can do.
     h.provisioner.failNext('getGroup', 404);
-    await h.mm.clickButton({ userId: h.users.bob, postId: card.id, actionId: h.button(/^Approve production/) });
+    await h.press('bob', /^Approve production/, { postId: card.id });
     await runToEnd(h);
     expect((await h.getRing(canary.id)).State).toBe('stable');
     const failure = h.thread().find((m) => m.startsWith('❌'))!;

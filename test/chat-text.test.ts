@@ -25,18 +25,19 @@ describe('chatText: what someone else wrote, made inert', () => {
 
   it('cannot link, embed an image or break out of its escapes; one line; cut on a character', () => {
     const text = chatText('see [this](https://evil.example) ![img](https://evil.example/i.png) <https://evil.example> \\[x](y)\nnext line');
-    expect(text).toBe('see \\[this\\](https://evil.example) !\\[img\\](https://evil.example/i.png) \\<https://evil.example\\> \\\\\\[x\\](y) next line');
+    // The rule is src/model/inert-text.ts: escapes, and a zero-width joiner before each `://` so no bare URL links.
+    expect(text).toBe('see \\[this\\](https\u200D://evil.example) !\\[img\\](https\u200D://evil.example/i.png) \\<https\u200D://evil.example\\> \\\\\\[x\\](y) next line');
     expect(text).not.toContain('\n');
     const cut = chatText('🚀'.repeat(100), 10);
     expect([...cut]).toHaveLength(10);
     expect(cut.endsWith('🚀…')).toBe(true);
-    expect(chatCode('a `b`\nc')).toBe("a 'b' c");
+    expect(chatCode('a `b`\nc')).toBe('a ˋbˋ c');
   });
 
   it('renders a person as a mention only where the words and the caller both allow it', () => {
     const words = ['to ', { person: 'alice', notify: true }, ' and ', { person: 'bob' }, ' and ', { person: 'not a@name', notify: true }];
-    expect(renderWords(words, { mentions: true, now: 0 })).toBe('to @alice and bob and not a@\u200Bname');
-    expect(renderWords(words, { mentions: false, now: 0 })).toBe('to alice and bob and not a@\u200Bname');
+    expect(renderWords(words, { mentions: true, now: 0 })).toBe('to @alice and bob and not a@\u200Dname');
+    expect(renderWords(words, { mentions: false, now: 0 })).toBe('to alice and bob and not a@\u200Dname');
   });
 });
 

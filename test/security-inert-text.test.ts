@@ -4,6 +4,9 @@
  */
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
+import { startChatHarness } from './helpers/chat-harness.js';
+import { IMAGE } from './helpers/harness.js';
+import { REDACTED } from '../src/model/redact.js';
 import { inertCsvCell, inertMattermost, inertMattermostCode, inertTerminalJson, inertTerminalLine, inertTerminalText } from '../src/model/inert-text.js';
 
 const SCALE = Math.max(1, Number(process.env.ELROND_FUZZ_SCALE ?? 1));
@@ -169,5 +172,55 @@ describe('terminal and CSV', () => {
       }),
       runs,
     );
+  });
+});
+
+describe('text from people reaching Mattermost, end to end (chat harness: a real server, the fake Mattermost)', () => {
+  const HOSTILE = '@all [sso](http://evil.example) ![x](http://evil.example/x.png)';
+  /** The hostile name as Mattermost would act on it: an unescaped link or image, a bare URL, a mention of all. */
+  const live = (text: string) => /(^|[^\\])!?\[(sso|x)\]\(|http:\/\/evil|@all/.test(text);
+
+  it('a hostile ring name is inert in command replies, in the Force dialog, and on the card', async () => {
+    const h = await startChatHarness();
+    try {
+      const ring = await h.ring(HOSTILE, 1, { soak: 600 });
+      await h.settle();
+      const listed = await h.slash('carol', 'ring list');
+      expect(listed.ephemeral).toContain('sso');
+      expect(live(listed.ephemeral ?? '')).toBe(false);
+      const status = await h.slash('carol', 'status');
+      expect(live(status.ephemeral ?? '')).toBe(false);
+      await h.slash('alice', `ring release --ring ${ring.id} --image ${IMAGE} --version v2`);
+      await h.settle();
+      await h.advance(2000);
+      const card = h.card()!;
+      const attachment = (card.props as { attachments: Array<{ title: string; text: string; fields: Array<{ title: string; value: string }> }> }).attachments[0]!;
+      for (const text of [attachment.title, attachment.text, ...attachment.fields.flatMap((f) => [f.title, f.value])]) expect(live(text.replace(/`[^`]*`/g, '')), text).toBe(false);
+      await h.mm.clickButton({ userId: h.users.alice, postId: card.id, actionId: h.button(/^Force/) });
+      const dialog = h.mm.dialogs().at(-1)!;
+      expect(String(dialog.dialog.introduction_text)).toContain('sso');
+      expect(live(String(dialog.dialog.introduction_text))).toBe(false);
+      expect(h.mm.notifications()).toEqual([]);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('ring get-release in chat shows secret env values redacted (every channel member reads the reply)', async () => {
+    const h = await startChatHarness();
+    try {
+      const ring = await h.ring('canary', 1, { soak: 600 });
+      await h.settle();
+      const env = { MM_SQLSETTINGS_DATASOURCE: { value: 'postgres://mmuser:newpw123@db:5432/mm' }, MM_CUSTOM_REPLICA: { value: 'postgres://reader:replicapw@replica/mm' }, MM_FEATUREFLAGS_X: { value: 'on' } };
+      expect((await h.api('POST', `/ring/${ring.id}/release`, { image: IMAGE, version: 'v2', EnvVariables: env })).status).toBeLessThan(300);
+      const releaseId = (await h.getRing(ring.id)).DesiredReleaseID as string;
+      const reply = await h.slash('carol', `ring get-release --release ${releaseId}`);
+      expect(reply.ephemeral).toContain('MM_FEATUREFLAGS_X');
+      expect(reply.ephemeral).toContain('"on"');
+      expect(reply.ephemeral).toContain(REDACTED);
+      expect(reply.ephemeral).not.toMatch(/newpw123|replicapw/);
+    } finally {
+      await h.close();
+    }
   });
 });

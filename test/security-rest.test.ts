@@ -216,7 +216,7 @@ describe('attacks on a guarded server', () => {
     const before = await snapshot(db);
     const refused = await cli(['ring', 'release', '--pause', '--server', server.url, '--api-token', tokens.viewer]);
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toMatch(/403 @dashboard may not pause: this API token has the viewer role; use a token with the admin role/);
+    expect(refused.stderr).toMatch(/403 @dashboard may not pause: this API token has the viewer role; use a token with the releaser role/);
     expect(await snapshot(db)).toBe(before);
   });
 

@@ -10,9 +10,11 @@ import { chatFormFor, parseCommandLine, tokenize, type ParseResult } from '../co
 import type { CommandTokens } from './command-tokens.js';
 import type { MattermostApi } from './mattermost-client.js';
 import { inProcessApi } from './in-process-api.js';
-import { BUTTON_OPERATIONS } from './button-operations.js';
+import { randomBytes } from 'node:crypto';
+import { CARD_ACTIONS } from './button-operations.js';
 import { renderForChat } from './render-for-chat.js';
-import { signAction, verifyAction } from './action-signature.js';
+import { isCardValue, isPrivileged, signAction, verifyAction, type CardAction } from './action-signature.js';
+import { chatText } from './chat-text.js';
 import { startButton, startPlannedRelease } from './plan-start.js';
 import { interventionDialog } from './intervention-dialog.js';
 import { RELEASE_FORM_ACTION } from './release-form.js';
@@ -39,6 +41,8 @@ export interface ChatDeps {
   describeRollout: (rolloutId: string) => Promise<RolloutSummary | undefined>;
   /** Where the card of a rollout started from a channel goes (absent without a bot: the channel itself). */
   placeCard?: PlaceCard;
+  /** Mark a dialog's state used: true the first time only (on any replica, across restarts), kept until `expiresAt`. */
+  useOnce: (key: string, expiresAt: number) => Promise<boolean>;
 }
 
 /**
@@ -216,76 +220,114 @@ export async function runSlashCommand(deps: ChatDeps, text: string, actor: Actor
   }
 }
 
-/** Buttons that act on one ring: they apply only while that ring is still on the card's rollout. */
-const RING_ACTIONS = new Set(['approve', 'force', 'retry']);
+/** A Mattermost user id: 26 lowercase letters and digits (model.IsValidId). */
+const MATTERMOST_ID = /^[a-z0-9]{26}$/;
+/** How long a privileged button's dialog may stay open before its state expires. */
+const DIALOG_TTL_MS = 10 * 60_000;
 
 /**
- * A card drawn for one rollout must not act on the ring's next one (e.g. Approve on the v2 card approving v3
- * after a newer release replaced v2 on that ring): a refusal when the ring has moved on, else undefined.
+ * Who sent a click or a dialog submission, proven as far as Elrond can: `user_id` must be a Mattermost id, and
+ * the bot must find that user (the lookup is URL-encoded, so `username/<name>` is never a path); a failed lookup
+ * denies. A string is the refusal. Without the bot there is no one to ask: buttons then refuse.
  */
-async function movedOn(deps: ChatDeps, caller: Caller, action: string, ringId: string, rolloutId: string): Promise<string | undefined> {
-  if (!RING_ACTIONS.has(action)) return undefined;
-  const ring = await deps.services.operations.invoke('getRing', { ringId }, caller).catch(() => undefined);
-  if (ring && ring.rolloutId === rolloutId) return undefined;
-  return `⛔ ${ring ? `Ring ${ring.name}` : 'This ring'} has moved on from the release this card is about; use the buttons on its latest card. Nothing was changed.`;
+async function provenActor(deps: ChatDeps, body: Record<string, unknown>): Promise<Actor | string> {
+  const userId = typeof body.user_id === 'string' ? body.user_id : '';
+  if (!MATTERMOST_ID.test(userId)) return 'this request does not come with a Mattermost user id (26 letters and digits)';
+  if (!deps.api) return 'buttons need Elrond\'s bot to know who clicked (--mattermost-url, --mattermost-token)';
+  try {
+    const name = await deps.api.username(userId);
+    return { name, source: 'chat', userId, channelId: typeof body.channel_id === 'string' ? body.channel_id : '' };
+  } catch {
+    return 'Mattermost does not know the user this request names';
+  }
+}
+
+/**
+ * The user a trigger id was minted for. Mattermost's `GenerateTriggerId` (server/public/model/integration_action.go)
+ * encodes base64("clientTriggerId:userId:millis:" + base64(signature)); `DecodeAndVerifyTriggerId` checks that
+ * signature when the dialog is opened and shows the dialog to that user only.
+ */
+export function triggerUser(triggerId: string): string | undefined {
+  const parts = Buffer.from(triggerId, 'base64').toString('utf8').split(':');
+  return parts.length === 4 && MATTERMOST_ID.test(parts[1] ?? '') ? parts[1] : undefined;
+}
+
+/** Ring states a card's Pause, Resume and Cancel act on (what their operations move). */
+const BULK_STATES: Record<'pause' | 'resume' | 'cancel', readonly string[]> = {
+  pause: ['release-pending'],
+  resume: ['release-paused'],
+  cancel: ['release-pending', 'release-paused'],
+};
+
+/**
+ * A card acts on its own release only: a refusal when it no longer can, else undefined. A ring button needs the
+ * ring still on the card's rollout (Approve on the v2 card must not approve v3). Pause, Resume and Cancel act on
+ * every ring waiting, so they need some waiting on this rollout and none on another (a Cancel from a finished
+ * release must not cancel a newer one).
+ */
+async function noLongerApplies(deps: ChatDeps, caller: Caller, action: CardAction, value: { rollout: string; ring?: string }): Promise<string | undefined> {
+  const { operations } = deps.services;
+  const bound = CARD_ACTIONS[action].bound;
+  if (bound === 'ring') {
+    const ring = value.ring ? await operations.invoke('getRing', { ringId: value.ring }, caller).catch(() => undefined) : undefined;
+    if (ring && ring.rolloutId === value.rollout) return undefined;
+    return `⛔ ${ring ? `Ring ${chatText(ring.name, 60)}` : 'This ring'} has moved on from the release this card is about; use the buttons on its latest card. Nothing was changed.`;
+  }
+  if (bound === 'rollout' && (action === 'pause' || action === 'resume' || action === 'cancel')) {
+    const rings = await operations.invoke('listRings', { page: 0, perPage: -1, includeDeleted: false }, caller);
+    const waiting = rings.filter((ring) => BULK_STATES[action].includes(ring.state));
+    const others = waiting.filter((ring) => ring.rolloutId !== value.rollout);
+    if (others.length > 0) return `⛔ Another release is waiting on ${others.map((r) => chatText(r.name, 60)).join(', ')}: this card's ${action} would reach it; use that release's card, or \`/elrond ring release --${action}\`. Nothing was changed.`;
+    if (waiting.length === 0) return `⛔ Nothing of this release is left to ${action}. Nothing was changed.`;
+  }
+  return undefined;
 }
 
 async function handleAction(deps: ChatDeps, body: Record<string, unknown>): Promise<string | undefined> {
   const now = deps.clock.now();
   const secret = await deps.secret();
-  const postId = typeof body.post_id === 'string' ? body.post_id : '';
-  // A plan's Start sits on an ephemeral reply, whose post id Elrond never learns; every other button is bound to its card.
-  const isStart = (body.context as { action?: unknown } | undefined)?.action === 'start-plan';
-  const verified = verifyAction(secret, body.context, { ...(isStart ? {} : { post: postId }), now });
+  const verified = verifyAction(secret, body.context, now);
   if (!verified.ok) {
-    // A card idle for a day has expired buttons: redraw it so the next click works.
-    if (verified.expired && verified.expired.action !== 'start-plan' && deps.redrawCard) {
-      await deps.redrawCard(verified.expired.rollout);
+    // An idle card has expired buttons: redraw it so the next click works.
+    const expired = verified.expired;
+    if (expired && isCardValue(expired) && deps.redrawCard) {
+      await deps.redrawCard(expired.rollout);
       return '⌛ This button had expired; the card is being redrawn with fresh buttons — click again in a few seconds. Nothing was changed.';
     }
-    return `⛔ ${verified.reason}. Nothing was changed.`;
+    if (expired) return '⛔ This button has expired; use the buttons on the latest version of the card. Nothing was changed.';
+    return `⛔ ${capital(verified.reason)}. Nothing was changed.`;
   }
-  const { action, ring, rollout } = verified.value;
-  if (action === 'start-plan') {
-    const starter: Actor = { name: await usernameOf(deps, String(body.user_id ?? ''), ''), source: 'chat', userId: String(body.user_id ?? ''), channelId: String(body.channel_id ?? '') };
+  const value = verified.value;
+  // A plan's Start sits on an ephemeral reply, whose post id Elrond never learns; every card button is bound to its card.
+  if (value.action === 'start-plan') {
+    const starter = await provenActor(deps, body);
+    if (typeof starter === 'string') return `⛔ ${capital(starter)}. Nothing was started.`;
     const notes = new Set<string>();
-    return withNotes(await startPlannedRelease(deps, verified.value, body.context as Record<string, unknown>, starter, rolloutActorFor(deps, starter, notes)), notes);
+    return withNotes(await startPlannedRelease(deps, value, body.context as Record<string, unknown>, starter, rolloutActorFor(deps, starter, notes)), notes);
   }
-  const userId = typeof body.user_id === 'string' ? body.user_id : '';
-  const actor: Actor = { name: await usernameOf(deps, userId, ''), source: 'chat', userId, channelId: typeof body.channel_id === 'string' ? body.channel_id : '' };
+  if (!isCardValue(value)) return '⛔ This is not a button Elrond drew. Nothing was changed.';
+  if (value.post !== body.post_id) return '⛔ This button belongs to another post. Nothing was changed.';
+  const actor = await provenActor(deps, body);
+  if (typeof actor === 'string') return `⛔ ${capital(actor)}. Nothing was changed.`;
   const caller = chatCaller(deps.policy, actor);
-  const stale = await movedOn(deps, caller, action, ring, rollout);
+  const spec = CARD_ACTIONS[value.action];
+  // The operation's guard first: a refusal by role reads the same on every surface.
+  deps.services.operations.refuseEarly(spec.operation, caller);
+  const stale = await noLongerApplies(deps, caller, value.action, value);
   if (stale) return stale;
-  const { operations } = deps.services;
-  if (action === 'force' || action === 'rollback') {
-    operations.refuseEarly(BUTTON_OPERATIONS[action], caller);
-    const triggerId = typeof body.trigger_id === 'string' ? body.trigger_id : '';
-    if (!deps.api || !triggerId) return '⚠️ Elrond cannot open a dialog here (no bot token or no trigger id).';
-    const state = JSON.stringify(signAction(secret, { action, rollout, ring, post: userId, exp: now + 10 * 60_000 }));
-    const ringName = ring ? ((await operations.invoke('getRing', { ringId: ring }, caller).catch(() => undefined))?.name ?? ring) : '';
-    const dialog = interventionDialog(action === 'force' ? 'force' : 'rollback', { ringName, rollout: await deps.describeRollout(rollout) }, state);
-    await deps.api.openDialog({ trigger_id: triggerId, url: `${deps.baseUrl}/dialog`, dialog });
-    return undefined;
-  }
-  switch (action) {
-    case 'approve': {
-      const result = await operations.invoke(BUTTON_OPERATIONS.approve, { ringId: ring }, caller);
-      return result.already ? `Ring ${result.ring.name} was already approved by @${result.ring.approvedBy}.` : `👍 You approved ring ${result.ring.name}.`;
-    }
-    case 'pause':
-    case 'resume':
-    case 'cancel': {
-      const moved = await operations.invoke(BUTTON_OPERATIONS[action], {}, caller);
-      return moved.length ? `Done: ${action} applied to ${moved.map((r) => r.name).join(', ')}.` : `Nothing to ${action}: no ring is in a state it applies to.`;
-    }
-    case 'retry': {
-      const retried = await operations.invoke(BUTTON_OPERATIONS.retry, { ringId: ring }, caller);
-      return `🔁 Ring ${retried.name} will retry its release.`;
-    }
-    default:
-      return `⛔ Unknown action ${action}. Nothing was changed.`;
-  }
+  if (!isPrivileged(value.action)) return spec.run({ operations: deps.services.operations, caller, reason: '' }, { rollout: value.rollout, ring: 'ring' in value ? value.ring : '' });
+  const triggerId = typeof body.trigger_id === 'string' ? body.trigger_id : '';
+  if (!deps.api || !triggerId) return '⚠️ Elrond cannot open a dialog here (no bot token or no trigger id).';
+  if (triggerUser(triggerId) !== actor.userId) return '⛔ This click\'s trigger id was issued to another user than the one it names. Nothing was changed.';
+  const ring = 'ring' in value ? value.ring : '';
+  const state = signAction(secret, { action: 'dialog', of: value.action, rollout: value.rollout, ring, post: value.post, user: actor.userId!, nonce: randomBytes(16).toString('hex'), exp: now + DIALOG_TTL_MS });
+  const ringName = ring ? ((await deps.services.operations.invoke('getRing', { ringId: ring }, caller).catch(() => undefined))?.name ?? ring) : '';
+  const dialog = interventionDialog(value.action, { ringName, rollout: await deps.describeRollout(value.rollout) }, JSON.stringify(state));
+  await deps.api.openDialog({ trigger_id: triggerId, url: `${deps.baseUrl}/dialog`, dialog });
+  return undefined;
 }
+
+const capital = (text: string) => `${text[0]!.toUpperCase()}${text.slice(1)}`;
 
 async function handleDialog(deps: ChatDeps, body: Record<string, unknown>): Promise<Record<string, unknown>> {
   if (body.cancelled === true) return {};
@@ -296,20 +338,26 @@ async function handleDialog(deps: ChatDeps, body: Record<string, unknown>): Prom
   } catch {
     return { error: 'This dialog\'s state is not valid. Nothing was changed.' };
   }
-  const verified = verifyAction(await deps.secret(), state, { post: userId, now: deps.clock.now(), kind: 'dialog' });
+  const verified = verifyAction(await deps.secret(), state, deps.clock.now(), 'this form');
   if (!verified.ok && verified.expired?.action === RELEASE_FORM_ACTION) return { error: 'This form has expired: run /elrond release again. Nothing was changed.' };
-  if (!verified.ok) return { error: `${verified.reason[0]!.toUpperCase()}${verified.reason.slice(1)}. Nothing was changed.` };
+  if (!verified.ok && verified.expired) return { error: 'This form has expired; click the button on the card again. Nothing was changed.' };
+  if (!verified.ok) return { error: `${capital(verified.reason)}. Nothing was changed.` };
+  const value = verified.value;
+  if (value.action !== RELEASE_FORM_ACTION && value.action !== 'dialog') return { error: 'This is not a form Elrond opened. Nothing was changed.' };
+  if (value.user !== userId) return { error: 'This form was opened for someone else. Nothing was changed.' };
+  const sig = String((state as { sig: string }).sig);
+  const once = () => deps.useOnce(`dialog:${sig}`, value.exp);
   const submission = (body.submission && typeof body.submission === 'object' ? body.submission : {}) as Record<string, unknown>;
-  if (verified.value.action === RELEASE_FORM_ACTION) return submitReleaseForm(deps, verified.value, state, submission, userId);
+  const actor = await provenActor(deps, body);
+  if (typeof actor === 'string') return { error: `${capital(actor)}. Nothing was changed.` };
+  if (value.action === RELEASE_FORM_ACTION) return submitReleaseForm(deps, value, state, submission, actor, once);
+  const spec = CARD_ACTIONS[value.of];
   const reason = typeof submission.reason === 'string' ? submission.reason.trim() : '';
-  if (reason.length < 3) return { errors: { reason: 'Say why, in at least 3 characters.' } };
-  const actor: Actor = { name: await usernameOf(deps, userId, ''), source: 'chat', userId, channelId: typeof body.channel_id === 'string' ? body.channel_id : '' };
+  if (spec.dialog.reason && reason.length < 3) return { errors: { reason: 'Say why, in at least 3 characters.' } };
   const caller = chatCaller(deps.policy, actor);
-  const { action, ring, rollout } = verified.value;
-  const stale = await movedOn(deps, caller, action, ring, rollout);
+  const stale = await noLongerApplies(deps, caller, value.of, value);
   if (stale) return { error: stale.replace(/^⛔ /, '') };
-  if (action === 'force') await deps.services.operations.invoke(BUTTON_OPERATIONS.force, { ringId: ring, reason }, caller);
-  else if (action === 'rollback') await deps.services.operations.invoke(BUTTON_OPERATIONS.rollback, { rolloutId: rollout, reason }, caller);
-  else return { error: `Unknown action ${action}.` };
+  if (!(await once())) return { error: 'This form was already submitted once. Nothing was changed.' };
+  await spec.run({ operations: deps.services.operations, caller, reason }, { rollout: value.rollout, ring: value.ring });
   return {};
 }

@@ -1,11 +1,19 @@
 import type { ElrondApi } from '../commands/elrond-api.js';
 import type { OperationInput, OperationName, Operations, Unvalidated } from '../service/operations.js';
 import type { Caller } from '../service/access-policy.js';
-import type { Ring, RingWithGroups } from '../model/ring.js';
+import type { Release, Ring, RingWithGroups } from '../model/ring.js';
+import { redact } from '../model/redact.js';
 import type { Clock } from '../model/clock.js';
 import { parseSince } from '../model/durations.js';
 import { presentEvent, presentFreeze, presentGroup, presentRelease, presentRing, presentWebhook } from '../wire/present.js';
 import { wireRequest } from '../wire/request-keys.js';
+
+/** A release as chat shows it: every channel member reads the answer, so env values go through the one redaction rule. */
+function withRedactedEnv(release: Release): Release {
+  if (!release.envVariables) return release;
+  const env = Object.entries(release.envVariables).map(([name, entry]) => [name, entry.value === undefined ? entry : { ...entry, value: redact(entry.value, name) }] as const);
+  return { ...release, envVariables: Object.fromEntries(env) };
+}
 
 /**
  * The command grammar's API served in-process for a chat user: each method is the operation of the same name, run
@@ -30,7 +38,7 @@ export function inProcessApi(operations: Operations, caller: Caller, clock: Cloc
     approveRing: async (ringId) => ring((await invoke('approveRing', { ringId })).ring),
     rollbackRing: async (ringId, request) => ring(await invoke('rollbackRing', wireRequest(request, { ringId }))),
     rollbackAllRings: async (request) => (await invoke('rollbackAllRings', wireRequest(request))).map(ring),
-    getRelease: async (releaseId) => presentRelease(await invoke('getRelease', { releaseId })),
+    getRelease: async (releaseId) => presentRelease(withRedactedEnv(await invoke('getRelease', { releaseId }))),
     registerGroup: async (ringId, request) => ring(await invoke('registerGroup', wireRequest(request, { ringId }))),
     updateGroup: async (groupId, request) => presentGroup(await invoke('updateGroup', wireRequest(request, { groupId }))),
     deleteGroup: (ringId, groupId) => invoke('deleteGroup', { ringId, groupId }),

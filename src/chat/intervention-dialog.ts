@@ -1,4 +1,7 @@
 import type { RolloutSummary } from './card-snapshot.js';
+import type { PrivilegedAction } from './action-signature.js';
+import { CARD_ACTIONS } from './button-operations.js';
+import { chatLabel, chatText } from './chat-text.js';
 
 /** Mattermost's `DialogTitleMaxLength`, counted in bytes (Go `len`). */
 const DIALOG_TITLE_MAX_BYTES = 24;
@@ -15,21 +18,23 @@ export function dialogTitle(text: string): string {
 }
 
 /**
- * The Force or Rollback dialog: it names the ring and the release it acts on, so a user who clicked a card
- * drawn before a redraw sees what the click will really do before giving a reason.
+ * The dialog a privileged button opens (Approve, Force, Cancel, Rollback): it names the ring and the release it acts
+ * on, so a user who clicked a card drawn before a redraw sees what the click will really do; Force and Rollback ask
+ * why. Names are inert (a ring called `@all` notifies nobody from here either).
  */
-export function interventionDialog(action: 'force' | 'rollback', target: { ringName: string; rollout: RolloutSummary | undefined }, state: string): Record<string, unknown> {
-  const release = target.rollout ? `the release of ${target.rollout.release}` : 'this release';
-  const rings = target.rollout?.rings.length ? target.rollout.rings.join(', ') : 'none left on it';
+export function interventionDialog(action: PrivilegedAction, target: { ringName: string; rollout: RolloutSummary | undefined }, state: string): Record<string, unknown> {
+  const spec = CARD_ACTIONS[action].dialog;
+  const words = {
+    ringName: chatText(target.ringName, 60),
+    release: target.rollout ? `the release of ${chatText(target.rollout.release, 200)}` : 'this release',
+    rings: target.rollout?.rings.length ? target.rollout.rings.map((ring) => chatText(ring, 60)).join(', ') : 'none left on it',
+  };
   return {
     callback_id: action,
-    title: dialogTitle(action === 'force' ? `Force ${target.ringName}` : 'Roll back the release'),
-    introduction_text:
-      action === 'force'
-        ? `Force ring **${target.ringName}** in ${release}: skips its remaining gating or soak. Say why: it is recorded.`
-        : `Roll back ${release} (its rings: ${rings}): the rings that completed it or failed get their previous release back, without soak. Say why: it is recorded.`,
-    elements: [{ display_name: 'Reason', name: 'reason', type: 'textarea', min_length: 3, max_length: 500, placeholder: 'e.g. hotfix for an outage' }],
-    submit_label: action === 'force' ? 'Force' : 'Roll back',
+    title: dialogTitle(spec.title({ ...words, ringName: chatLabel(target.ringName, 60) })),
+    introduction_text: spec.intro(words),
+    elements: spec.reason ? [{ display_name: 'Reason', name: 'reason', type: 'textarea', min_length: 3, max_length: 500, placeholder: 'e.g. hotfix for an outage' }] : [],
+    submit_label: spec.submit,
     state,
   };
 }

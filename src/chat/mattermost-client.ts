@@ -119,7 +119,9 @@ export function createMattermostApi(options: { url: string; token: string }): Ma
     async username(userId) {
       const cached = usernames.get(userId);
       if (cached) return cached;
-      const user = await client.getUser(userId);
+      // Only an id, and encoded: Client4 puts it in the path as given, so `username/<name>` would look up a name.
+      if (!ID.test(userId)) throw new Error(`not a Mattermost user id: ${JSON.stringify(userId.slice(0, 40))}`);
+      const user = await client.getUser(encodeURIComponent(userId));
       usernames.set(userId, user.username);
       return user.username;
     },

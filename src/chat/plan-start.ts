@@ -7,7 +7,7 @@ import type { RingReleaseRequest } from '../commands/elrond-api.js';
 import { inProcessApi } from './in-process-api.js';
 import { chatCaller } from '../service/access-policy.js';
 import type { OperationName } from '../service/operations.js';
-import { signAction, type SignedAction } from './action-signature.js';
+import { signAction, type SignedValue } from './action-signature.js';
 import { canonicalJson } from './canonical-json.js';
 
 /** What a Start button carries besides its signature: the request to start and the basis of the plan it showed. */
@@ -32,13 +32,13 @@ function digest(payload: unknown): string {
 
 /**
  * The Start button under a plan. The payload travels in the button's context (which Mattermost keeps
- * server-side and never shows to clients); its hash is what the HMAC signs, in the `rollout` slot. Signing the
+ * server-side and never shows to clients); its hash is what the HMAC signs (`plan`). Signing the
  * canonical form keeps Elrond stateless (any replica can check a click, nothing to store or expire) where
  * keeping plans server-side would need a table and its cleanup.
  */
 export function startButton(secret: string, actionUrl: string, plan: ReleasePlan, request: RingReleaseRequest, ringId: string | undefined, now: number) {
   const payload: StartPayload = { request, ringId: ringId ?? null, basis: plan.basis };
-  const signed = signAction(secret, { action: 'start-plan', rollout: digest(payload), ring: ringId ?? '', post: '', exp: now + PLAN_BUTTON_TTL_MS });
+  const signed = signAction(secret, { action: 'start-plan', plan: digest(payload), ring: ringId ?? '', exp: now + PLAN_BUTTON_TTL_MS });
   return {
     fallback: 'Start this release',
     color: '#1E88E5',
@@ -52,9 +52,9 @@ export function startButton(secret: string, actionUrl: string, plan: ReleasePlan
  * and the rings, their active versions and the freezes must be what the plan showed — otherwise refuse
  * with the difference. Then start the release as the clicking user (their permissions apply).
  */
-export async function startPlannedRelease(deps: ChatDeps, signed: SignedAction, context: Record<string, unknown>, actor: Actor, rolloutActor: () => Promise<Actor>): Promise<string> {
+export async function startPlannedRelease(deps: ChatDeps, signed: SignedValue<'start-plan'>, context: Record<string, unknown>, actor: Actor, rolloutActor: () => Promise<Actor>): Promise<string> {
   const payload = context.payload as StartPayload | undefined;
-  if (!payload || typeof payload !== 'object' || digest(payload) !== signed.rollout) return '⛔ This Start button does not match the plan it was signed for. Nothing was started.';
+  if (!payload || typeof payload !== 'object' || digest(payload) !== signed.plan) return '⛔ This Start button does not match the plan it was signed for. Nothing was started.';
   const caller = chatCaller(deps.policy, actor, rolloutActor);
   const changes = basisChanges(payload.basis, await deps.services.operations.invoke('planBasis', {}, caller));
   if (changes.length > 0) return `⛔ Not started: things changed since the plan — ${changes.join('; ')}. Run the plan again.`;

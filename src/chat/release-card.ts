@@ -1,5 +1,5 @@
 import type { CardRing, CardSnapshot } from './card-snapshot.js';
-import { signAction } from './action-signature.js';
+import { cardButtonContext, type CardAction } from './action-signature.js';
 import { describeRelease } from '../model/release-target.js';
 import { displayEnvValue, isDeletion } from '../model/env-vars.js';
 import { RING_STATES_RELEASE_PENDING, ringStateIn } from '../model/ring-states.js';
@@ -35,7 +35,7 @@ export interface CardButton {
   id: string;
   name: string;
   style: 'default' | 'primary' | 'success' | 'good' | 'warning' | 'danger';
-  action: 'approve' | 'force' | 'pause' | 'resume' | 'cancel' | 'retry' | 'rollback';
+  action: CardAction;
   ring: string;
 }
 
@@ -304,7 +304,6 @@ export function buildReleaseCard(snapshot: CardSnapshot, options: CardOptions): 
   if (options.grafanaDashboardUrl) lines.push(`[Grafana](${grafanaLink(snapshot, options.grafanaDashboardUrl)})`);
   if (options.pageUrl) lines.push(`[Rollout page](${options.pageUrl.replace(/\/+$/, '')}/rollouts/${rollout.id})`);
   lines.push(renderWords(summaryLine(snapshot, facts), { mentions: false, now }));
-  const exp = now + (options.buttonTtlMs ?? 24 * 3600_000);
   const hidden = facts.filter((f) => !f.entry.shown);
   const actions = options.postId
     ? cardButtons(snapshot).map((button) => ({
@@ -312,7 +311,7 @@ export function buildReleaseCard(snapshot: CardSnapshot, options: CardOptions): 
         type: 'button',
         name: chatLabel(button.name, 40),
         style: button.style,
-        integration: { url: options.actionUrl, context: signAction(options.secret, { action: button.action, rollout: rollout.id, ring: button.ring, post: options.postId!, exp }) },
+        integration: { url: options.actionUrl, context: cardButtonContext(options.secret, button, { rollout: rollout.id, post: options.postId! }, now, options.buttonTtlMs ?? 24 * 3600_000) },
       }))
     : [];
   return {

@@ -2,14 +2,14 @@ import axios from 'axios';
 import type { Actor } from '../model/ring.js';
 import { describeRelease } from '../model/release-target.js';
 import { isElrondError } from '../model/errors.js';
-import type { SignedAction } from './action-signature.js';
+import type { SignedValue } from './action-signature.js';
 import { inProcessApi } from './in-process-api.js';
 import { chatCaller } from '../service/access-policy.js';
 import type { OperationName } from '../service/operations.js';
 import { renderForChat } from './render-for-chat.js';
 import { startButton } from './plan-start.js';
 import { parseReleaseForm, releaseFormDialog, releaseFormPayload, releaseFormState } from './release-form.js';
-import { replyJson, rolloutActorFor, usernameOf, withNotes, type ChatDeps, type SlashReply } from './chat-router.js';
+import { replyJson, rolloutActorFor, withNotes, type ChatDeps, type SlashReply } from './chat-router.js';
 
 /** What the release form runs: its defaults (the last release, the rings), then a plan or the release itself. */
 export const RELEASE_FORM_OPERATIONS = ['latestRelease', 'status', 'planRelease', 'releaseAllRings'] as const satisfies readonly OperationName[];
@@ -42,15 +42,16 @@ export async function openReleaseForm(deps: ChatDeps, actor: Actor, request: { t
  * cannot be released now) as its general `error`. With "show the plan first" the plan and its Start button come
  * as an ephemeral reply; otherwise the release starts as the user (their permissions apply) and says so.
  */
-export async function submitReleaseForm(deps: ChatDeps, signed: SignedAction, state: unknown, submission: Record<string, unknown>, userId: string): Promise<Record<string, unknown>> {
+export async function submitReleaseForm(deps: ChatDeps, signed: SignedValue<'release-form'>, state: unknown, submission: Record<string, unknown>, user: Actor, once: () => Promise<boolean>): Promise<Record<string, unknown>> {
   const payload = releaseFormPayload(signed, state);
   if (!payload) return { error: 'This form does not match what was signed for it. Nothing was changed.' };
-  const actor: Actor = { name: await usernameOf(deps, userId, ''), source: 'chat', userId, channelId: payload.channelId };
+  const actor: Actor = { ...user, channelId: payload.channelId };
   const notes = new Set<string>();
   const caller = chatCaller(deps.policy, actor, rolloutActorFor(deps, actor, notes));
   const rings = await deps.services.operations.invoke('status', {}, caller);
   const answer = parseReleaseForm(submission, rings);
   if ('errors' in answer) return { errors: answer.errors };
+  if (!(await once())) return { error: 'This form was already submitted once: run /elrond release again. Nothing was changed.' };
   const api = inProcessApi(deps.services.operations, caller, deps.clock);
   let reply: SlashReply;
   try {

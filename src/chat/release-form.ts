@@ -3,10 +3,10 @@ import type { RingReleaseRequest } from '../commands/elrond-api.js';
 import { image as imageSchema, version as versionSchema } from '../service/inputs.js';
 import { parseEnvVariableFlags } from '../model/env-vars.js';
 import { isElrondError } from '../model/errors.js';
-import { signAction, type SignedAction } from './action-signature.js';
+import { signAction, type SignedValue } from './action-signature.js';
 import { canonicalJson } from './canonical-json.js';
 
-export const RELEASE_FORM_ACTION = 'release-form';
+export const RELEASE_FORM_ACTION = 'release-form' as const;
 
 /** The form stays valid this long after it opened (its answers go through the command's response_url, which does too). */
 export const RELEASE_FORM_TTL_MS = 30 * 60_000;
@@ -26,15 +26,15 @@ const digest = (payload: ReleaseFormPayload) => createHash('sha256').update(cano
  * and an expiry (B.9), the payload bound in by its hash.
  */
 export function releaseFormState(secret: string, payload: ReleaseFormPayload, userId: string, now: number): string {
-  return JSON.stringify({ ...signAction(secret, { action: RELEASE_FORM_ACTION, rollout: digest(payload), ring: '', post: userId, exp: now + RELEASE_FORM_TTL_MS }), payload });
+  return JSON.stringify({ ...signAction(secret, { action: RELEASE_FORM_ACTION, form: digest(payload), user: userId, exp: now + RELEASE_FORM_TTL_MS }), payload });
 }
 
 /** The payload of a verified form state, when it is the one that was signed. */
-export function releaseFormPayload(signed: SignedAction, state: unknown): ReleaseFormPayload | undefined {
+export function releaseFormPayload(signed: SignedValue<'release-form'>, state: unknown): ReleaseFormPayload | undefined {
   const payload = (state as { payload?: unknown } | null)?.payload as Partial<ReleaseFormPayload> | undefined;
   if (!payload || typeof payload.responseUrl !== 'string' || typeof payload.channelId !== 'string') return undefined;
   const value = { responseUrl: payload.responseUrl, channelId: payload.channelId };
-  return digest(value) === signed.rollout ? value : undefined;
+  return digest(value) === signed.form ? value : undefined;
 }
 
 /** `DialogElement` limits (Go `len`, bytes): help text 150. */

@@ -1,4 +1,5 @@
 import type { CommandOutput, JsonOutput } from '../commands/spec.js';
+import { inertMattermost } from '../model/inert-text.js';
 import { PLAN_TABLE_HEADERS, planNotes, planRows } from '../commands/format-plan.js';
 import { EVENT_TABLE_HEADERS } from '../commands/events.js';
 import { WEBHOOK_TABLE_HEADERS } from '../commands/webhook.js';
@@ -6,11 +7,18 @@ import { WEBHOOK_TABLE_HEADERS } from '../commands/webhook.js';
 /** Mattermost's message limit is 16383 runes; keep replies well inside it. */
 const MAX_MESSAGE = 15_000;
 
-const cell = (value: string) => value.replace(/\|/g, '\\|').replace(/\n/g, '<br>') || ' ';
+/**
+ * Plain text from a command (made for a terminal) as Markdown that shows it as written: each line through the one
+ * chat rule (src/model/inert-text.ts), so a ring named `[sso](http://evil)` or `@all` is text, not a link or a mention.
+ */
+const inertLines = (text: string, separator = '\n') => text.split('\n').map(inertMattermost).join(separator);
+
+const cell = (value: string) => inertLines(value, '<br>') || ' ';
 
 export function markdownTable(headers: readonly string[], rows: ReadonlyArray<readonly string[]>): string {
   if (rows.length === 0) return '_Nothing to show._';
-  return [`| ${headers.map(cell).join(' | ')} |`, `|${headers.map(() => '---').join('|')}|`, ...rows.map((row) => `| ${row.map(cell).join(' | ')} |`)].join('\n');
+  // Headers are Elrond's own words; cells may hold anyone's.
+  return [`| ${headers.join(' | ')} |`, `|${headers.map(() => '---').join('|')}|`, ...rows.map((row) => `| ${row.map(cell).join(' | ')} |`)].join('\n');
 }
 
 function truncate(text: string): string {
@@ -23,9 +31,9 @@ export function renderForChat(output: CommandOutput): string {
     case 'table':
       return truncate(markdownTable(output.headers, output.rows));
     case 'text':
-      return truncate(output.text || 'Done.');
+      return truncate(output.text ? inertLines(output.text) : 'Done.');
     case 'plan': {
-      const [head, ...rest] = planNotes(output.plan);
+      const [head, ...rest] = planNotes(output.plan).map((line) => inertLines(line));
       return truncate([head, '', markdownTable(PLAN_TABLE_HEADERS, planRows(output.plan)), '', ...rest].join('\n'));
     }
     case 'json':
@@ -54,7 +62,8 @@ function renderJson(output: JsonOutput): string {
     case undefined: {
       const value = output.value;
       if (value === undefined || value === null || value === '') return 'Done.';
-      return `\`\`\`json\n${JSON.stringify(value, null, 2)}\n\`\`\``;
+      // A backtick can only be inside a JSON string, where \u0060 is the same value: no value can close the block.
+      return `\`\`\`json\n${JSON.stringify(value, null, 2).replace(/\`/g, '\\u0060')}\n\`\`\``;
     }
   }
 }

@@ -6,16 +6,31 @@ import type { Tx } from './deps.js';
 export const ROLES = ['viewer', 'releaser', 'approver', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
 
-/** The chat side of the policy: the server's `--admins`, `--approvers` and `--allow-self-approval`. */
-export interface AccessPolicy {
-  /** Usernames with the admin role. Empty: every chat user has it (the server logs a warning). */
-  admins: readonly string[];
-  /** Usernames with the approver role (admins have it too). Empty: every chat user has it. */
-  approvers: readonly string[];
-  allowSelfApproval: boolean;
+/** Chat users by role: Mattermost user ids (the names in the flags, resolved by the bot). */
+export interface ChatRoleIds {
+  admins: ReadonlySet<string>;
+  releasers: ReadonlySet<string>;
+  approvers: ReadonlySet<string>;
 }
 
-export const OPEN_POLICY: AccessPolicy = { admins: [], approvers: [], allowSelfApproval: false };
+/** The chat side of the policy: the server's `--admins`, `--releasers`, `--approvers` and `--allow-self-approval`. */
+export interface AccessPolicy {
+  /** Usernames with the admin role (every role). Empty: no chat user is an admin, and chat only reads (and freezes). */
+  admins: readonly string[];
+  /** Usernames that may release, pause, resume and cancel (admins may too). */
+  releasers: readonly string[];
+  /** Usernames with the approver role (admins have it too). Empty: only admins approve. */
+  approvers: readonly string[];
+  allowSelfApproval: boolean;
+  /**
+   * The listed users' ids, resolved through the bot at start and again every few minutes: a role follows the user
+   * (a rename keeps it, a newcomer taking an old name does not get it). Absent without a bot: chat users are then
+   * matched by the name Mattermost sends with each slash command.
+   */
+  userIds?: () => ChatRoleIds;
+}
+
+export const OPEN_POLICY: AccessPolicy = { admins: [], releasers: [], approvers: [], allowSelfApproval: false };
 
 /**
  * Someone calling an operation: the actor its events record, and the roles its credential grants. Built in one
@@ -112,25 +127,37 @@ export function rolesKey(caller: Caller): string {
   return ROLES.filter((role) => caller.roles.has(role)).join(',');
 }
 
+/** How to name chat admins: the end of every refusal while there are none. */
+export const NAME_CHAT_ADMINS = 'chat is read-only (plus `freeze now`) until the server names its admins: start it with --admins <Mattermost username> (and --releasers, --approvers for the other roles)';
+
 /**
- * A chat user's roles, from the server flags (unchanged rules): `--admins` are admins; with no `--admins` every
- * user has the admin and releaser roles. `--approvers` and explicit admins approve; with no `--approvers` everyone
- * does — so `--approvers` alone keeps approving to those named even though everyone else may release.
+ * A chat user's roles, from the server flags: `--admins` hold every role; `--releasers` release, pause, resume and
+ * cancel; `--approvers` approve (so do admins; with no `--approvers`, only admins). Everyone else in the channel is
+ * a viewer. With no `--admins` nobody holds a role: chat reads, and anyone may pull `freeze now`.
  */
 export function chatCaller(policy: AccessPolicy, actor: Actor, rolloutActor?: () => Promise<Actor>): Caller {
   const name = norm(actor.name);
-  const listedAdmin = policy.admins.map(norm).includes(name);
-  const admin = listedAdmin || policy.admins.length === 0;
-  const approver = listedAdmin || policy.approvers.length === 0 || policy.approvers.map(norm).includes(name);
+  const ids = policy.userIds?.();
+  const listed = (list: 'admins' | 'releasers' | 'approvers') => (ids ? actor.userId !== undefined && ids[list].has(actor.userId) : policy[list].map(norm).includes(name));
+  const anyAdmins = policy.admins.length > 0;
+  const admin = anyAdmins && listed('admins');
   const roles = new Set<Role>(['viewer']);
-  if (admin) for (const role of ['releaser', 'admin'] as const) roles.add(role);
-  if (approver) roles.add('approver');
+  if (admin) for (const role of ROLES) roles.add(role);
+  if (anyAdmins && listed('releasers')) roles.add('releaser');
+  if (anyAdmins && listed('approvers')) roles.add('approver');
+  const askFor = (role: Role): string => {
+    if (!anyAdmins) return NAME_CHAT_ADMINS;
+    const admins = `ask an Elrond admin (${mentions(policy.admins)})`;
+    if (role === 'approver') return policy.approvers.length ? `approvers are ${mentions(policy.approvers)}; admins approve too` : `only admins approve (${mentions(policy.admins)}); the server names approvers with --approvers`;
+    if (role === 'releaser') return policy.releasers.length ? `releasers are ${mentions(policy.releasers)}, or ${admins}` : admins;
+    return admins;
+  };
   return {
     actor,
     roles,
     identified: true,
     mayApproveOwnRelease: policy.allowSelfApproval,
-    askFor: (role) => (role === 'approver' ? `approvers are ${mentions(policy.approvers)}` : `ask an Elrond admin (${mentions(policy.admins)})`),
+    askFor,
     ...(rolloutActor ? { rolloutActor } : {}),
   };
 }

@@ -202,21 +202,21 @@ export const RELEASE_OPERATIONS = {
   pauseReleases: writeOperation({
     summary: 'pause every pending release',
     input: Nothing,
-    guard: { role: 'admin', verb: 'pause' },
+    guard: { role: 'releaser', verb: 'pause' },
     run: (tx, _input, actor) => bulkPending(tx, actor, ['release-pending'], 'release-paused', 'paused'),
   }),
 
   resumeReleases: writeOperation({
     summary: 'resume paused releases',
     input: Nothing,
-    guard: { role: 'admin', verb: 'resume' },
+    guard: { role: 'releaser', verb: 'resume' },
     run: (tx, _input, actor) => bulkPending(tx, actor, ['release-paused'], 'release-pending', 'resumed'),
   }),
 
   cancelReleases: writeOperation({
     summary: 'cancel releases that have not started',
     input: Nothing,
-    guard: { role: 'admin', verb: 'cancel' },
+    guard: { role: 'releaser', verb: 'cancel' },
     run: (tx, _input, actor) => bulkPending(tx, actor, ['release-pending', 'release-paused'], 'cancel', 'cancelled'),
   }),
 

@@ -149,6 +149,17 @@ export class FakeMattermost {
     return { id: u.id, username: u.username };
   }
 
+  /**
+   * Renames a user, as `PATCH /api/v4/users/{id}/patch {"username"}` does (app.UpdateUser): the id stays, the old
+   * name is free for someone else to take.
+   */
+  renameUser(userId: string, username: string): void {
+    const user = this.state.users.get(userId);
+    if (!user) throw new Error(`renameUser: unknown user ${userId}`);
+    user.username = username.toLowerCase();
+    user.update_at = this.now();
+  }
+
   /** Adds a bot account and an access token for it. */
   addBot(opts: { username: string; ownerId?: string; displayName?: string; description?: string; isAdmin?: boolean }): { userId: string; token: string } {
     const u = this.state.addUser(opts.username, { isBot: true, isAdmin: opts.isAdmin ?? false, description: opts.description ?? '' });

@@ -3,13 +3,20 @@ import type { ServerConfig } from '../../src/config.js';
 import { FakeMattermost } from '../fakes/fake-mattermost.js';
 import { startHarness, type Harness, type HarnessOptions } from './harness.js';
 
+export type ChatUser = 'alice' | 'bob' | 'carol' | 'dave';
+
 export interface ChatHarness extends Harness {
   mm: FakeMattermost;
   channelId: string;
   teamId: string;
-  users: Record<'alice' | 'bob' | 'carol', string>;
+  users: Record<ChatUser, string>;
   /** Run `/elrond <text>` as a user in the release channel. */
-  slash(user: 'alice' | 'bob' | 'carol', text: string): ReturnType<FakeMattermost['runSlashCommand']>;
+  slash(user: ChatUser, text: string): ReturnType<FakeMattermost['runSlashCommand']>;
+  /**
+   * A user clicks a card button as people do: a privileged one (Approve, Force, Cancel, Rollback) opens a dialog,
+   * which the user then submits (with `reason` when it asks for one). The click's result, and the submission's.
+   */
+  press(user: ChatUser, label: RegExp, options?: { postId?: string; reason?: string }): Promise<{ click: Awaited<ReturnType<FakeMattermost['clickButton']>>; submitted?: Awaited<ReturnType<FakeMattermost['submitDialog']>> }>;
   /** The release card (the bot's root post in the channel). */
   card(): ReturnType<FakeMattermost['posts']>[number] | undefined;
   thread(): string[];
@@ -28,7 +35,7 @@ export interface ChatHarness extends Harness {
 
 /**
  * Elrond wired to a fake Mattermost: team "release", channel "releases", the bot, alice (admin),
- * bob (approver), carol (neither).
+ * bob (approver), dave (releaser), carol (none: a viewer).
  */
 export async function startChatHarness(config: Partial<ServerConfig> = {}, options: Omit<HarnessOptions, 'config' | 'clock'> = {}): Promise<ChatHarness> {
   const clock = new ManualClock(Date.UTC(2026, 10, 25, 12));
@@ -44,6 +51,7 @@ export async function startChatHarness(config: Partial<ServerConfig> = {}, optio
     alice: mm.addUser({ username: 'alice' }).id,
     bob: mm.addUser({ username: 'bob' }).id,
     carol: mm.addUser({ username: 'carol' }).id,
+    dave: mm.addUser({ username: 'dave' }).id,
   };
   for (const id of Object.values(users)) mm.addChannelMember(channel.id, id);
   const h = await startHarness({
@@ -55,6 +63,7 @@ export async function startChatHarness(config: Partial<ServerConfig> = {}, optio
       mattermostTeams: ['release'],
       notifyChannel: 'release/releases',
       admins: ['alice'],
+      releasers: ['dave'],
       approvers: ['bob'],
       ...config,
     },
@@ -66,6 +75,15 @@ export async function startChatHarness(config: Partial<ServerConfig> = {}, optio
     teamId: team.id,
     users,
     slash: (user, text) => mm.runSlashCommand({ userId: users[user], channelId: channel.id, text }),
+    async press(user, label, options = {}) {
+      const postId = options.postId ?? chat.card()!.id;
+      const dialogsBefore = mm.dialogs().length;
+      const click = await mm.clickButton({ userId: users[user], postId, actionId: chat.button(label, postId) });
+      const opened = mm.dialogs().slice(dialogsBefore).find((d) => d.userId === users[user]);
+      if (!opened) return { click };
+      const submitted = await mm.submitDialog({ userId: users[user], dialogId: opened.id, submission: options.reason === undefined ? {} : { reason: options.reason } });
+      return { click, submitted };
+    },
     card: () => mm.posts(channel.id).find((p) => p.user_id === bot.userId && !p.root_id),
     thread: () => {
       const card = chat.card();

@@ -3,20 +3,15 @@ import { RULE_DESCRIPTIONS } from '../../src/service/access-policy.js';
 import { API_ROUTES } from '../../src/http/api-routes.js';
 import { PAGE_ROUTES } from '../../src/http/status-page-router.js';
 import { COMMANDS } from '../../src/commands/index.js';
-import { BUTTON_OPERATIONS } from '../../src/chat/button-operations.js';
+import { BUTTON_OPERATIONS, CARD_ACTIONS } from '../../src/chat/button-operations.js';
 import { START_PLAN_OPERATIONS } from '../../src/chat/plan-start.js';
 import { RELEASE_FORM_OPERATIONS } from '../../src/chat/release-form-flow.js';
 
-/** How the card names each button (src/chat/release-card.ts). */
-const BUTTON_LABELS: Record<keyof typeof BUTTON_OPERATIONS, string> = {
-  approve: 'Approve',
-  force: 'Force (dialog)',
-  retry: 'Retry',
-  pause: 'Pause',
-  resume: 'Resume',
-  cancel: 'Cancel',
-  rollback: 'Rollback (dialog)',
-};
+/** How the card names each button (src/chat/release-card.ts); privileged ones open a dialog (CARD_ACTIONS). */
+const BUTTON_NAMES: Record<keyof typeof BUTTON_OPERATIONS, string> = { approve: 'Approve', force: 'Force', retry: 'Retry', pause: 'Pause', resume: 'Resume', cancel: 'Cancel', rollback: 'Rollback' };
+const BUTTON_LABELS = Object.fromEntries(
+  Object.entries(BUTTON_NAMES).map(([action, label]) => [action, 'dialog' in CARD_ACTIONS[action as keyof typeof BUTTON_NAMES] ? `${label} (dialog)` : label]),
+) as Record<keyof typeof BUTTON_OPERATIONS, string>;
 
 /** Which `ring release` flags pick which operation (its modes). */
 const RELEASE_MODES: Partial<Record<OperationName, string>> = {

@@ -551,7 +551,11 @@ export class MmState {
     }
   }
 
-  /** Issues a signed-looking base64 trigger id (`clientId:userId:time:signature`) and remembers it. */
+  /**
+   * Issues a trigger id the way model.GenerateTriggerId (server/public/model/integration_action.go) builds one:
+   * base64("clientTriggerId:userId:millis:" + base64(signature)); it is remembered so that `dialogs/open` can stand
+   * in for DecodeAndVerifyTriggerId (known, not expired, opened for the user it names).
+   */
   issueTrigger(userId: string, channelId: string, teamId: string, source: TriggerRecord['source']): TriggerRecord {
     const issuedAt = this.now();
     const sig = Buffer.from(this.newId() + this.newId()).toString('base64');
