@@ -35,6 +35,9 @@ import { parseTrigger, registerSlashCommands } from './chat/register-slash-comma
 import { createEventStream } from './http/event-stream.js';
 import { createPageAccess } from './http/page-access.js';
 import { createStatusPageRouter } from './http/status-page-router.js';
+import { WakeUps } from './engine/wake-ups.js';
+import { keepWebhookRegistered, webhookRegistration, WEBHOOK_SECRET_HEADER, type WebhookRegistration } from './integrations/provisioner-webhook-registration.js';
+import { createProvisionerWebhookRoute } from './http/provisioner-webhook-route.js';
 
 export interface RunningServer {
   url: string;
@@ -50,6 +53,8 @@ export interface RunningServer {
    * rollout must say so. `summary` is one line for a label ("4 installations per new group, 1 at a time, …").
    */
   simulatedProvisioner: { options: SimulatorOptions; seed: number; summary: string } | null;
+  /** Provisioner events as wake-ups: whether they arrive, and how many came. */
+  wakeUps: WakeUps;
   close(): Promise<void>;
 }
 
@@ -151,6 +156,17 @@ export async function startServer(config: ServerConfig, overrides: ServerOverrid
       now: () => clock.now(),
     });
 
+  let supervisorRef: Supervisor | undefined;
+  const wakeUps = new WakeUps({ db: store.db, clock, log, provisioner, nudge: () => supervisorRef?.nudge() });
+  // Provisioner webhooks need an address the provisioner can reach and a registry to register in (the simulator has none).
+  let webhook: WebhookRegistration | undefined;
+  if (!config.provisionerWebhooks) log.info('provisioner webhooks off (--provisioner-webhooks=false): polling group status on the usual schedule');
+  else if (!config.publicUrl) log.info('provisioner webhooks off: no --public-url for the provisioner to deliver to; polling group status on the usual schedule');
+  else if (provisioner.webhooks) {
+    const webhookSecret = config.provisionerWebhookSecret || (await setSettingIfAbsent(store.db, 'provisioner-webhook-secret', randomBytes(32).toString('hex')));
+    webhook = webhookRegistration(config.publicUrl, webhookSecret);
+  }
+
   const engineDeps: EngineDeps = {
     store,
     clock,
@@ -168,10 +184,12 @@ export async function startServer(config: ServerConfig, overrides: ServerOverrid
     },
     owner,
     random,
+    statusPolls: wakeUps,
   };
   // The status page's live updates: every replica reads the events table (overrides.streamPollMs in tests).
   const stream = createEventStream({ db: store.db, log, ...(overrides.streamPollMs ? { pollMs: overrides.streamPollMs } : {}) });
   const supervisor = new Supervisor(engineDeps, { pollSeconds: config.poll, rings: config.ringSupervisor, groups: config.installationgroupSupervisor });
+  supervisorRef = supervisor;
   const outbox = new OutboxWorker({ store, clock, log, owner, leaseMs: engineDeps.config.leaseMs, random }, deliverers, config.poll > 0 ? Math.min(config.poll, 10) : 0);
   if (!config.ringSupervisor && !config.installationgroupSupervisor) log.warn('both supervisors are off: only the API will work');
 
@@ -226,7 +244,7 @@ export async function startServer(config: ServerConfig, overrides: ServerOverrid
   });
   const pageAccess = createPageAccess({ tokens: () => (config.apiToken ? [{ token: config.apiToken, role: 'admin' }] : []), now: () => clock.now(), secure: config.publicUrl.startsWith('https:') });
   const statusPage = createStatusPageRouter({ services, log, access: pageAccess, stream, simulated: simulator ? simulator.summary : null });
-  const { app } = createHttpApp({ services, store, clock, log, metrics, mount: [{ path: '/mattermost', router: chatRouter }, { path: '/', router: statusPage }], ...(config.apiToken ? { apiToken: config.apiToken } : {}) });
+  const { app } = createHttpApp({ services, store, clock, log, metrics, mount: [{ path: '/mattermost', router: chatRouter }, { path: '/provisioner', router: createProvisionerWebhookRoute({ secret: () => webhook?.secret, header: WEBHOOK_SECRET_HEADER, receive: (event) => wakeUps.receive(event), log }) }, { path: '/', router: statusPage }], ...(config.apiToken ? { apiToken: config.apiToken } : {}) });
 
   const { host, port } = parseListen(config.listen);
   const server: Server = await new Promise((resolve, reject) => {
@@ -254,6 +272,8 @@ export async function startServer(config: ServerConfig, overrides: ServerOverrid
     );
     if (overrides.awaitRegistration) await registered;
   }
+  const registration = webhook && provisioner.webhooks ? keepWebhookRegistered({ api: provisioner.webhooks, wanted: webhook, log, onResult: (ok) => wakeUps.setRegistered(ok) }) : undefined;
+  if (registration && overrides.awaitRegistration) await registration.first;
   if (overrides.startLoops !== false) {
     supervisor.start();
     outbox.start();
@@ -270,9 +290,11 @@ export async function startServer(config: ServerConfig, overrides: ServerOverrid
     outbox,
     log,
     simulatedProvisioner: simulator ? { options: simulator.options, seed: simulator.seed, summary: simulator.summary } : null,
+    wakeUps,
     async close() {
       if (closed) return;
       closed = true;
+      registration?.stop();
       stream.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
