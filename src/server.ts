@@ -36,6 +36,7 @@ import { createEventStream } from './http/event-stream.js';
 import { createPageAccess } from './http/page-access.js';
 import { createStatusPageRouter } from './http/status-page-router.js';
 import { WakeUps } from './engine/wake-ups.js';
+import { leasesHeldByDeadOwners, startLiveness } from './store/liveness.js';
 import { keepWebhookRegistered, webhookRegistration, WEBHOOK_SECRET_HEADER, type WebhookRegistration } from './integrations/provisioner-webhook-registration.js';
 import { createProvisionerWebhookRoute } from './http/provisioner-webhook-route.js';
 
@@ -101,6 +102,12 @@ export async function startServer(config: ServerConfig, overrides: ServerOverrid
     await store.close();
     throw error;
   }
+
+  // Announced before any lease is taken: a lease of this owner must never look like a dead one's.
+  const liveness = await startLiveness(store.db, config.database, owner, (error) => log.error({ err: error }, 'lost the database session that proves this replica alive; other replicas may take over its work until it reconnects')).catch(async (error: unknown) => {
+    await store.close();
+    throw error;
+  });
 
   const grafanaTokens = config.grafanaUrl ? config.grafanaTokens.filter((t) => t !== '') : [];
   const sinks: EventSink[] = [webhookSink, grafanaSink(grafanaTokens.length)];
@@ -274,6 +281,19 @@ export async function startServer(config: ServerConfig, overrides: ServerOverrid
   }
   const registration = webhook && provisioner.webhooks ? keepWebhookRegistered({ api: provisioner.webhooks, wanted: webhook, log, onResult: (ok) => wakeUps.setRegistered(ok) }) : undefined;
   if (registration && overrides.awaitRegistration) await registration.first;
+  // A replica that dies holding a lease is noticed within a second, not when its lease ends.
+  let checkingOwners = false;
+  const ownerWatch = liveness
+    ? setInterval(() => {
+        if (checkingOwners) return;
+        checkingOwners = true;
+        leasesHeldByDeadOwners(store.db, owner, clock.now())
+          .then((found) => found && supervisor.nudge())
+          .catch((error: unknown) => log.warn({ err: error }, 'could not check whether lease holders are alive'))
+          .finally(() => (checkingOwners = false));
+      }, 1000)
+    : undefined;
+  ownerWatch?.unref();
   if (overrides.startLoops !== false) {
     supervisor.start();
     outbox.start();
@@ -300,8 +320,10 @@ export async function startServer(config: ServerConfig, overrides: ServerOverrid
         server.close(() => resolve());
         server.closeAllConnections();
       });
+      if (ownerWatch) clearInterval(ownerWatch);
       await supervisor.stop();
       await outbox.stop();
+      await liveness?.close();
       await store.close();
     },
   };
