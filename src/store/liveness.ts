@@ -20,6 +20,12 @@ export interface Liveness {
   close(): Promise<void>;
 }
 
+/** A liveness backend: also lists the owners that announced themselves, and forgets a dead one. */
+interface LivenessBackend extends Liveness {
+  announced(): Promise<string[]>;
+  forget(owner: string): Promise<void>;
+}
+
 /** Lease owners whose process is alive, per database handle: the lease code asks here, whoever calls it. */
 const registry = new WeakMap<Kysely<Database>, Liveness>();
 
@@ -29,6 +35,13 @@ export async function startLiveness(db: Kysely<Database>, databaseUrl: string, o
   // An in-memory database has one process by construction: nobody else's lease can be in it.
   if (parsed.kind === 'sqlite' && parsed.file === ':memory:') return undefined;
   const liveness = parsed.kind === 'sqlite' ? sqliteLiveness(parsed.file, owner) : await postgresLiveness(db, parsed.url, owner, onLost);
+  // A dead owner's announcement stays while any row still names it (every replica must be able to tell it is
+  // dead, not only the first to look); once none does, it is forgotten.
+  for (const other of await liveness.announced()) {
+    if (other === owner || !(await liveness.isDead(other))) continue;
+    const named = await Promise.all((['rings', 'installation_groups'] as const).map((table) => db.selectFrom(table as 'rings').select('id').where('locked_by', '=', other).executeTakeFirst()));
+    if (!named.some(Boolean)) await liveness.forget(other);
+  }
   registry.set(db, liveness);
   const close = liveness.close.bind(liveness);
   return {
@@ -46,7 +59,7 @@ export async function startLiveness(db: Kysely<Database>, databaseUrl: string, o
  * (SIGKILL included), so another process that can take the lock knows the owner is gone. Node has no flock;
  * better-sqlite3's own file locking does the same without new native code.
  */
-function sqliteLiveness(databaseFile: string, owner: string): Liveness {
+function sqliteLiveness(databaseFile: string, owner: string): LivenessBackend {
   const dir = `${databaseFile}-owners`;
   mkdirSync(dir, { recursive: true });
   const file = (who: string) => path.join(dir, `${who.replace(/[^\w.-]/g, '_')}.lock`);
@@ -68,13 +81,12 @@ function sqliteLiveness(databaseFile: string, owner: string): Liveness {
       other?.close();
     }
     dead.add(who);
-    rmSync(target, { force: true });
     return true;
   };
-  // Owners that died holding no lease would leave their file behind forever: sweep them at start.
-  for (const name of readdirSync(dir)) if (name.endsWith('.lock') && name !== path.basename(file(owner))) probe(name.slice(0, -'.lock'.length));
   return {
     isDead: async (who) => who !== owner && probe(who),
+    announced: async () => readdirSync(dir).filter((name) => name.endsWith('.lock')).map((name) => name.slice(0, -'.lock'.length)),
+    forget: async (who) => rmSync(file(who), { force: true }),
     async close() {
       mine.close();
       rmSync(file(owner), { force: true });
@@ -93,7 +105,7 @@ const announcement = (owner: string) => `owner-alive:${owner}`;
  * (PgBouncer `pool_mode=transaction`) sessions are shared and this breaks: connect Elrond directly or in session mode.
  * An owner also writes `owner-alive:<owner>` in `system`, so an older replica that holds no lock is never taken for dead.
  */
-async function postgresLiveness(db: Kysely<Database>, url: string, owner: string, onLost: (error: Error) => void): Promise<Liveness> {
+async function postgresLiveness(db: Kysely<Database>, url: string, owner: string, onLost: (error: Error) => void): Promise<LivenessBackend> {
   let client: pg.Client | undefined;
   let closing = false;
   const lock = async (): Promise<void> => {
@@ -110,16 +122,22 @@ async function postgresLiveness(db: Kysely<Database>, url: string, owner: string
   };
   await lock();
   await db.insertInto('system').values({ key: announcement(owner), value: 'alive' }).onConflict((oc) => oc.column('key').doNothing()).execute();
+  const dead = new Set<string>();
   return {
     async isDead(other) {
       if (other === owner) return false;
+      if (dead.has(other)) return true;
       const announced = await db.selectFrom('system').select('key').where('key', '=', announcement(other)).executeTakeFirst();
       if (!announced) return false;
       // A transaction-scoped try: taken and released by this one statement, so it never blocks the owner coming back.
       const { rows } = await sql<{ free: boolean }>`select pg_try_advisory_xact_lock(${LOCK_CLASS}, hashtext(${other})) as free`.execute(db);
       if (!rows[0]?.free) return false;
-      await db.deleteFrom('system').where('key', '=', announcement(other)).execute();
+      dead.add(other);
       return true;
+    },
+    announced: async () => (await db.selectFrom('system').select('key').where('key', 'like', 'owner-alive:%').execute()).map((row) => row.key.slice('owner-alive:'.length)),
+    forget: async (other) => {
+      await db.deleteFrom('system').where('key', '=', announcement(other)).execute();
     },
     async close() {
       closing = true;
