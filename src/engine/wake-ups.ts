@@ -91,18 +91,22 @@ export class WakeUps {
     }
   }
 
-  /** Re-read which installations belong to the groups rolling now (at most once per coalescing window). */
+  /**
+   * Learn the installations of groups that started rolling since the last look (at most once per coalescing
+   * window); groups already listed are not listed again, and groups done rolling are forgotten.
+   */
   async #relist(now: number): Promise<void> {
     if (this.#listing) return this.#listing;
     if (now - this.#listedAt < WAKE_COALESCE_MS) return;
     this.#listedAt = now;
     this.#listing = (async () => {
-      const rolling = await this.#deps.db.selectFrom('installation_groups').select('provisioner_group_id').where('state', '=', 'release-requested').where('phase', '=', 'rolling').execute();
-      const next = new Map<string, string>();
-      for (const { provisioner_group_id: groupId } of rolling) {
-        for (const installation of await this.#deps.provisioner.installations(groupId)) next.set(installation.ID, groupId);
+      const rolling = new Set((await this.#deps.db.selectFrom('installation_groups').select('provisioner_group_id').where('state', '=', 'release-requested').where('phase', '=', 'rolling').execute()).map((row) => row.provisioner_group_id));
+      const known = new Set(this.#groupOf.values());
+      for (const [installation, group] of this.#groupOf) if (!rolling.has(group)) this.#groupOf.delete(installation);
+      for (const groupId of rolling) {
+        if (known.has(groupId)) continue;
+        for (const installation of await this.#deps.provisioner.installations(groupId)) this.#groupOf.set(installation.ID, groupId);
       }
-      this.#groupOf = next;
     })().finally(() => {
       this.#listing = null;
     });
