@@ -113,20 +113,36 @@ export class WakeUps {
     return this.#listing;
   }
 
-  /** Move the group's next check to now (or to the end of its coalescing window) unless it is sooner already. */
-  async #wake(provisionerGroupId: string, now: number): Promise<void> {
+  /**
+   * Move the group's next check to now (or to the end of its coalescing window) unless it is sooner already.
+   * A group whose step is running (leased) will overwrite its next check when the step ends, with what it read
+   * before the event: the wake is applied again once the step is over (a few tries, then the backstop covers it).
+   */
+  async #wake(provisionerGroupId: string, now: number, tries = 5): Promise<void> {
     const at = Math.max(now, (this.#wokenAt.get(provisionerGroupId) ?? Number.NEGATIVE_INFINITY) + WAKE_COALESCE_MS);
-    const result = await this.#deps.db
+    const rolling = this.#deps.db
       .updateTable('installation_groups')
       .set({ next_check_at: at })
       .where('provisioner_group_id', '=', provisionerGroupId)
       .where('state', '=', 'release-requested')
-      .where('phase', '=', 'rolling')
-      .where('next_check_at', '>', at)
+      .where('phase', '=', 'rolling');
+    const result = await rolling.where('next_check_at', '>', at).where((eb) => eb.or([eb('locked_by', 'is', null), eb('locked_until', '<', now)])).executeTakeFirst();
+    if (Number(result.numUpdatedRows) > 0) {
+      this.#wokenAt.set(provisionerGroupId, at);
+      this.stats.wakes++;
+      this.#deps.nudge();
+      return;
+    }
+    const stepping = await this.#deps.db
+      .selectFrom('installation_groups')
+      .select('id')
+      .where('provisioner_group_id', '=', provisionerGroupId)
+      .where('state', '=', 'release-requested')
+      .where('locked_by', 'is not', null)
+      .where('locked_until', '>=', now)
       .executeTakeFirst();
-    if (Number(result.numUpdatedRows) === 0) return;
-    this.#wokenAt.set(provisionerGroupId, at);
-    this.stats.wakes++;
-    this.#deps.nudge();
+    if (stepping && tries > 0) {
+      setTimeout(() => void this.#wake(provisionerGroupId, this.#deps.clock.now(), tries - 1).catch(() => undefined), WAKE_COALESCE_MS).unref();
+    }
   }
 }
