@@ -15,6 +15,10 @@ export interface ServerConfig {
   provisionerGroupReleaseTimeout: number;
   /** Longest gap, in seconds, between two group status polls. */
   provisionerStatusInterval: number;
+  /** Register a webhook on the provisioner and read a group's status when its installations change. */
+  provisionerWebhooks: boolean;
+  /** Secret the provisioner sends back with each event; generated and stored in the database when empty. */
+  provisionerWebhookSecret: string;
   grafanaUrl: string;
   grafanaTokens: string[];
   grafanaDashboardUrl: string;
@@ -75,6 +79,8 @@ export const SERVER_SETTINGS: readonly SettingSpec[] = [
   { key: 'provisionerTokenEndpoint', flag: 'provisioner-token-endpoint', kind: 'string', default: '', description: 'OAuth2 token endpoint for the provisioner' },
   { key: 'provisionerGroupReleaseTimeout', flag: 'provisioner-group-release-timeout', kind: 'int', default: 3600, description: 'seconds a group rollout may take before it fails' },
   { key: 'provisionerStatusInterval', flag: 'provisioner-status-interval', kind: 'int', default: 10, description: 'longest gap in seconds between group status polls (polls start within a second and back off up to this)' },
+  { key: 'provisionerWebhooks', flag: 'provisioner-webhooks', kind: 'bool', default: true, description: 'register <public-url>/provisioner/webhook on the provisioner and read a group\'s status as soon as its installations change (polling slows to a 30 s backstop while events arrive); needs --public-url' },
+  { key: 'provisionerWebhookSecret', flag: 'provisioner-webhook-secret', kind: 'string', default: '', description: 'secret header value the provisioner sends with each event; generated and stored in the database when empty (every replica then shares it)', secret: true },
   { key: 'grafanaUrl', flag: 'grafana-url', kind: 'string', default: '', description: 'Grafana URL for release annotations' },
   { key: 'grafanaTokens', flag: 'grafana-token', kind: 'list', default: [], description: 'Grafana service account token, one per org (repeatable)', secret: true },
   { key: 'grafanaDashboardUrl', flag: 'grafana-dashboard-url', kind: 'string', default: '', description: 'dashboard linked from release cards, with from/to spanning the rollout' },

@@ -39,6 +39,10 @@ import { createPageAccess } from './http/page-access.js';
 import { restCredentials } from './http/rest-credentials.js';
 import { ElrondError } from './model/errors.js';
 import { createStatusPageRouter } from './http/status-page-router.js';
+import { WakeUps } from './engine/wake-ups.js';
+import { leasesHeldByDeadOwners, startLiveness } from './store/liveness.js';
+import { keepWebhookRegistered, webhookRegistration, WEBHOOK_SECRET_HEADER, type WebhookRegistration } from './integrations/provisioner-webhook-registration.js';
+import { createProvisionerWebhookRoute } from './http/provisioner-webhook-route.js';
 
 export interface RunningServer {
   url: string;
@@ -56,6 +60,8 @@ export interface RunningServer {
   simulatedProvisioner: { options: SimulatorOptions; seed: number; summary: string } | null;
   /** Chat roles by Mattermost user id (with a bot): `refresh()` is what runs every ten minutes. */
   chatRoles?: ChatRoles;
+  /** Provisioner events as wake-ups: whether they arrive, and how many came. */
+  wakeUps: WakeUps;
   close(): Promise<void>;
 }
 
@@ -134,6 +140,12 @@ export async function startServer(config: ServerConfig, overrides: ServerOverrid
     throw error;
   }
 
+  // Announced before any lease is taken: a lease of this owner must never look like a dead one's.
+  const liveness = await startLiveness(store.db, config.database, owner, (error) => log.error({ err: error }, 'lost the database session that proves this replica alive; other replicas may take over its work until it reconnects')).catch(async (error: unknown) => {
+    await store.close();
+    throw error;
+  });
+
   const grafanaTokens = config.grafanaUrl ? config.grafanaTokens.filter((t) => t !== '') : [];
   const sinks: EventSink[] = [webhookSink, grafanaSink(grafanaTokens.length)];
   const deliverers: Deliverer[] = [webhookDeliverer(store.db, { clock, allowPrivate: config.webhookAllowPrivate }), grafanaDeliverer(store.db, { url: config.grafanaUrl, tokens: grafanaTokens })];
@@ -190,6 +202,17 @@ export async function startServer(config: ServerConfig, overrides: ServerOverrid
       now: () => clock.now(),
     });
 
+  let supervisorRef: Supervisor | undefined;
+  const wakeUps = new WakeUps({ db: store.db, clock, log, provisioner, nudge: () => supervisorRef?.nudge() });
+  // Provisioner webhooks need an address the provisioner can reach and a registry to register in (the simulator has none).
+  let webhook: WebhookRegistration | undefined;
+  if (!config.provisionerWebhooks) log.info('provisioner webhooks off (--provisioner-webhooks=false): polling group status on the usual schedule');
+  else if (!config.publicUrl) log.info('provisioner webhooks off: no --public-url for the provisioner to deliver to; polling group status on the usual schedule');
+  else if (provisioner.webhooks) {
+    const webhookSecret = config.provisionerWebhookSecret || (await setSettingIfAbsent(store.db, 'provisioner-webhook-secret', randomBytes(32).toString('hex')));
+    webhook = webhookRegistration(config.publicUrl, webhookSecret);
+  }
+
   const engineDeps: EngineDeps = {
     store,
     clock,
@@ -208,10 +231,12 @@ export async function startServer(config: ServerConfig, overrides: ServerOverrid
     },
     owner,
     random,
+    statusPolls: wakeUps,
   };
   // The status page's live updates: every replica reads the events table (overrides.streamPollMs in tests).
   const stream = createEventStream({ db: store.db, log, ...(overrides.streamPollMs ? { pollMs: overrides.streamPollMs } : {}) });
   const supervisor = new Supervisor(engineDeps, { pollSeconds: config.poll, rings: config.ringSupervisor, groups: config.installationgroupSupervisor });
+  supervisorRef = supervisor;
   const outbox = new OutboxWorker({ store, clock, log, owner, leaseMs: engineDeps.config.leaseMs, random }, deliverers, config.poll > 0 ? Math.min(config.poll, 10) : 0);
   if (!config.ringSupervisor && !config.installationgroupSupervisor) log.warn('both supervisors are off: only the API will work');
 
@@ -279,7 +304,7 @@ export async function startServer(config: ServerConfig, overrides: ServerOverrid
   if (where.open && !isLoopbackHost(parseListen(where.listen).host)) log.warn(`--insecure-no-auth: no API token, and listening on ${where.listen}; every REST caller who can reach the port is an admin, and X-Elrond-Actor is recorded only as an unverified label`);
   const pageAccess = createPageAccess({ credentials, now: () => clock.now(), secure: config.publicUrl.startsWith('https:') });
   const statusPage = createStatusPageRouter({ services, log, access: pageAccess, stream, simulated: simulator ? simulator.summary : null });
-  const { app } = createHttpApp({ services, store, clock, log, metrics, mount: [{ path: '/mattermost', router: chatRouter }, { path: '/', router: statusPage }], credentials, allowSelfApproval: config.allowSelfApproval, ...(config.metricsToken ? { metricsToken: config.metricsToken } : {}) });
+  const { app } = createHttpApp({ services, store, clock, log, metrics, mount: [{ path: '/mattermost', router: chatRouter }, { path: '/provisioner', router: createProvisionerWebhookRoute({ secret: () => webhook?.secret, header: WEBHOOK_SECRET_HEADER, receive: (event) => wakeUps.receive(event), log }) }, { path: '/', router: statusPage }], credentials, allowSelfApproval: config.allowSelfApproval, ...(config.metricsToken ? { metricsToken: config.metricsToken } : {}) });
 
   const { host, port } = parseListen(where.listen);
   const server: Server = await new Promise((resolve, reject) => {
@@ -307,6 +332,21 @@ export async function startServer(config: ServerConfig, overrides: ServerOverrid
     );
     if (overrides.awaitRegistration) await registered;
   }
+  const registration = webhook && provisioner.webhooks ? keepWebhookRegistered({ api: provisioner.webhooks, wanted: webhook, log, onResult: (ok) => wakeUps.setRegistered(ok) }) : undefined;
+  if (registration && overrides.awaitRegistration) await registration.first;
+  // A replica that dies holding a lease is noticed within a second, not when its lease ends.
+  let checkingOwners = false;
+  const ownerWatch = liveness
+    ? setInterval(() => {
+        if (checkingOwners) return;
+        checkingOwners = true;
+        leasesHeldByDeadOwners(store.db, owner, clock.now())
+          .then((found) => found && supervisor.nudge())
+          .catch((error: unknown) => log.warn({ err: error }, 'could not check whether lease holders are alive'))
+          .finally(() => (checkingOwners = false));
+      }, 1000)
+    : undefined;
+  ownerWatch?.unref();
   if (overrides.startLoops !== false) {
     supervisor.start();
     outbox.start();
@@ -324,17 +364,21 @@ export async function startServer(config: ServerConfig, overrides: ServerOverrid
     log,
     simulatedProvisioner: simulator ? { options: simulator.options, seed: simulator.seed, summary: simulator.summary } : null,
     ...(chatRoles ? { chatRoles } : {}),
+    wakeUps,
     async close() {
       if (closed) return;
       closed = true;
+      registration?.stop();
       stream.close();
       chatRoles?.stop();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
       });
+      if (ownerWatch) clearInterval(ownerWatch);
       await supervisor.stop();
       await outbox.stop();
+      await liveness?.close();
       await store.close();
     },
   };

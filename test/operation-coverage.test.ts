@@ -32,6 +32,7 @@ const INFRASTRUCTURE_ROUTES: Record<string, string> = {
   'GET /login': 'the page\'s sign-in form',
   'POST /login': 'sign-in: trades a token for a session cookie; changes nothing',
   'POST /logout': 'sign-out: clears the session cookie; changes nothing',
+  'POST /provisioner/webhook': 'the provisioner\'s installation events, proven by the registered secret header: a hint to read a group\'s status sooner; changes nothing',
 };
 
 /** Commands that run where they are typed and reach no server. */

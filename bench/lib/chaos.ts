@@ -286,7 +286,26 @@ export interface KillChaosReport {
   durationMs: number;
   /** Restart: SIGKILL → listening again, ms. */
   restartMs: number[];
+  /**
+   * SIGKILL → the release's next step after the restart (a provisioner call or a supervisor event), ms; a kill
+   * during a wait (a soak) counts the rest of the wait too. Before liveness (issue 16) a kill mid-step cost a lease.
+   */
+  nextStepMs: number[];
   errorLines: string[];
+}
+
+/** When the release next moved after `since` (ms since epoch): undefined when it had already finished. */
+async function nextStep(world: World, reader: DbReader, since: number, version: string, timeoutMs: number): Promise<number | undefined> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const call = world.provisioner.requests.find((r) => r.at >= since && r.route !== 'getWebhooks' && r.route !== 'createWebhook');
+    const event = reader.events().find((e) => e.at >= since && e.source === 'supervisor');
+    const candidates = [call?.at, event?.at].filter((v): v is number => v !== undefined);
+    if (candidates.length) return Math.min(...candidates);
+    if (reader.allStableOn(version)) return undefined;
+    await sleep(20);
+  }
+  return deadline;
 }
 
 export async function runKillChaos(options: KillChaosOptions): Promise<KillChaosReport> {
@@ -304,7 +323,7 @@ export async function runKillChaos(options: KillChaosOptions): Promise<KillChaos
     ...(options.workDir ? { workDir: options.workDir } : {}),
   });
   const reader = new DbReader(world.file);
-  const report: KillChaosReport = { seed, kills: 0, moments: [], releases: [], violations: [], durationMs: 0, restartMs: [], errorLines: [] };
+  const report: KillChaosReport = { seed, kills: 0, moments: [], releases: [], violations: [], durationMs: 0, restartMs: [], nextStepMs: [], errorLines: [] };
   let failed = false;
   try {
     await startElrond(world);
@@ -322,6 +341,9 @@ export async function runKillChaos(options: KillChaosOptions): Promise<KillChaos
         report.kills++;
         await startElrond(world);
         report.restartMs.push(performance.now() - killedAt);
+        const restartedAt = Date.now();
+        const next = await nextStep(world, reader, restartedAt, version, 90_000);
+        if (next !== undefined) report.nextStepMs.push(next - restartedAt);
       }
       const rolloutId = await waitSettled(world, reader, version, options.releaseTimeoutMs ?? 120_000);
       const check = checkRelease(world, reader, version, rolloutId, { since, until: Date.now() }, true);

@@ -36,4 +36,11 @@ export interface EngineDeps {
   /** This process's identity as a lease owner. */
   owner: string;
   random: () => number;
+  /** When a rolling group's status is read next; provisioner webhooks stretch it (wake-ups.ts). Default: today's backoff. */
+  statusPolls?: StatusPollSchedule;
+}
+
+/** Delay before the next status read of a group `elapsedMs` into its rollout, at most `maxIntervalMs` unless events arrive. */
+export interface StatusPollSchedule {
+  statusPollDelay(elapsedMs: number, maxIntervalMs: number): number;
 }

@@ -143,7 +143,7 @@ async function checkRollout(deps: EngineDeps, group: InstallationGroup, release:
   const changed = statusChanged || (group.attempts === 0 && message !== group.statusMessage);
   return {
     kind: 'wait',
-    changes: { attempts: 0, last_status: JSON.stringify(status), status_message: message, next_check_at: now + nextStatusPollDelay(elapsed, deps.config.statusIntervalMs) },
+    changes: { attempts: 0, last_status: JSON.stringify(status), status_message: message, next_check_at: now + (deps.statusPolls ?? { statusPollDelay: nextStatusPollDelay }).statusPollDelay(elapsed, deps.config.statusIntervalMs) },
     ...(changed ? { event: { kind: 'group.progress' as const, message: `group ${group.name}: ${message}`, data: { installations: installationCounts(status), stuck, block } } } : {}),
   };
 }

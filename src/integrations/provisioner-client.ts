@@ -17,6 +17,32 @@ export interface ProvisionerClient {
   updateGroup(id: string, patch: { Version: string; Image: string; MattermostEnv: EnvVarMap | null }): Promise<ProvisionerGroupView>;
   getGroupStatus(id: string): Promise<GroupStatusCounts>;
   installations(groupId: string): Promise<ProvisionerInstallation[]>;
+  /** The webhook registry (A.7); absent when the provisioner is simulated, so webhooks stay off. */
+  webhooks?: ProvisionerWebhookApi;
+}
+
+/** A header the provisioner adds to each delivery (`model.WebhookHeader`). */
+export interface ProvisionerWebhookHeader {
+  key: string;
+  value?: string;
+  value_from_env?: string;
+}
+
+/** `model.Webhook` as `GET /api/webhooks` returns it. */
+export interface ProvisionerWebhook {
+  ID: string;
+  OwnerID: string;
+  URL: string;
+  CreateAt: number;
+  DeleteAt: number;
+  Headers?: ProvisionerWebhookHeader[] | null;
+}
+
+/** `POST /api/webhooks`, `GET /api/webhooks?owner=`, `DELETE /api/webhook/{id}`. */
+export interface ProvisionerWebhookApi {
+  list(ownerId: string): Promise<ProvisionerWebhook[]>;
+  create(request: { OwnerID: string; URL: string; Headers: ProvisionerWebhookHeader[] }): Promise<ProvisionerWebhook>;
+  delete(id: string): Promise<void>;
 }
 
 /**
@@ -97,7 +123,15 @@ export function createProvisionerClient(options: ProvisionerClientOptions): Prov
   }
 
   const path = (id: string) => `/api/group/${encodeURIComponent(id)}`;
+  const webhooks: ProvisionerWebhookApi = {
+    list: (ownerId) => call('list webhooks', ownerId, (headers) => http.get<ProvisionerWebhook[]>('/api/webhooks', { headers, params: { owner: ownerId, per_page: -1 } })),
+    create: (request) => call('register a webhook', request.OwnerID, (headers) => http.post<ProvisionerWebhook>('/api/webhooks', request, { headers })),
+    delete: async (id) => {
+      await call('delete a webhook', id, (headers) => http.delete(`/api/webhook/${encodeURIComponent(id)}`, { headers }));
+    },
+  };
   return {
+    webhooks,
     getGroup: (id) => call('read the group', id, (headers) => http.get<ProvisionerGroupView>(path(id), { headers })),
     updateGroup: (id, patch) =>
       call('update the group', id, (headers) =>

@@ -1,12 +1,13 @@
 import type { Kysely } from 'kysely';
 import type { Database } from './schema.js';
+import { takeLeaseOfDeadOwner } from './liveness.js';
 
 /** Tables whose rows carry a lease (locked_by, locked_at, locked_until): steps on rings and groups, deliveries. */
 export type LeasedTable = 'rings' | 'installation_groups' | 'outbox';
 
 /**
- * Take the lease on one row for `ttlMs`, if it is free or its holder's lease has expired (so a crashed
- * process never keeps a row locked). One conditional UPDATE: safe across processes on SQLite and Postgres
+ * Take the lease on one row for `ttlMs`, if it is free, its holder's lease has expired (so a crashed
+ * process never keeps a row locked), or its holder's process is known dead (liveness.ts: a restart resumes at once). One conditional UPDATE: safe across processes on SQLite and Postgres
  * (on Postgres a second UPDATE of the same row waits for the first to commit, then re-checks the WHERE on
  * the new row, so exactly one of two racing processes gets it).
  *
@@ -26,7 +27,8 @@ export async function acquireLease(
     .where('id', '=', id as string)
     .where((eb) => eb.or([eb('locked_by', 'is', null), eb('locked_until', '<', now)]))
     .executeTakeFirst();
-  return Number(result.numUpdatedRows) > 0;
+  // Held and unexpired: still ours to take at once if its owner's process is dead (liveness.ts).
+  return Number(result.numUpdatedRows) > 0 || takeLeaseOfDeadOwner(db, table, id, owner, now, ttlMs);
 }
 
 /** Extend a lease this owner holds; false when it was lost (expired and taken by someone else). */

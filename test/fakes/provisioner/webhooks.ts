@@ -76,7 +76,11 @@ export class WebhookRegistry {
     if (webhook.DeleteAt === 0) webhook.DeleteAt = Math.max(1, this.deps.now());
   }
 
-  /** POSTs the change to every live webhook; failures are ignored. */
+  /**
+   * POSTs the change to every live webhook; failures are ignored. Upstream: `webhook.SendToAllWebhooks` and
+   * `sendWebhook` (internal/webhook/webhook.go): Content-Type set first, then each header of
+   * `model.ParseHeadersFromStringMap` (a literal value or the provisioner's env var), a 5 s client timeout, no retry.
+   */
   deliver(change: StateChange): void {
     const body = webhookBody(change, this.deps.environment);
     for (const webhook of this.list(undefined, { page: 0, perPage: -1, includeDeleted: false })) {

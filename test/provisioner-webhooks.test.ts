@@ -1,0 +1,152 @@
+import { describe, it, expect, afterEach } from 'vitest';
+import { startHarness, type Harness } from './helpers/harness.js';
+import { freePort, waitFor } from './helpers/processes.js';
+import { startServer, type RunningServer } from '../src/server.js';
+import { defaultServerConfig, type ServerConfig } from '../src/config.js';
+import { createLogger } from '../src/logging.js';
+import { WEBHOOK_SECRET_HEADER, webhookRegistration } from '../src/integrations/provisioner-webhook-registration.js';
+import { WEBHOOK_BACKSTOP_MS, WEBHOOK_QUIET_MS } from '../src/engine/wake-ups.js';
+
+const open: Array<{ close(): Promise<void> }> = [];
+afterEach(async () => {
+  for (const item of open.splice(0).reverse()) await item.close();
+});
+
+/** One server whose --public-url is its own address, so the fake provisioner's deliveries reach it. */
+async function harnessWithWebhooks(config: Partial<ServerConfig> = {}): Promise<Harness> {
+  const port = await freePort();
+  const h = await startHarness({ settleInstantly: false, config: { listen: `127.0.0.1:${port}`, publicUrl: `http://127.0.0.1:${port}`, ...config } });
+  open.push(h);
+  return h;
+}
+
+/** Another replica (or the same server restarted) on the harness's database and provisioner. */
+async function replica(h: Harness, publicUrl: string): Promise<RunningServer> {
+  const config: ServerConfig = { ...defaultServerConfig(), database: h.server.store.description, listen: '127.0.0.1:0', poll: 0, provisionerServer: h.provisioner.url, publicUrl };
+  const server = await startServer(config, { clock: h.clock, log: createLogger({ silent: true }), startLoops: false, awaitRegistration: true });
+  open.push(server);
+  return server;
+}
+
+function secretOf(h: Harness): string {
+  const [webhook] = h.provisioner.webhooks();
+  return webhook!.Headers!.find((header) => header.key === WEBHOOK_SECRET_HEADER)!.value!;
+}
+
+async function postEvent(h: Harness, body: unknown, secret = secretOf(h)): Promise<number> {
+  const response = await fetch(`${h.server.url}/provisioner/webhook`, { method: 'POST', headers: { 'Content-Type': 'application/json', [WEBHOOK_SECRET_HEADER]: secret }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+  await response.arrayBuffer();
+  return response.status;
+}
+
+const installationEvent = (id: string, newState: string, oldState: string, atMs: number) => ({ event_id: `evt-${id}-${newState}`, timestamp: atMs * 1_000_000, id, type: 'installation', new_state: newState, old_state: oldState, extra_data: { Environment: 'test', Name: id } });
+
+/** A ring of one group of two installations, released to v2 and left rolling (the fake moves nothing until tick()). */
+async function rollingGroup(h: Harness) {
+  const ring = await h.ring('canary', 1, { installations: 2 });
+  await h.settle();
+  const release = await h.api('POST', '/rings/release', { image: 'mattermost/mattermost-enterprise-edition', version: 'v2' });
+  expect(release.status, JSON.stringify(release.body)).toBe(202);
+  await h.settle();
+  const group = ring.groups[0]!;
+  const row = async () => h.server.store.db.selectFrom('installation_groups').selectAll().where('id', '=', group.id).executeTakeFirstOrThrow();
+  expect((await row()).phase).toBe('rolling');
+  return { ring, group, row, installations: h.provisioner.installations(group.provisionerGroupId) };
+}
+
+const statusReads = (h: Harness) => h.provisioner.requests.filter((r) => r.method === 'GET' && r.path.endsWith('/status')).length;
+
+describe('provisioner webhooks: registration', () => {
+  it('registers one webhook per public URL, with its secret header, however many replicas start or restart', async () => {
+    const h = await harnessWithWebhooks();
+    const publicUrl = `${h.server.url}`;
+    const expected = webhookRegistration(publicUrl, secretOf(h));
+    expect(h.provisioner.webhooks()).toMatchObject([{ OwnerID: expected.ownerId, URL: `${publicUrl}/provisioner/webhook` }]);
+    const first = h.provisioner.webhooks()[0]!.ID;
+    // Two more replicas, then a restart of one: still that one webhook.
+    const [a] = await Promise.all([replica(h, publicUrl), replica(h, publicUrl)]);
+    await a.close();
+    await replica(h, publicUrl);
+    expect(h.provisioner.webhooks().map((w) => w.ID)).toEqual([first]);
+    // Lost on the provisioner (an operator deleted it), then two replicas start at the same moment: they agree on one.
+    expect((await fetch(`${h.provisioner.url}/api/webhook/${first}`, { method: 'DELETE' })).status).toBe(200);
+    await Promise.all([replica(h, publicUrl), replica(h, publicUrl)]);
+    expect(h.provisioner.webhooks()).toHaveLength(1);
+    expect(h.provisioner.webhooks()[0]).toMatchObject({ OwnerID: expected.ownerId, URL: expected.url, Headers: [{ key: WEBHOOK_SECRET_HEADER, value: expected.secret }] });
+  });
+
+  it('--provisioner-webhooks=false registers nothing and refuses deliveries; so does a server without --public-url', async () => {
+    const off = await harnessWithWebhooks({ provisionerWebhooks: false });
+    expect(off.provisioner.webhooks()).toEqual([]);
+    expect(await postEvent(off, installationEvent('x', 'stable', 'update-in-progress', 0), 'anything')).toBe(404);
+    const noUrl = await startHarness({ config: { publicUrl: '' } });
+    open.push(noUrl);
+    expect(noUrl.provisioner.webhooks()).toEqual([]);
+  });
+});
+
+describe('provisioner webhooks: deliveries are hints', () => {
+  it('a wrong or missing secret is refused with 401 and reads nothing', async () => {
+    const h = await harnessWithWebhooks();
+    const { installations } = await rollingGroup(h);
+    const before = h.provisioner.requests.length;
+    const event = installationEvent(installations[0]!.ID, 'stable', 'update-in-progress', h.clock.now());
+    expect(await postEvent(h, event, 'not-the-secret')).toBe(401);
+    expect(await postEvent(h, event, '')).toBe(401);
+    await h.settle();
+    expect(h.server.wakeUps.stats.events).toBe(0);
+    expect(h.provisioner.requests.length).toBe(before);
+  });
+
+  it('bad bodies get a 4xx naming the problem: oversized 413, not JSON 400, not an installation id 400', async () => {
+    const h = await harnessWithWebhooks();
+    expect(await postEvent(h, `{"pad":"${'x'.repeat(70 * 1024)}"}`)).toBe(413);
+    expect(await postEvent(h, '{not json')).toBe(400);
+    expect(await postEvent(h, { type: 'installation', id: '../../etc', new_state: 'stable' })).toBe(400);
+    expect(await postEvent(h, { type: 'cluster', id: 'c1', new_state: 'stable' })).toBe(202);
+    expect(h.server.wakeUps.stats.events).toBe(0);
+  });
+
+  it('a forged "stable" and out-of-order events cost one status read and change nothing', async () => {
+    const h = await harnessWithWebhooks();
+    const { ring, installations, row } = await rollingGroup(h);
+    const stateBefore = (await row()).state;
+    const eventsBefore = (await h.events(ring.id)).length;
+    const readsBefore = statusReads(h);
+    // The provisioner has not rolled anything: these claim otherwise, newest first.
+    for (const installation of installations) expect(await postEvent(h, installationEvent(installation.ID, 'stable', 'update-in-progress', h.clock.now()))).toBe(202);
+    expect(await postEvent(h, installationEvent(installations[0]!.ID, 'update-requested', 'stable', h.clock.now() - 60_000))).toBe(202);
+    await waitFor('events received', () => h.server.wakeUps.stats.events === 3, { timeoutMs: 5000, everyMs: 10 });
+    await h.settle();
+    expect((await row()).state).toBe(stateBefore);
+    expect((await row()).phase).toBe('rolling');
+    expect((await h.getRing(ring.id)).State).not.toBe('stable');
+    const newEvents = (await h.events(ring.id)).slice(0, (await h.events(ring.id)).length - eventsBefore);
+    expect(newEvents.filter((e) => e.kind === 'group.state')).toEqual([]);
+    // Coalesced: two wake-worthy events for one group, one read.
+    expect(statusReads(h) - readsBefore).toBe(1);
+  });
+
+  it('events move the next read to the 30 s backstop; when they stop, polling returns to its schedule', async () => {
+    const h = await harnessWithWebhooks();
+    const { row, installations } = await rollingGroup(h);
+    const delay = async () => (await row()).next_check_at - h.clock.now();
+    // No event yet: today's schedule (within a second at first).
+    expect(await delay()).toBeLessThanOrEqual(1000);
+    // The provisioner says an installation started updating (a real event: right secret, real installation).
+    expect(await postEvent(h, installationEvent(installations[0]!.ID, 'update-in-progress', 'update-requested', h.clock.now()))).toBe(202);
+    await waitFor('event received', () => h.server.wakeUps.stats.events === 1, { timeoutMs: 5000, everyMs: 10 });
+    const heardAt = h.clock.now();
+    await h.advanceToNextDeadline();
+    expect(await delay()).toBe(WEBHOOK_BACKSTOP_MS);
+    // Half a minute later, still within the quiet window: the backstop again.
+    await h.advanceToNextDeadline();
+    expect(h.clock.now() - heardAt).toBeLessThanOrEqual(WEBHOOK_QUIET_MS);
+    expect(await delay()).toBe(WEBHOOK_BACKSTOP_MS);
+    // No event for longer than the window: the webhook is presumed broken, polling is back to its backoff.
+    await h.advanceToNextDeadline();
+    expect(h.clock.now() - heardAt).toBeGreaterThan(WEBHOOK_QUIET_MS);
+    expect((await row()).phase).toBe('rolling');
+    expect(await delay()).toBeLessThanOrEqual(10_000);
+  });
+});
