@@ -161,7 +161,7 @@ describe.each(TEST_DIALECTS)('cached reads across replicas (%s)', (dialect) => {
     // On Postgres any commit on the server (other test files' databases included) starts a new version.
     if (dialect === 'sqlite') expect(await hits(b)).toBe(hitsBefore + 1);
 
-    const created = await fetch(`${a.url}/api/rings`, { method: 'POST', body: JSON.stringify({ name: 'canary', priority: 1, image: IMAGE, version: 'v1' }) });
+    const created = await fetch(`${a.url}/api/rings`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ name: 'canary', priority: 1, image: IMAGE, version: 'v1' }) });
     expect(created.status).toBe(202);
     expect((await get(b, '/rings')).map((r) => r.Name)).toEqual(['canary']);
     const status = (await (await fetch(`${b.url}/api/status`)).json()) as Array<{ name: string; state: string }>;
