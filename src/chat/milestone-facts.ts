@@ -49,7 +49,7 @@ async function forcedBy(db: Kysely<Database>, rolloutId: string, ringId: string,
 }
 
 /** What the milestone of a ring event says besides the event: the ring, its releases, its times. */
-async function ringContext(db: Kysely<Database>, event: MilestoneEvent, rollout: Rollout, ring: Ring): Promise<Partial<MilestoneContext>> {
+async function ringContext(db: Kysely<Database>, event: MilestoneEvent, rollout: Rollout, ring: Ring, maxParallelGroups: number): Promise<Partial<MilestoneContext>> {
   const releases = await releasesById(db, [ring.desiredReleaseId, ring.activeReleaseId, ...(ring.previousReleaseId ? [ring.previousReleaseId] : [])]);
   // Before it completes a ring's active release is the one it leaves; after, the one it left is its previous.
   const fromId = ring.activeReleaseId !== ring.desiredReleaseId ? ring.activeReleaseId : ring.previousReleaseId;
@@ -60,7 +60,7 @@ async function ringContext(db: Kysely<Database>, event: MilestoneEvent, rollout:
     const history = await rolloutHistory(db, groups.map((g) => g.id));
     const skip = releases.get(ring.desiredReleaseId)?.force === true;
     context.groups = groups.length;
-    context.ringEtaMs = ringReleaseMs(groups.map((g) => ({ rolloutMs: history.get(g.id) ?? DEFAULT_ROLLOUT_ESTIMATE_MS, soakSeconds: skip ? 0 : g.soakTime })), skip ? 0 : ring.soakTime);
+    context.ringEtaMs = ringReleaseMs(groups.map((g) => ({ rolloutMs: history.get(g.id) ?? DEFAULT_ROLLOUT_ESTIMATE_MS, soakSeconds: skip ? 0 : g.soakTime })), skip ? 0 : ring.soakTime, maxParallelGroups);
   } else {
     context.ringStartedAt = await ringStartedAt(db, rollout.id, ring.id);
     context.forcedBy = await forcedBy(db, rollout.id, ring.id, context.ringStartedAt);
@@ -104,7 +104,7 @@ const endsRing = (state: string | null) => state !== null && isRingState(state) 
  * of rings that wait for an approver), then the end of the rollout when this event ended it. Read inside the
  * transaction that records the event, so they describe the state it leaves.
  */
-export async function milestonesFor(db: Kysely<Database>, row: EventRow, rollout: Rollout, approvers: readonly string[]): Promise<Milestone[]> {
+export async function milestonesFor(db: Kysely<Database>, row: EventRow, rollout: Rollout, settings: { approvers: readonly string[]; maxParallelGroups: number }): Promise<Milestone[]> {
   // Progress and retries are most of a release's events and never a milestone: no reads for them.
   if (!MILESTONE_KINDS.has(row.kind) || (row.kind === 'group.state' && row.old_state !== 'release-requested')) return [];
   const event = milestoneEvent(row);
@@ -112,15 +112,15 @@ export async function milestonesFor(db: Kysely<Database>, row: EventRow, rollout
   const context: MilestoneContext = {
     rollout: { kind: rollout.kind, requestedBy: rollout.requestedBy, fromChat: rollout.source === 'chat' },
     release: label(await findRelease(db, rollout.releaseId)),
-    ...(ring ? await ringContext(db, event, rollout, ring) : {}),
+    ...(ring ? await ringContext(db, event, rollout, ring, settings.maxParallelGroups) : {}),
   };
   const found: Milestone[] = [];
   const own = milestoneOf(event, context);
   if (own) found.push(own);
   if (event.kind === 'release.requested' && Array.isArray(event.data.approvals) && event.data.approvals.length > 0) {
-    found.push(approvalNeeded(event.data.approvals as Array<{ id: string; name: string }>, approvers));
+    found.push(approvalNeeded(event.data.approvals as Array<{ id: string; name: string }>, settings.approvers));
   }
-  if (own?.kind === 'retried' && ring?.approvalRequired && !ring.approvedBy) found.push(approvalNeeded([ring], approvers));
+  if (own?.kind === 'retried' && ring?.approvalRequired && !ring.approvedBy) found.push(approvalNeeded([ring], settings.approvers));
   if (event.kind === 'ring.state' && event.source === 'supervisor' && endsRing(event.newState)) {
     const outcome = await rolloutOutcome(db, rollout, event.at);
     if (outcome) found.push(rolloutFinished(outcome));

@@ -23,6 +23,8 @@ export interface NarrationOptions {
   approvers: readonly string[];
   /** Also send each approver a direct message (--approval-dm). */
   approvalDm: boolean;
+  /** --max-parallel-groups: a ring's "about 20m" schedules its groups as the engine does. */
+  maxParallelGroups: number;
 }
 
 /** A card and thread a rollout is told in: its own (`channel` absent) or a subscribed channel's. */
@@ -108,7 +110,7 @@ export function mattermostSink(options: NarrationOptions): EventSink {
       const rollout = await findRollout(db, event.rollout_id);
       if (!rollout) return [];
       const targets = await targetsOf(db, rollout, event, options);
-      const items = targets.length ? await tell(db, rollout, targets, await milestonesFor(db, event, rollout, options.approvers), event.at, changesCardState(event.kind), options) : [];
+      const items = targets.length ? await tell(db, rollout, targets, await milestonesFor(db, event, rollout, options), event.at, changesCardState(event.kind), options) : [];
       // A ring joining this rollout left its previous one: redraw that card too, or it keeps showing the ring's
       // old state and buttons that no longer apply (its own events stopped when the ring moved on).
       const previous = await previousRollout(db, event);
