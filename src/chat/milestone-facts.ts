@@ -2,13 +2,13 @@ import type { Kysely } from 'kysely';
 import type { Database, EventRow } from '../store/schema.js';
 import type { Release, Ring, Rollout } from '../model/ring.js';
 import { approvalNeeded, milestoneOf, rolloutFinished, type Milestone, type MilestoneContext, type MilestoneEvent, type RolloutOutcome } from '../model/milestones.js';
-import { RING_STATES_FAILED, RING_STATES_RELEASE_IN_PROGRESS, RING_STATES_RELEASE_PENDING, isRingState, ringStateIn } from '../model/ring-states.js';
+import { RING_STATES_FAILED, isRingState, ringStateIn } from '../model/ring-states.js';
 import { DEFAULT_ROLLOUT_ESTIMATE_MS, ringReleaseMs } from '../model/rollout-eta.js';
-import { findRing } from '../store/rings.js';
+import { findRing, liveRingsOfRollout, rolloutHasMovingRing } from '../store/rings.js';
+import { lastForcedBy, ringStartsOnRollout } from '../store/rollout-events.js';
 import { findRelease, releasesById } from '../store/releases.js';
 import { groupsOfRing } from '../store/installation-groups.js';
 import { rolloutHistory } from '../store/rollout-history.js';
-import { ringRowToRing } from '../store/rows.js';
 
 /** The parts of a recorded event a milestone reads. */
 export function milestoneEvent(event: EventRow): MilestoneEvent {
@@ -28,24 +28,8 @@ const label = (release: Release | undefined) => ({ image: release?.image ?? '', 
 
 /** When the ring's release on this rollout last started (its start event). */
 async function ringStartedAt(db: Kysely<Database>, rolloutId: string, ringId: string): Promise<number | undefined> {
-  const rows = await db
-    .selectFrom('events')
-    .select(['at', 'old_state', 'new_state'])
-    .where('rollout_id', '=', rolloutId)
-    .where('ring_id', '=', ringId)
-    .where('kind', '=', 'ring.state')
-    .where('source', '=', 'supervisor')
-    .where('new_state', 'in', ['release-requested', 'release-rollback-requested'])
-    .orderBy('id', 'desc')
-    .execute();
+  const rows = await ringStartsOnRollout(db, rolloutId, ringId);
   return rows.find((r) => r.new_state === 'release-requested' || r.old_state === r.new_state)?.at;
-}
-
-/** Who forced the ring since `since` on this rollout. */
-async function forcedBy(db: Kysely<Database>, rolloutId: string, ringId: string, since: number | undefined): Promise<string | undefined> {
-  let query = db.selectFrom('events').select('actor').where('rollout_id', '=', rolloutId).where('ring_id', '=', ringId).where('kind', '=', 'ring.forced');
-  if (since !== undefined) query = query.where('at', '>=', since);
-  return (await query.orderBy('id', 'desc').executeTakeFirst())?.actor;
 }
 
 /** What the milestone of a ring event says besides the event: the ring, its releases, its times. */
@@ -63,7 +47,7 @@ async function ringContext(db: Kysely<Database>, event: MilestoneEvent, rollout:
     context.ringEtaMs = ringReleaseMs(groups.map((g) => ({ rolloutMs: history.get(g.id) ?? DEFAULT_ROLLOUT_ESTIMATE_MS, soakSeconds: skip ? 0 : g.soakTime })), skip ? 0 : ring.soakTime, maxParallelGroups);
   } else {
     context.ringStartedAt = await ringStartedAt(db, rollout.id, ring.id);
-    context.forcedBy = await forcedBy(db, rollout.id, ring.id, context.ringStartedAt);
+    context.forcedBy = await lastForcedBy(db, rollout.id, ring.id, context.ringStartedAt);
   }
   return context;
 }
@@ -73,13 +57,9 @@ async function ringContext(db: Kysely<Database>, event: MilestoneEvent, rollout:
  * transaction): its rings done, failed, and never started. Undefined while a ring of it still waits or moves.
  */
 async function rolloutOutcome(db: Kysely<Database>, rollout: Rollout, at: number): Promise<RolloutOutcome | undefined> {
-  const open = await db.selectFrom('rings').select('id').where('rollout_id', '=', rollout.id).where('state', 'in', [...RING_STATES_RELEASE_PENDING, ...RING_STATES_RELEASE_IN_PROGRESS]).executeTakeFirst();
-  if (open) return undefined;
-  const rows = await db.selectFrom('rings').selectAll().where('rollout_id', '=', rollout.id).where('delete_at', '=', 0).orderBy('priority').orderBy('create_seq').execute();
-  const rings = rows.map(ringRowToRing);
-  const startedIds = new Set(
-    (await db.selectFrom('events').select('ring_id').where('rollout_id', '=', rollout.id).where('kind', '=', 'ring.state').where('new_state', 'in', ['release-requested', 'release-rollback-requested']).where('source', '=', 'supervisor').execute()).map((r) => r.ring_id),
-  );
+  if (await rolloutHasMovingRing(db, rollout.id)) return undefined;
+  const rings = await liveRingsOfRollout(db, rollout.id);
+  const startedIds = new Set((await ringStartsOnRollout(db, rollout.id)).map((r) => r.ring_id));
   const failed = rings.filter((r) => ringStateIn(r.state, RING_STATES_FAILED));
   return {
     kind: rollout.kind,
