@@ -147,6 +147,8 @@ export async function startServer(config: ServerConfig, overrides: ServerOverrid
   });
 
   const grafanaTokens = config.grafanaUrl ? config.grafanaTokens.filter((t) => t !== '') : [];
+  // One value for the engine and every ETA the chat shows (cards, "about 20m"): the same group schedule.
+  const maxParallelGroups = Math.max(1, config.maxParallelGroups);
   const sinks: EventSink[] = [webhookSink, grafanaSink(grafanaTokens.length)];
   const deliverers: Deliverer[] = [webhookDeliverer(store.db, { clock, allowPrivate: config.webhookAllowPrivate }), grafanaDeliverer(store.db, { url: config.grafanaUrl, tokens: grafanaTokens })];
   if (config.webhookAllowPrivate) log.warn('--webhook-allow-private: webhooks may reach loopback, private and metadata addresses; whoever can create a webhook can make Elrond POST to internal services');
@@ -167,7 +169,7 @@ export async function startServer(config: ServerConfig, overrides: ServerOverrid
   const botId = async () => (await botAccount()).id;
   let publicUrl = config.publicUrl;
   if (mattermost) {
-    sinks.push(mattermostSink({ notifyChannel: config.notifyChannel, approvers: config.approvers, approvalDm: config.approvalDm }));
+    sinks.push(mattermostSink({ notifyChannel: config.notifyChannel, approvers: config.approvers, approvalDm: config.approvalDm, maxParallelGroups }));
     deliverers.push(
       mattermostDeliverer({
         db: store.db,
@@ -180,6 +182,7 @@ export async function startServer(config: ServerConfig, overrides: ServerOverrid
           actionUrl: `${publicUrl.replace(/\/+$/, '')}/mattermost/action`,
           secret: await secret(),
           approvers: config.approvers,
+          maxParallelGroups,
           pageUrl: publicUrl,
           simulated: simulatorOptions !== undefined,
           ...(config.grafanaDashboardUrl ? { grafanaDashboardUrl: config.grafanaDashboardUrl } : {}),
@@ -221,7 +224,7 @@ export async function startServer(config: ServerConfig, overrides: ServerOverrid
     provisioner,
     ...(config.thanosUrl ? { slo: thanosSloChecker({ url: config.thanosUrl }) } : {}),
     config: {
-      maxParallelGroups: Math.max(1, config.maxParallelGroups),
+      maxParallelGroups,
       groupReleaseTimeoutMs: config.provisionerGroupReleaseTimeout * 1000,
       statusIntervalMs: Math.max(1, config.provisionerStatusInterval) * 1000,
       leaseMs: Math.max(5, config.leaseDuration) * 1000,

@@ -145,6 +145,25 @@ describe('chat-ops: release cards', () => {
     expect(JSON.stringify(fields(h))).not.toMatch(RAW_STATE);
   });
 
+  it('with --max-parallel-groups 3, a ring of 3 groups is one group\'s time on the card and in its "started" reply', async () => {
+    const h = await start({ maxParallelGroups: 3 });
+    await h.ring('canary', 1, { soak: 600 });
+    await h.ring('wide', 2, { soak: 0, groups: 3 });
+    await h.settle();
+    await h.slash('alice', `ring release --all-rings --image ${IMAGE} --version v2`);
+    await h.settle();
+    await h.advance(2000);
+    // canary soaks until 12:10; wide's 3 groups (no history: 5 min each) roll at once, as the engine runs them.
+    const wide = fields(h).find((f) => f.title === 'wide')!.value;
+    expect(wide).toBe('⚪ waiting its turn · `v1` → `v2` · starts ~12:10 UTC, done ~12:15 UTC');
+    expect((h.card()!.props as any).attachments[0].text).toMatch(/^0 of 2 rings done · done about 12:15 UTC \(in 15m\)$/m);
+
+    await h.advance(600_000);
+    await h.settle();
+    await flush(h);
+    expect(h.thread()).toContain('▶️ **wide** started: `v1` → `v2`, 3 groups, about 5m.');
+  });
+
   it('has no Grafana link without grafanaDashboardUrl', async () => {
     const h = await start();
     await h.ring('canary', 1);

@@ -247,6 +247,37 @@ describe('SLO gate while a ring soaks', () => {
     ]);
   });
 
+  it('a Force clicked while the SLO query runs is not undone by the breach that query finds: the ring completes', async () => {
+    prometheus = new FakePrometheus();
+    const thanosUrl = await prometheus.start();
+    const chat = await startChatHarness({ thanosUrl });
+    h = chat;
+    const ring = await chat.ring('canary', 1, { soak: 600 });
+    await chat.settle();
+    await chat.slash('alice', `ring release --ring ${ring.id} --image ${IMAGE} --version v2`);
+    await chat.advance(2_000);
+    expect((await chat.getRing(ring.id)).State).toBe('soaking-requested');
+
+    // The next check meets a breach, slowly: the ring's step waits for Prometheus with the ring's lease held.
+    prometheus.burn(serviceOf(ring.groups[0]!));
+    const slow = prometheus.holdNext();
+    chat.clock.advance(60_000);
+    const step = chat.settle();
+    await slow.arrived;
+    // Force does not wait for the lease; it keeps the ring's state (soaking-requested), so only the step's
+    // re-check of everything it read (ring-runner.ts, ringVersion) tells it that its breach is stale.
+    const forced = await chat.press('alice', /^Force canary$/, { reason: 'known noisy SLO' });
+    expect(forced.submitted?.failed).toBe(false);
+    slow.release();
+    await step;
+    await chat.settle();
+
+    const json = await chat.getRing(ring.id);
+    expect(json.State).toBe('stable');
+    expect(json.failureReason).toBeNull();
+    expect((await sloEvents(chat, ring.id)).map((e) => e.newState)).not.toContain('soaking-failed');
+  });
+
   it('fails the soak after --slo-max-failures failed checks in a row, backing off between them, with the query and the error', async () => {
     const { h, prometheus } = await startWithPrometheus({ sloMaxFailures: 4 });
     const ring = await h.ring('canary', 1, { soak: 3600 });

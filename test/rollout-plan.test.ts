@@ -1,5 +1,5 @@
 import { describe, it, expect, afterEach } from 'vitest';
-import { groupSchedule, planRollout, ringReleaseMs } from '../src/model/rollout-eta.js';
+import { groupSchedule, planRollout, ringReleaseMs, ringRemainingMs } from '../src/model/rollout-eta.js';
 import { startHarness, IMAGE, type Harness } from './helpers/harness.js';
 import { TEST_DIALECTS } from './helpers/temp-database.js';
 
@@ -19,6 +19,26 @@ describe('planRollout: the engine\'s group parallelism (--max-parallel-groups)',
       { start: 0, end: 3 * MIN },
       { start: 3 * MIN, end: 7 * MIN },
     ]);
+  });
+
+  it('a releasing ring\'s remaining time schedules its waiting groups on the slots its rolling and soaking ones free', () => {
+    const now = 100 * MIN;
+    const rolling = { rolloutMs: 5 * MIN, soakSeconds: 0, standing: { kind: 'rolling' as const, startedAt: now - 2 * MIN } };
+    const soaking = { rolloutMs: 5 * MIN, soakSeconds: 60, standing: { kind: 'soaking' as const, until: now + MIN } };
+    const waiting = { rolloutMs: 5 * MIN, soakSeconds: 0, standing: { kind: 'waiting' as const } };
+    const ring = { soakSeconds: 0, soakUntil: null };
+    // One group rolling (3 min left), two waiting: with 3 slots all end together; with 1 they queue.
+    expect(ringRemainingMs([rolling, waiting, waiting], ring, now, 3)).toBe(5 * MIN);
+    expect(ringRemainingMs([rolling, waiting, waiting], ring, now, 1)).toBe(13 * MIN);
+    // Two slots, both busy: the waiting group takes the first to free (the soaking one's, in 1 min).
+    expect(ringRemainingMs([rolling, soaking, waiting], ring, now, 2)).toBe(6 * MIN);
+    // The ring's own soak comes after its groups; a ring already soaking needs only the rest of it.
+    expect(ringRemainingMs([waiting, waiting], { soakSeconds: 60, soakUntil: null }, now, 2)).toBe(6 * MIN);
+    expect(ringRemainingMs([waiting], { soakSeconds: 600, soakUntil: now + 2 * MIN }, now, 1)).toBe(2 * MIN);
+  });
+
+  it('more groups active than slots (the setting was lowered): a waiting group starts when enough of them end', () => {
+    expect(groupSchedule([{ rolloutMs: MIN, soakSeconds: 0 }], 1, [2 * MIN, 4 * MIN])).toEqual([{ start: 4 * MIN, end: 5 * MIN }]);
   });
 
   it('rings go one after another, a forced release starts them all now, a hold moves a ring\'s start', () => {

@@ -1,6 +1,8 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/schema.js';
 import type { OutboxItem } from '../store/event-log.js';
+import { hurry, replacePayloads, waitingOn } from '../store/outbox.js';
+import { rolloutEventSinceExcept } from '../store/rollout-events.js';
 
 /** A state change (a ring moves, is approved or forced; buttons change) is drawn at once, bursts at most once a second. */
 export const CARD_STATE_EDIT_INTERVAL_MS = 1000;
@@ -41,24 +43,17 @@ function editItem(rolloutId: string, urgent: boolean, channelId?: string): Outbo
  * waiting: it may have read the state already.
  */
 export async function requestCardEdit(db: Kysely<Database>, rolloutId: string, urgent: boolean, now: number, channelId?: string): Promise<OutboxItem[]> {
-  const waiting = await db
-    .selectFrom('outbox')
-    .select(['id', 'payload'])
-    .where('ordering_key', '=', cardKey(rolloutId, channelId))
-    .where('delivered_at', 'is', null)
-    .where((eb) => eb.or([eb('locked_by', 'is', null), eb('locked_until', '<', now)]))
-    .execute();
+  const waiting = await waitingOn(db, cardKey(rolloutId, channelId), now);
   if (waiting.length === 0) return [editItem(rolloutId, urgent, channelId)];
   if (urgent) {
     const lazy = waiting.filter((row) => (JSON.parse(row.payload) as Partial<EditCard>).urgent !== true).map((row) => row.id);
-    if (lazy.length > 0) await db.updateTable('outbox').set({ payload: JSON.stringify(editItem(rolloutId, true, channelId).payload) }).where('id', 'in', lazy).execute();
-    await db.updateTable('outbox').set({ next_attempt_at: now }).where('id', 'in', waiting.map((row) => row.id)).where('attempts', '=', 0).where('next_attempt_at', '>', now).execute();
+    await replacePayloads(db, lazy, JSON.stringify(editItem(rolloutId, true, channelId).payload));
+    await hurry(db, waiting.map((row) => row.id), now);
   }
   return [];
 }
 
 /** Whether an event after `afterEventId` changed what the card says or offers (not only its progress). */
 export async function stateChangedSince(db: Kysely<Database>, rolloutId: string, afterEventId: number): Promise<boolean> {
-  const row = await db.selectFrom('events').select('id').where('rollout_id', '=', rolloutId).where('id', '>', afterEventId).where('kind', 'not in', [...PROGRESS_KINDS]).limit(1).executeTakeFirst();
-  return row !== undefined;
+  return rolloutEventSinceExcept(db, rolloutId, afterEventId, PROGRESS_KINDS);
 }

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Database } from '../store/schema.js';
 import type { Rollout } from '../model/ring.js';
 import { getSetting, setSetting } from '../store/system.js';
+import { moveRolloutCard } from '../store/rollouts.js';
 
 /** AppError ids of a 400 that means the card's channel or thread is gone for good (archived channel, deleted root). */
 const GONE_400 = new Set(['api.post.create_post.root_id.app_error', 'api.post.create_post.can_not_post_to_deleted.error', 'api.post.patch_post.can_not_update_post_in_deleted.error']);
@@ -44,22 +45,15 @@ export async function relocateCard(
 ): Promise<Relocation> {
   const { rollout, notifyChannelId } = input;
   const why = describeRefusal(input.error);
-  const unchanged = db
-    .updateTable('rollouts')
-    .where('id', '=', rollout.id)
-    .where('channel_id', rollout.channelId === null ? 'is' : '=', rollout.channelId)
-    .where('post_id', rollout.postId === null ? 'is' : '=', rollout.postId);
   if (notifyChannelId !== undefined && input.channelId !== notifyChannelId) {
-    const moved = await unchanged.set({ channel_id: notifyChannelId, post_id: null }).executeTakeFirst();
-    if (Number(moved.numUpdatedRows) === 0) return 'raced';
+    if (!(await moveRolloutCard(db, rollout, notifyChannelId))) return 'raced';
     log.warn(
       { rollout: rollout.id, channel: input.channelId },
       `release card of rollout ${rollout.id}: Mattermost refused to ${input.doing} in channel ${input.channelId} (${why}); the card moves to --notify-channel ${input.notifyChannel}. To keep cards in that channel, add the bot to it.`,
     );
     return 'moved';
   }
-  const dropped = await unchanged.set({ post_id: null }).executeTakeFirst();
-  if (Number(dropped.numUpdatedRows) === 0) return 'raced';
+  if (!(await moveRolloutCard(db, rollout, rollout.channelId))) return 'raced';
   await setSetting(db, abandonedKey(rollout.id), why);
   log.error(
     { rollout: rollout.id, channel: input.channelId },

@@ -1,11 +1,11 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/schema.js';
 import type { InstallationGroup, Release, Ring, Rollout } from '../model/ring.js';
-import { compareRingOrder } from '../model/ring.js';
 import { findRollout } from '../store/rollouts.js';
 import { findRelease, releasesById } from '../store/releases.js';
 import { groupsOfRings } from '../store/installation-groups.js';
-import { ringRowToRing } from '../store/rows.js';
+import { ringsInOrderByIds } from '../store/rings.js';
+import { ringHistoryOfRollout } from '../store/rollout-events.js';
 import { describeRelease } from '../model/release-target.js';
 import { RING_STATES_FAILED, RING_STATES_RELEASE_IN_PROGRESS, isRingState, ringStateIn } from '../model/ring-states.js';
 import { activeFreezeFor } from '../model/freeze.js';
@@ -93,19 +93,11 @@ export async function loadCardSnapshot(db: Kysely<Database>, rolloutId: string, 
   if (!rollout) return undefined;
   const release = await findRelease(db, rollout.releaseId);
   if (!release) return undefined;
-  const history = await db
-    .selectFrom('events')
-    .select(['ring_id', 'kind', 'at', 'actor', 'source', 'old_state', 'new_state'])
-    .where('rollout_id', '=', rolloutId)
-    .where('ring_id', 'is not', null)
-    .where('kind', 'in', ['ring.state', 'ring.forced', 'ring.approved'])
-    .orderBy('id')
-    .execute();
+  const history = await ringHistoryOfRollout(db, rolloutId);
   const ringIds = [...new Set(history.map((r) => r.ring_id as string))];
   if (ringIds.length === 0) return { rollout, release, rings: [], now, estimates: new Map(), groupFacts: new Map(), forced: [], approved: [] };
   const timeline = timelines(history);
-  const rows = await db.selectFrom('rings').selectAll().where('id', 'in', ringIds).execute();
-  const rings = rows.map(ringRowToRing).sort(compareRingOrder);
+  const rings = await ringsInOrderByIds(db, ringIds);
   const releases = await releasesById(db, rings.flatMap((r) => [r.activeReleaseId, r.desiredReleaseId]));
   const entries = rings.map((ring) => {
     const onThisRollout = ring.rolloutId === rolloutId;
@@ -118,8 +110,7 @@ export async function loadCardSnapshot(db: Kysely<Database>, rolloutId: string, 
   const estimates = await rolloutHistory(db, [...groups.values()].flat().map((g) => g.id));
   const rolling = [...groups.values()].flat().filter((g) => g.state === 'release-requested' && g.phase === 'rolling');
   const groupFacts = await latestGroupFacts(db, new Map(rolling.map((g) => [g.id, g.rolloutStartedAt ?? 0])));
-  const overridden = (await db.selectFrom('rollouts').select('freeze_override').where('id', '=', rolloutId).executeTakeFirst())?.freeze_override;
-  const freezes = overridden ? [] : await liveFreezes(db);
+  const freezes = rollout.freezeOverride ? [] : await liveFreezes(db);
   const name = new Map(rings.map((r) => [r.id, r.name]));
   return {
     rollout,

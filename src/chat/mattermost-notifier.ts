@@ -1,7 +1,8 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Database, OutboxRow } from '../store/schema.js';
-import { enqueue } from '../store/event-log.js';
+import { enqueue, latestEventId } from '../store/event-log.js';
+import { queuedOn } from '../store/outbox.js';
 import type { Deliverer, DeliveryAttempt } from '../engine/outbox-worker.js';
 import type { Clock } from '../model/clock.js';
 import { findRollout, setRolloutPost } from '../store/rollouts.js';
@@ -131,8 +132,7 @@ export function mattermostDeliverer(options: MattermostDelivererOptions): Delive
    * time per rollout, so never twice); queue a card there unless something is already waiting in it.
    */
   async function ensureCardQueued(rolloutId: string, row: OutboxRow, movedFrom?: string): Promise<boolean> {
-    const waiting = await db.selectFrom('outbox').select('id').where('ordering_key', '=', threadKey(rolloutId)).where('delivered_at', 'is', null).where('id', '!=', row.id).limit(1).executeTakeFirst();
-    if (waiting) return true;
+    if (await queuedOn(db, threadKey(rolloutId), { undeliveredOnly: true, exceptId: row.id })) return true;
     const payload: CreateCard = { op: 'create-card', rollout: rolloutId, ...(movedFrom ? { movedFrom } : {}) };
     await enqueue(db, [{ sink: 'mattermost', target: rolloutId, orderingKey: threadKey(rolloutId), payload }], clock.now());
     return false;
@@ -316,11 +316,6 @@ export function mattermostDeliverer(options: MattermostDelivererOptions): Delive
 
 /** Where the time of a card's last edit is kept (the rollout's own card, or a subscribed channel's). */
 const editedKey = (rolloutId: string, channelId?: string) => (channelId ? `card-edit:${rolloutId}:${channelId}` : `card-edit:${rolloutId}`);
-
-async function latestEventId(db: Kysely<Database>, rolloutId: string): Promise<number> {
-  const row = await db.selectFrom('events').select((eb) => eb.fn.max('id').as('id')).where('rollout_id', '=', rolloutId).executeTakeFirst();
-  return Number(row?.id ?? 0);
-}
 
 /** Queue an edit of a rollout's cards now, in every channel (each is rebuilt, with freshly signed buttons, when delivered). */
 export async function queueCardRedraw(db: Kysely<Database>, rolloutId: string, now: number): Promise<void> {

@@ -2,13 +2,13 @@ import type { Kysely } from 'kysely';
 import type { Database, EventRow } from '../store/schema.js';
 import type { Release, Ring, Rollout } from '../model/ring.js';
 import { approvalNeeded, milestoneOf, rolloutFinished, type Milestone, type MilestoneContext, type MilestoneEvent, type RolloutOutcome } from '../model/milestones.js';
-import { RING_STATES_FAILED, RING_STATES_RELEASE_IN_PROGRESS, RING_STATES_RELEASE_PENDING, isRingState, ringStateIn } from '../model/ring-states.js';
+import { RING_STATES_FAILED, isRingState, ringStateIn } from '../model/ring-states.js';
 import { DEFAULT_ROLLOUT_ESTIMATE_MS, ringReleaseMs } from '../model/rollout-eta.js';
-import { findRing } from '../store/rings.js';
+import { findRing, liveRingsOfRollout, rolloutHasMovingRing } from '../store/rings.js';
+import { lastForcedBy, ringStartsOnRollout } from '../store/rollout-events.js';
 import { findRelease, releasesById } from '../store/releases.js';
 import { groupsOfRing } from '../store/installation-groups.js';
 import { rolloutHistory } from '../store/rollout-history.js';
-import { ringRowToRing } from '../store/rows.js';
 
 /** The parts of a recorded event a milestone reads. */
 export function milestoneEvent(event: EventRow): MilestoneEvent {
@@ -28,28 +28,12 @@ const label = (release: Release | undefined) => ({ image: release?.image ?? '', 
 
 /** When the ring's release on this rollout last started (its start event). */
 async function ringStartedAt(db: Kysely<Database>, rolloutId: string, ringId: string): Promise<number | undefined> {
-  const rows = await db
-    .selectFrom('events')
-    .select(['at', 'old_state', 'new_state'])
-    .where('rollout_id', '=', rolloutId)
-    .where('ring_id', '=', ringId)
-    .where('kind', '=', 'ring.state')
-    .where('source', '=', 'supervisor')
-    .where('new_state', 'in', ['release-requested', 'release-rollback-requested'])
-    .orderBy('id', 'desc')
-    .execute();
+  const rows = await ringStartsOnRollout(db, rolloutId, ringId);
   return rows.find((r) => r.new_state === 'release-requested' || r.old_state === r.new_state)?.at;
 }
 
-/** Who forced the ring since `since` on this rollout. */
-async function forcedBy(db: Kysely<Database>, rolloutId: string, ringId: string, since: number | undefined): Promise<string | undefined> {
-  let query = db.selectFrom('events').select('actor').where('rollout_id', '=', rolloutId).where('ring_id', '=', ringId).where('kind', '=', 'ring.forced');
-  if (since !== undefined) query = query.where('at', '>=', since);
-  return (await query.orderBy('id', 'desc').executeTakeFirst())?.actor;
-}
-
 /** What the milestone of a ring event says besides the event: the ring, its releases, its times. */
-async function ringContext(db: Kysely<Database>, event: MilestoneEvent, rollout: Rollout, ring: Ring): Promise<Partial<MilestoneContext>> {
+async function ringContext(db: Kysely<Database>, event: MilestoneEvent, rollout: Rollout, ring: Ring, maxParallelGroups: number): Promise<Partial<MilestoneContext>> {
   const releases = await releasesById(db, [ring.desiredReleaseId, ring.activeReleaseId, ...(ring.previousReleaseId ? [ring.previousReleaseId] : [])]);
   // Before it completes a ring's active release is the one it leaves; after, the one it left is its previous.
   const fromId = ring.activeReleaseId !== ring.desiredReleaseId ? ring.activeReleaseId : ring.previousReleaseId;
@@ -60,10 +44,10 @@ async function ringContext(db: Kysely<Database>, event: MilestoneEvent, rollout:
     const history = await rolloutHistory(db, groups.map((g) => g.id));
     const skip = releases.get(ring.desiredReleaseId)?.force === true;
     context.groups = groups.length;
-    context.ringEtaMs = ringReleaseMs(groups.map((g) => ({ rolloutMs: history.get(g.id) ?? DEFAULT_ROLLOUT_ESTIMATE_MS, soakSeconds: skip ? 0 : g.soakTime })), skip ? 0 : ring.soakTime);
+    context.ringEtaMs = ringReleaseMs(groups.map((g) => ({ rolloutMs: history.get(g.id) ?? DEFAULT_ROLLOUT_ESTIMATE_MS, soakSeconds: skip ? 0 : g.soakTime })), skip ? 0 : ring.soakTime, maxParallelGroups);
   } else {
     context.ringStartedAt = await ringStartedAt(db, rollout.id, ring.id);
-    context.forcedBy = await forcedBy(db, rollout.id, ring.id, context.ringStartedAt);
+    context.forcedBy = await lastForcedBy(db, rollout.id, ring.id, context.ringStartedAt);
   }
   return context;
 }
@@ -73,13 +57,9 @@ async function ringContext(db: Kysely<Database>, event: MilestoneEvent, rollout:
  * transaction): its rings done, failed, and never started. Undefined while a ring of it still waits or moves.
  */
 async function rolloutOutcome(db: Kysely<Database>, rollout: Rollout, at: number): Promise<RolloutOutcome | undefined> {
-  const open = await db.selectFrom('rings').select('id').where('rollout_id', '=', rollout.id).where('state', 'in', [...RING_STATES_RELEASE_PENDING, ...RING_STATES_RELEASE_IN_PROGRESS]).executeTakeFirst();
-  if (open) return undefined;
-  const rows = await db.selectFrom('rings').selectAll().where('rollout_id', '=', rollout.id).where('delete_at', '=', 0).orderBy('priority').orderBy('create_seq').execute();
-  const rings = rows.map(ringRowToRing);
-  const startedIds = new Set(
-    (await db.selectFrom('events').select('ring_id').where('rollout_id', '=', rollout.id).where('kind', '=', 'ring.state').where('new_state', 'in', ['release-requested', 'release-rollback-requested']).where('source', '=', 'supervisor').execute()).map((r) => r.ring_id),
-  );
+  if (await rolloutHasMovingRing(db, rollout.id)) return undefined;
+  const rings = await liveRingsOfRollout(db, rollout.id);
+  const startedIds = new Set((await ringStartsOnRollout(db, rollout.id)).map((r) => r.ring_id));
   const failed = rings.filter((r) => ringStateIn(r.state, RING_STATES_FAILED));
   return {
     kind: rollout.kind,
@@ -104,7 +84,7 @@ const endsRing = (state: string | null) => state !== null && isRingState(state) 
  * of rings that wait for an approver), then the end of the rollout when this event ended it. Read inside the
  * transaction that records the event, so they describe the state it leaves.
  */
-export async function milestonesFor(db: Kysely<Database>, row: EventRow, rollout: Rollout, approvers: readonly string[]): Promise<Milestone[]> {
+export async function milestonesFor(db: Kysely<Database>, row: EventRow, rollout: Rollout, settings: { approvers: readonly string[]; maxParallelGroups: number }): Promise<Milestone[]> {
   // Progress and retries are most of a release's events and never a milestone: no reads for them.
   if (!MILESTONE_KINDS.has(row.kind) || (row.kind === 'group.state' && row.old_state !== 'release-requested')) return [];
   const event = milestoneEvent(row);
@@ -112,15 +92,15 @@ export async function milestonesFor(db: Kysely<Database>, row: EventRow, rollout
   const context: MilestoneContext = {
     rollout: { kind: rollout.kind, requestedBy: rollout.requestedBy, fromChat: rollout.source === 'chat' },
     release: label(await findRelease(db, rollout.releaseId)),
-    ...(ring ? await ringContext(db, event, rollout, ring) : {}),
+    ...(ring ? await ringContext(db, event, rollout, ring, settings.maxParallelGroups) : {}),
   };
   const found: Milestone[] = [];
   const own = milestoneOf(event, context);
   if (own) found.push(own);
   if (event.kind === 'release.requested' && Array.isArray(event.data.approvals) && event.data.approvals.length > 0) {
-    found.push(approvalNeeded(event.data.approvals as Array<{ id: string; name: string }>, approvers));
+    found.push(approvalNeeded(event.data.approvals as Array<{ id: string; name: string }>, settings.approvers));
   }
-  if (own?.kind === 'retried' && ring?.approvalRequired && !ring.approvedBy) found.push(approvalNeeded([ring], approvers));
+  if (own?.kind === 'retried' && ring?.approvalRequired && !ring.approvedBy) found.push(approvalNeeded([ring], settings.approvers));
   if (event.kind === 'ring.state' && event.source === 'supervisor' && endsRing(event.newState)) {
     const outcome = await rolloutOutcome(db, rollout, event.at);
     if (outcome) found.push(rolloutFinished(outcome));

@@ -6,12 +6,14 @@ import type { Subscription } from '../model/subscription.js';
 import { followsRing } from '../model/subscription.js';
 import { approvalRequest, frozen, unfrozen, type Milestone } from '../model/milestones.js';
 import { appliesTo, freezeWindowAt, freezesBetween } from '../model/freeze.js';
-import { RING_STATES_RELEASE_IN_PROGRESS, RING_STATES_RELEASE_PENDING } from '../model/ring-states.js';
 import { findRollout } from '../store/rollouts.js';
 import { findRelease } from '../store/releases.js';
 import { listSubscriptions } from '../store/subscriptions.js';
 import { channelCardsOf } from '../store/channel-cards.js';
-import { freezeRowToFreeze } from '../store/freezes.js';
+import { freezesById } from '../store/freezes.js';
+import { ringsFreezesCanHold } from '../store/rings.js';
+import { queuedOn } from '../store/outbox.js';
+import { ringRolloutBefore } from '../store/rollout-events.js';
 import { changesCardState, requestCardEdit } from './card-edits.js';
 import { directKey, threadKey, type Delivery } from './deliveries.js';
 import { milestonesFor } from './milestone-facts.js';
@@ -23,6 +25,8 @@ export interface NarrationOptions {
   approvers: readonly string[];
   /** Also send each approver a direct message (--approval-dm). */
   approvalDm: boolean;
+  /** --max-parallel-groups: a ring's "about 20m" schedules its groups as the engine does. */
+  maxParallelGroups: number;
 }
 
 /** A card and thread a rollout is told in: its own (`channel` absent) or a subscribed channel's. */
@@ -36,14 +40,6 @@ interface Target {
 }
 
 const item = (rolloutId: string, orderingKey: string, payload: Delivery): OutboxItem => ({ sink: 'mattermost', target: rolloutId, orderingKey, payload });
-
-/**
- * Whether a delivery was ever queued on `orderingKey`: one indexed probe, so it costs the same on the 5th event
- * of a rollout as on its 5,000th (reading the key's whole queue made a 500-ring release's notifications quadratic).
- */
-async function queuedOn(db: Kysely<Database>, orderingKey: string): Promise<boolean> {
-  return (await db.selectFrom('outbox').select('id').where('ordering_key', '=', orderingKey).limit(1).executeTakeFirst()) !== undefined;
-}
 
 /** A subscription starts following a rollout at its first event about one of its rings (any, with no filter). */
 function joins(subscription: Subscription, event: EventRow): boolean {
@@ -108,7 +104,7 @@ export function mattermostSink(options: NarrationOptions): EventSink {
       const rollout = await findRollout(db, event.rollout_id);
       if (!rollout) return [];
       const targets = await targetsOf(db, rollout, event, options);
-      const items = targets.length ? await tell(db, rollout, targets, await milestonesFor(db, event, rollout, options.approvers), event.at, changesCardState(event.kind), options) : [];
+      const items = targets.length ? await tell(db, rollout, targets, await milestonesFor(db, event, rollout, options), event.at, changesCardState(event.kind), options) : [];
       // A ring joining this rollout left its previous one: redraw that card too, or it keeps showing the ring's
       // old state and buttons that no longer apply (its own events stopped when the ring moved on).
       const previous = await previousRollout(db, event);
@@ -129,19 +125,9 @@ async function freezeNotes(db: Kysely<Database>, event: EventRow, options: Narra
   if (event.kind !== 'freeze.created' && event.kind !== 'freeze.deleted') return [];
   const freezeId = event.data ? (JSON.parse(event.data) as { freezeId?: unknown }).freezeId : undefined;
   if (typeof freezeId !== 'string') return [];
-  const row = await db.selectFrom('freezes').selectAll().where('id', '=', freezeId).executeTakeFirst();
-  if (!row) return [];
-  const freeze = freezeRowToFreeze(row);
-  const held = await db
-    .selectFrom('rings')
-    .innerJoin('rollouts', 'rollouts.id', 'rings.rollout_id')
-    .select(['rings.id as id', 'rings.name as name', 'rings.rollout_id as rolloutId'])
-    .where('rings.delete_at', '=', 0)
-    .where('rings.state', 'in', [...RING_STATES_RELEASE_PENDING, ...RING_STATES_RELEASE_IN_PROGRESS])
-    .where('rollouts.freeze_override', 'is', null)
-    .orderBy('rings.priority')
-    .orderBy('rings.create_seq')
-    .execute();
+  const freeze = (await freezesById(db, [freezeId])).get(freezeId);
+  if (!freeze) return [];
+  const held = await ringsFreezesCanHold(db);
   const byRollout = new Map<string, Array<{ id: string; name: string }>>();
   for (const ring of held) if (ring.rolloutId && appliesTo(freeze, ring.id)) byRollout.set(ring.rolloutId, [...(byRollout.get(ring.rolloutId) ?? []), ring]);
   const items: OutboxItem[] = [];
@@ -165,14 +151,6 @@ async function freezeNotes(db: Kysely<Database>, event: EventRow, options: Narra
 async function previousRollout(db: Kysely<Database>, event: EventRow): Promise<string | undefined> {
   if (event.kind !== 'ring.state' || !event.ring_id || !event.rollout_id) return undefined;
   if (event.new_state !== 'release-pending' && event.new_state !== 'release-rollback-requested') return undefined;
-  const row = await db
-    .selectFrom('events')
-    .select('rollout_id')
-    .where('ring_id', '=', event.ring_id)
-    .where('id', '<', event.id)
-    .where('rollout_id', 'is not', null)
-    .orderBy('id', 'desc')
-    .limit(1)
-    .executeTakeFirst();
-  return row?.rollout_id && row.rollout_id !== event.rollout_id ? row.rollout_id : undefined;
+  const before = await ringRolloutBefore(db, event.ring_id, event.id);
+  return before && before !== event.rollout_id ? before : undefined;
 }

@@ -26,6 +26,8 @@ export interface CardOptions {
   /** The provisioner is the built-in simulator: the footer says so. */
   simulated?: boolean;
   approvers: readonly string[];
+  /** --max-parallel-groups: the ETAs schedule a ring's groups as the engine does. */
+  maxParallelGroups: number;
   /** How long buttons stay valid after the card was drawn. */
   buttonTtlMs?: number;
 }
@@ -104,7 +106,7 @@ function groupFacts(entry: CardRing, snapshot: CardSnapshot, skipSoaks: boolean)
  * Each ring's standing, progress and ETA. ETAs use the plan's math: a moving ring ends when its remaining groups
  * and soak are done; the rings waiting after it start in turn (all at once for a forced release).
  */
-function ringFacts(snapshot: CardSnapshot): RingFacts[] {
+function ringFacts(snapshot: CardSnapshot, maxParallelGroups: number): RingFacts[] {
   let cursor = snapshot.now;
   return snapshot.rings.map((entry) => {
     const standing = ringStanding(entry.ring, { onThisRollout: entry.onThisRollout, frozen: entry.freeze !== null });
@@ -113,12 +115,12 @@ function ringFacts(snapshot: CardSnapshot): RingFacts[] {
     const ringSoak = skipSoaks ? 0 : entry.ring.soakTime;
     let eta: RingFacts['eta'] = null;
     if (entry.shown && MOVING.has(standing)) {
-      const end = snapshot.now + ringRemainingMs(facts.estimates, { soakSeconds: ringSoak, soakUntil: entry.ring.state === 'soaking-requested' ? entry.ring.soakUntil : null }, snapshot.now);
+      const end = snapshot.now + ringRemainingMs(facts.estimates, { soakSeconds: ringSoak, soakUntil: entry.ring.state === 'soaking-requested' ? entry.ring.soakUntil : null }, snapshot.now, maxParallelGroups);
       eta = { end };
       cursor = Math.max(cursor, end);
     } else if (entry.shown && WAITING.has(standing)) {
       const start = Math.max(snapshot.release.force ? snapshot.now : cursor, entry.freeze?.until ?? 0);
-      const end = start + ringReleaseMs(facts.estimates, ringSoak);
+      const end = start + ringReleaseMs(facts.estimates, ringSoak, maxParallelGroups);
       eta = { start, end };
       if (!snapshot.release.force) cursor = end;
     }
@@ -296,7 +298,7 @@ export function buildReleaseCard(snapshot: CardSnapshot, options: CardOptions): 
   const verb = rollout.kind === 'rollback' ? 'Rollback to' : 'Release of';
   // Titles are Markdown in the web app too: inert like the rest (an image name is ours to check, not to trust).
   const title = chatText(`${verb} ${describeRelease(release)}${release.force ? ' (forced)' : ''}`, 200);
-  const facts = ringFacts(snapshot);
+  const facts = ringFacts(snapshot, options.maxParallelGroups);
   const started: Words = ['Started by ', { person: rollout.requestedBy }, ` ${SOURCE_WORDS[rollout.source] ?? `from ${rollout.source}`} at `, { time: rollout.createAt }, ...(rollout.reason ? [' — ', { text: rollout.reason }] : [])];
   const lines = [renderWords(started, { mentions: false, now })];
   const envParts = Object.entries(release.envVariables ?? {}).map(([name, entry]) => (isDeletion(entry) ? `delete \`${chatCode(name, 80)}\`` : `\`${chatCode(`${name}=${displayEnvValue(name, entry)}`, 200)}\``));

@@ -55,7 +55,11 @@ export async function runRingStep(deps: EngineDeps, ringId: string, refresh = fa
     const { ring, groups, view, options, decision } = decided;
     // The lease keeps other supervisors off this ring, not requests (from any replica) off it, nor other rings'
     // steps (on other replicas) off theirs: what the decision read may have changed since. Confirmed under the
-    // gate, where no other writer can run until this transaction commits.
+    // gate, where no other writer can run until this transaction commits. transitionRing's compare-and-set does
+    // not cover this: it compares the state (and the lease), and the interventions people make mid-release
+    // (approve, force) change a ring without changing its state nor waiting for its lease. A Force clicked while
+    // this step's SLO query runs would otherwise be undone by the breach the query found (test:
+    // engine-rollback-slo.test.ts, "a Force clicked while the SLO query runs").
     const stillHolds = async (db: Kysely<Database>): Promise<boolean> => {
       const fresh = await findRing(db, ringId);
       if (!fresh || ringVersion(fresh) !== ringVersion(ring)) return false;
@@ -73,7 +77,8 @@ export async function runRingStep(deps: EngineDeps, ringId: string, refresh = fa
 
 /**
  * Everything about a ring a decision rests on, as one comparable string: all of it but the lease (renewed in the
- * background) and the status message (only ever written with next_check_at, which is compared).
+ * background) and the status message (only ever written with next_check_at, which is compared). Not the state
+ * alone, nor next_check_at alone: a request in the same millisecond (any ManualClock test) writes the same value.
  */
 function ringVersion(ring: Ring): string {
   const { lockedBy: _by, lockedAt: _at, lockedUntil: _until, statusMessage: _message, ...rest } = ring;

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/schema.js';
+import { groupStepRunning, rollingProvisionerGroups, wakeRollingGroup } from '../store/installation-groups.js';
 import type { Clock } from '../model/clock.js';
 import type { ProvisionerClient } from '../integrations/provisioner-client.js';
 import { nextStatusPollDelay } from '../model/group-decision.js';
@@ -100,7 +101,7 @@ export class WakeUps {
     if (now - this.#listedAt < WAKE_COALESCE_MS) return;
     this.#listedAt = now;
     this.#listing = (async () => {
-      const rolling = new Set((await this.#deps.db.selectFrom('installation_groups').select('provisioner_group_id').where('state', '=', 'release-requested').where('phase', '=', 'rolling').execute()).map((row) => row.provisioner_group_id));
+      const rolling = new Set(await rollingProvisionerGroups(this.#deps.db));
       const known = new Set(this.#groupOf.values());
       for (const [installation, group] of this.#groupOf) if (!rolling.has(group)) this.#groupOf.delete(installation);
       for (const groupId of rolling) {
@@ -120,28 +121,13 @@ export class WakeUps {
    */
   async #wake(provisionerGroupId: string, now: number, tries = 5): Promise<void> {
     const at = Math.max(now, (this.#wokenAt.get(provisionerGroupId) ?? Number.NEGATIVE_INFINITY) + WAKE_COALESCE_MS);
-    const rolling = this.#deps.db
-      .updateTable('installation_groups')
-      .set({ next_check_at: at })
-      .where('provisioner_group_id', '=', provisionerGroupId)
-      .where('state', '=', 'release-requested')
-      .where('phase', '=', 'rolling');
-    const result = await rolling.where('next_check_at', '>', at).where((eb) => eb.or([eb('locked_by', 'is', null), eb('locked_until', '<', now)])).executeTakeFirst();
-    if (Number(result.numUpdatedRows) > 0) {
+    if (await wakeRollingGroup(this.#deps.db, provisionerGroupId, at, now)) {
       this.#wokenAt.set(provisionerGroupId, at);
       this.stats.wakes++;
       this.#deps.nudge();
       return;
     }
-    const stepping = await this.#deps.db
-      .selectFrom('installation_groups')
-      .select('id')
-      .where('provisioner_group_id', '=', provisionerGroupId)
-      .where('state', '=', 'release-requested')
-      .where('locked_by', 'is not', null)
-      .where('locked_until', '>=', now)
-      .executeTakeFirst();
-    if (stepping && tries > 0) {
+    if (tries > 0 && (await groupStepRunning(this.#deps.db, provisionerGroupId, now))) {
       setTimeout(() => void this.#wake(provisionerGroupId, this.#deps.clock.now(), tries - 1).catch(() => undefined), WAKE_COALESCE_MS).unref();
     }
   }

@@ -2,6 +2,7 @@ import type { Request, Response } from 'express';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Database } from '../store/schema.js';
+import { eventsAfter, latestEventId } from '../store/event-log.js';
 
 /** What a stream message says about one event: ids and kind only, never its text (the page fetches that). */
 export interface StreamedEvent {
@@ -72,12 +73,8 @@ export function createEventStream(options: EventStreamOptions): EventStream {
   let readAgain = false;
   let closed = false;
 
-  const latestId = async () => Number((await options.db.selectFrom('events').select((eb) => eb.fn.max('id').as('id')).executeTakeFirst())?.id ?? 0);
-  const after = (from: number, upTo?: number) => {
-    let query = options.db.selectFrom('events').select(['id', 'kind', 'ring_id', 'installation_group_id', 'rollout_id']).where('id', '>', from).orderBy('id', 'asc').limit(BATCH);
-    if (upTo !== undefined) query = query.where('id', '<=', upTo);
-    return query.execute();
-  };
+  const latestId = () => latestEventId(options.db);
+  const after = (from: number, upTo?: number) => eventsAfter(options.db, from, BATCH, upTo);
 
   function message(latest: number, events: readonly StreamedEvent[], complete: boolean): string {
     const shown = events.slice(-EVENTS_PER_MESSAGE);

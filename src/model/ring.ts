@@ -124,6 +124,8 @@ export interface Rollout {
   reason: string | null;
   createAt: number;
   endAt: number | null;
+  /** An admin started it through a freeze (--override-freeze): why and who; its rings are not held by freezes. */
+  freezeOverride: string | null;
 }
 
 /** Rings in release order: lower priority number first, ties by creation order. */

@@ -10,16 +10,20 @@ export interface GroupEstimate {
 /**
  * When each group of a ring starts and ends, from the ring's start (ms offsets), by the engine's rule
  * (model/ring-decision.ts, rollGroups): groups start in order, at most `maxParallelGroups` rolling or soaking at
- * once, and a group's slot frees when its soak ends.
+ * once, and a group's slot frees when its soak ends. `busyUntil` are groups already rolling or soaking (when each
+ * frees its slot): the groups to schedule wait for them as the engine's would.
  */
-export function groupSchedule(groups: readonly GroupEstimate[], maxParallelGroups: number): Array<{ start: number; end: number }> {
-  const slots: number[] = Array.from({ length: Math.max(1, Math.min(maxParallelGroups, groups.length)) }, () => 0);
+export function groupSchedule(groups: readonly GroupEstimate[], maxParallelGroups: number, busyUntil: readonly number[] = []): Array<{ start: number; end: number }> {
+  const slots = Math.max(1, maxParallelGroups);
+  const active = [...busyUntil];
+  let at = 0;
   return groups.map((group) => {
-    const slot = slots.indexOf(Math.min(...slots));
-    const start = slots[slot]!;
-    const end = start + group.rolloutMs + group.soakSeconds * 1000;
-    slots[slot] = end;
-    return { start, end };
+    active.sort((a, b) => a - b);
+    // More active than slots (the setting was lowered mid-release): wait until enough of them end.
+    while (active.length >= slots) at = Math.max(at, active.shift()!);
+    const end = at + group.rolloutMs + group.soakSeconds * 1000;
+    active.push(end);
+    return { start: at, end };
   });
 }
 
@@ -28,7 +32,7 @@ export function groupSchedule(groups: readonly GroupEstimate[], maxParallelGroup
  * --max-parallel-groups), then the ring's soak. The plan's ETAs ({@link planRollout}) and the card's per-ring ETAs
  * are both this.
  */
-export function ringReleaseMs(groups: readonly GroupEstimate[], ringSoakSeconds: number, maxParallelGroups = 1): number {
+export function ringReleaseMs(groups: readonly GroupEstimate[], ringSoakSeconds: number, maxParallelGroups: number): number {
   return Math.max(0, ...groupSchedule(groups, maxParallelGroups).map((g) => g.end)) + ringSoakSeconds * 1000;
 }
 
@@ -76,28 +80,35 @@ export type GroupStanding =
   | { kind: 'waiting' };
 
 /**
- * How long a ring that is releasing still needs, by the same sum as {@link ringReleaseMs}: a rolling group its
- * estimate minus what it has taken (never below zero), a soaking one what is left of its soak, a waiting one all
- * of it; a ring already soaking only what is left of its own soak.
+ * How long a ring that is releasing still needs, by the engine's schedule ({@link groupSchedule}, as
+ * {@link ringReleaseMs}): a rolling group holds its slot for its estimate minus what it has taken (never below
+ * zero) plus its soak, a soaking one for what is left of its soak, waiting ones take the slots as they free; a ring
+ * already soaking needs only what is left of its own soak.
  */
-export function ringRemainingMs(groups: ReadonlyArray<GroupEstimate & { standing: GroupStanding }>, ring: { soakSeconds: number; soakUntil: number | null }, now: number): number {
+export function ringRemainingMs(
+  groups: ReadonlyArray<GroupEstimate & { standing: GroupStanding }>,
+  ring: { soakSeconds: number; soakUntil: number | null },
+  now: number,
+  maxParallelGroups: number,
+): number {
   if (ring.soakUntil !== null) return Math.max(0, ring.soakUntil - now);
-  let total = ring.soakSeconds * 1000;
+  const busy: number[] = [];
+  const waiting: GroupEstimate[] = [];
   for (const group of groups) {
     const soak = group.soakSeconds * 1000;
     switch (group.standing.kind) {
       case 'done':
         break;
       case 'rolling':
-        total += Math.max(0, group.rolloutMs - (now - group.standing.startedAt)) + soak;
+        busy.push(Math.max(0, group.rolloutMs - (now - group.standing.startedAt)) + soak);
         break;
       case 'soaking':
-        total += Math.max(0, group.standing.until - now);
+        busy.push(Math.max(0, group.standing.until - now));
         break;
       case 'waiting':
-        total += group.rolloutMs + soak;
+        waiting.push(group);
         break;
     }
   }
-  return total;
+  return Math.max(0, ...busy, ...groupSchedule(waiting, maxParallelGroups, busy).map((g) => g.end)) + ring.soakSeconds * 1000;
 }

@@ -6,12 +6,15 @@ import { readOperation, type ReadContext } from './operation.js';
 import { objectId } from './inputs.js';
 import { SUPERVISOR_ACTOR } from '../model/ring.js';
 import type { InstallationGroup, Ring } from '../model/ring.js';
-import { compareRingOrder } from '../model/ring.js';
-import { RING_STATES_FAILED, RING_STATES_RELEASE_IN_PROGRESS, RING_STATES_RELEASE_PENDING, ringStateIn } from '../model/ring-states.js';
+import { RING_STATES_FAILED, RING_STATES_RELEASE_PENDING, ringStateIn } from '../model/ring-states.js';
 import { describeRelease } from '../model/release-target.js';
 import { notFound } from '../model/errors.js';
-import { ringRowToRing, rolloutRowToRollout } from '../store/rows.js';
-import { liveRingsInOrder } from '../store/rings.js';
+import { rolloutRowToRollout } from '../store/rows.js';
+import { liveRingsInOrder, ringsInOrderByIds, rolloutsWithMovingRings } from '../store/rings.js';
+import { findRolloutRow, newestRolloutRows, rolloutsById } from '../store/rollouts.js';
+import { eventsOfKindBetween, latestEventId } from '../store/event-log.js';
+import { eventsOfRollout, ringTransitionsOfRollouts, rollbackRequestsOfRings } from '../store/rollout-events.js';
+import { freezesById } from '../store/freezes.js';
 import { groupsOfRings } from '../store/installation-groups.js';
 import { releasesById } from '../store/releases.js';
 
@@ -102,7 +105,6 @@ export interface StatusPageData {
 const RECENT_ROLLOUTS = 10;
 /** Events drawn on one timeline at most (a rollout of hundreds of rings has a few thousand). */
 const MAX_TIMELINE_EVENTS = 5000;
-const MOVING = [...RING_STATES_RELEASE_PENDING, ...RING_STATES_RELEASE_IN_PROGRESS];
 
 /**
  * How a rollout ended, from each of its rings' last transition on it: still moving, any failure, every ring
@@ -142,15 +144,8 @@ export function statusPageReads(deps: PageSource) {
   async function summarize(rows: RolloutRow[], now: number): Promise<RolloutSummary[]> {
     if (rows.length === 0) return [];
     const ids = rows.map((r) => r.id);
-    const transitions = await db()
-      .selectFrom('events')
-      .select(['id', 'rollout_id', 'ring_id', 'old_state', 'new_state', 'at'])
-      .where('kind', '=', 'ring.state')
-      .where('rollout_id', 'in', ids)
-      .orderBy('id', 'asc')
-      .execute();
-    const moving = await db().selectFrom('rings').select('rollout_id').distinct().where('rollout_id', 'in', ids).where('state', 'in', MOVING).where('delete_at', '=', 0).execute();
-    const movingIds = new Set(moving.map((r) => r.rollout_id));
+    const transitions = await ringTransitionsOfRollouts(db(), ids);
+    const movingIds = await rolloutsWithMovingRings(db(), ids);
     const releases = await releasesById(db(), rows.map((r) => r.release_id));
     return rows.map((row) => {
       const last = new Map<string, { oldState: string | null; newState: string | null }>();
@@ -184,8 +179,7 @@ export function statusPageReads(deps: PageSource) {
     const groups = await groupsOfRings(db(), rings.map((r) => r.id));
     const releases = await releasesById(db(), rings.flatMap((r) => [r.activeReleaseId, r.desiredReleaseId]));
     const rolloutIds = [...new Set(rings.map((r) => r.rolloutId).filter((id): id is string => id !== null))];
-    const rollouts = rolloutIds.length ? await db().selectFrom('rollouts').select(['id', 'requested_by', 'source']).where('id', 'in', rolloutIds).execute() : [];
-    const starters = new Map(rollouts.map((r) => [r.id, { name: r.requested_by, source: r.source }]));
+    const starters = new Map([...(await rolloutsById(db(), rolloutIds)).values()].map((r) => [r.id, { name: r.requestedBy, source: r.source }]));
     const why = new Map((await deps.why.explain()).map((answer) => [answer.id, answer]));
     const versionOf = (id: string) => {
       const release = releases.get(id);
@@ -216,22 +210,16 @@ export function statusPageReads(deps: PageSource) {
   }
 
   async function timeline(row: RolloutRow, summary: RolloutSummary, now: number): Promise<RolloutTimelineData> {
-    const own = await db().selectFrom('events').selectAll().where('rollout_id', '=', row.id).orderBy('id', 'asc').limit(MAX_TIMELINE_EVENTS).execute();
+    const own = await eventsOfRollout(db(), row.id, MAX_TIMELINE_EVENTS);
     const ringIds = [...new Set(own.map((e) => e.ring_id).filter((id): id is string => id !== null))];
-    const rings = ringIds.length ? (await db().selectFrom('rings').selectAll().where('id', 'in', ringIds).execute()).map(ringRowToRing).sort(compareRingOrder) : [];
+    const rings = await ringsInOrderByIds(db(), ringIds);
     const windowEnd = summary.endAt ?? now;
     // Asked elsewhere but drawn here: a rollback of these rings (it is a rollout of its own) and freezes.
-    const rollbacks = ringIds.length
-      ? await db().selectFrom('events').selectAll().where('kind', '=', 'ring.state').where('new_state', '=', 'release-rollback-requested').where('old_state', '!=', 'release-rollback-requested').where('ring_id', 'in', ringIds).where('rollout_id', '!=', row.id).where('at', '>=', row.create_at).where('at', '<=', windowEnd).execute()
-      : [];
-    const freezes = await db().selectFrom('events').selectAll().where('kind', '=', 'freeze.created').where('at', '>=', row.create_at).where('at', '<=', windowEnd).limit(100).execute();
+    const rollbacks = await rollbackRequestsOfRings(db(), ringIds, row.id, row.create_at, windowEnd);
+    const freezes = await eventsOfKindBetween(db(), 'freeze.created', row.create_at, windowEnd, 100);
     const freezeIds = freezes.map((e) => text(parseData(e).freezeId)).filter((id): id is string => id !== undefined);
-    const scopes = new Map(
-      (freezeIds.length ? await db().selectFrom('freezes').select(['id', 'ring_ids']).where('id', 'in', freezeIds).execute() : []).map((f) => [f.id, JSON.parse(f.ring_ids) as string[]]),
-    );
-    const rollbackReasons = new Map<string, string | null>(
-      (rollbacks.length ? await db().selectFrom('rollouts').select(['id', 'reason']).where('id', 'in', rollbacks.map((e) => e.rollout_id ?? '')).execute() : []).map((r) => [r.id, r.reason]),
-    );
+    const scopes = new Map([...(await freezesById(db(), freezeIds)).values()].map((f) => [f.id, f.ringIds]));
+    const rollbackReasons = new Map<string, string | null>([...(await rolloutsById(db(), rollbacks.map((e) => e.rollout_id ?? ''))).values()].map((r) => [r.id, r.reason]));
     rollbackReasons.set(row.id, row.reason);
     const isRollbackRequest = (e: EventRow) => e.kind === 'ring.state' && e.new_state === 'release-rollback-requested' && e.old_state !== e.new_state;
     const groups = await groupsOfRings(db(), rings.map((r) => r.id));
@@ -262,18 +250,14 @@ export function statusPageReads(deps: PageSource) {
   }
 
   /** The newest event id (0 when there is none). */
-  async function readLatestEventId(): Promise<number> {
-    const row = await db().selectFrom('events').select((eb) => eb.fn.max('id').as('id')).executeTakeFirst();
-    return Number(row?.id ?? 0);
-  }
+  const readLatestEventId = () => latestEventId(db());
 
   return {
     latestEventId: readLatestEventId,
 
     /** The newest rollouts first, with duration and outcome. */
     async recentRollouts(limit = RECENT_ROLLOUTS): Promise<RolloutSummary[]> {
-      const rows = await db().selectFrom('rollouts').selectAll().orderBy('create_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
-      return summarize(rows, deps.now());
+      return summarize(await newestRolloutRows(db(), limit), deps.now());
     },
 
     /**
@@ -283,23 +267,18 @@ export function statusPageReads(deps: PageSource) {
     async page(rolloutId?: string): Promise<StatusPageData> {
       const now = deps.now();
       const latestEventId = await readLatestEventId();
-      const recentRows = await db().selectFrom('rollouts').selectAll().orderBy('create_at', 'desc').orderBy('id', 'desc').limit(RECENT_ROLLOUTS).execute();
+      const recentRows = await newestRolloutRows(db(), RECENT_ROLLOUTS);
       let row: RolloutRow | undefined = recentRows[0];
       if (rolloutId) {
-        row = recentRows.find((r) => r.id === rolloutId) ?? (await db().selectFrom('rollouts').selectAll().where('id', '=', rolloutId).executeTakeFirst());
+        row = recentRows.find((r) => r.id === rolloutId) ?? (await findRolloutRow(db(), rolloutId));
         if (!row) throw notFound(`rollout ${rolloutId} not found: the recent rollouts are listed on the status page`);
       }
       const summaries = await summarize(row && !recentRows.includes(row) ? [...recentRows, row] : recentRows, now);
       const data = row ? await timeline(row, summaries.find((s) => s.id === row!.id)!, now) : null;
-      const rings = rolloutId && data ? await ringsById(data.rings.map((r) => r.id)) : await liveRingsInOrder(db());
+      const rings = rolloutId && data ? await ringsInOrderByIds(db(), data.rings.map((r) => r.id)) : await liveRingsInOrder(db());
       return { now, rings: await pageRings(rings), rollout: data, recent: summaries.filter((s) => recentRows.some((r) => r.id === s.id)), latestEventId };
     },
   };
-
-  async function ringsById(ids: string[]): Promise<Ring[]> {
-    if (ids.length === 0) return [];
-    return (await db().selectFrom('rings').selectAll().where('id', 'in', ids).execute()).map(ringRowToRing).sort(compareRingOrder);
-  }
 }
 
 function pageGroup(group: InstallationGroup): PageGroup {

@@ -124,3 +124,22 @@ export async function listEvents(db: Kysely<Database>, query: EventQuery): Promi
   if (query.since !== undefined) q = q.where('at', '>=', query.since);
   return q.execute();
 }
+
+/** The newest event id, of one rollout or of all (0 when there is none). */
+export async function latestEventId(db: Kysely<Database>, rolloutId?: string): Promise<number> {
+  let query = db.selectFrom('events').select((eb) => eb.fn.max('id').as('id'));
+  if (rolloutId !== undefined) query = query.where('rollout_id', '=', rolloutId);
+  return Number((await query.executeTakeFirst())?.id ?? 0);
+}
+
+/** Events after id `from` (up to `upTo`), oldest first, `limit` at most: the columns the live stream carries. */
+export async function eventsAfter(db: Kysely<Database>, from: number, limit: number, upTo?: number) {
+  let query = db.selectFrom('events').select(['id', 'kind', 'ring_id', 'installation_group_id', 'rollout_id']).where('id', '>', from).orderBy('id', 'asc').limit(limit);
+  if (upTo !== undefined) query = query.where('id', '<=', upTo);
+  return query.execute();
+}
+
+/** Events of one kind between two times (inclusive), oldest id first, `limit` at most. */
+export async function eventsOfKindBetween(db: Kysely<Database>, kind: EventKind, from: number, to: number, limit: number): Promise<EventRow[]> {
+  return db.selectFrom('events').selectAll().where('kind', '=', kind).where('at', '>=', from).where('at', '<=', to).orderBy('id', 'asc').limit(limit).execute();
+}

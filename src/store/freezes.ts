@@ -41,6 +41,13 @@ export async function insertFreeze(db: Kysely<Database>, freeze: Omit<Freeze, 'i
   return freezeRowToFreeze(row);
 }
 
+/** Freezes by id, deleted ones too. */
+export async function freezesById(db: Kysely<Database>, ids: readonly string[]): Promise<Map<string, Freeze>> {
+  if (ids.length === 0) return new Map();
+  const rows = await db.selectFrom('freezes').selectAll().where('id', 'in', [...new Set(ids)]).execute();
+  return new Map(rows.map((row) => [row.id, freezeRowToFreeze(row)]));
+}
+
 /** Freezes not deleted (expired one-off windows included, until deleted). */
 export async function liveFreezes(db: Kysely<Database>): Promise<Freeze[]> {
   return (await db.selectFrom('freezes').selectAll().where('delete_at', '=', 0).orderBy('create_at').execute()).map(freezeRowToFreeze);

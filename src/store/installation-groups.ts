@@ -178,3 +178,36 @@ export async function deleteGroup(db: Kysely<Database>, id: string): Promise<voi
   await db.deleteFrom('ring_installation_groups').where('installation_group_id', '=', id).execute();
   await db.deleteFrom('installation_groups').where('id', '=', id).execute();
 }
+
+/** The provisioner ids of the groups rolling now (their installations' events wake them). */
+export async function rollingProvisionerGroups(db: Kysely<Database>): Promise<string[]> {
+  const rows = await db.selectFrom('installation_groups').select('provisioner_group_id').where('state', '=', 'release-requested').where('phase', '=', 'rolling').execute();
+  return rows.map((row) => row.provisioner_group_id);
+}
+
+/** Move a rolling group's next check to `at` unless it is sooner already or its step is running (leased). True when it moved. */
+export async function wakeRollingGroup(db: Kysely<Database>, provisionerGroupId: string, at: number, now: number): Promise<boolean> {
+  const result = await db
+    .updateTable('installation_groups')
+    .set({ next_check_at: at })
+    .where('provisioner_group_id', '=', provisionerGroupId)
+    .where('state', '=', 'release-requested')
+    .where('phase', '=', 'rolling')
+    .where('next_check_at', '>', at)
+    .where((eb) => eb.or([eb('locked_by', 'is', null), eb('locked_until', '<', now)]))
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
+}
+
+/** Whether a step of the releasing group is running now (its lease is held). */
+export async function groupStepRunning(db: Kysely<Database>, provisionerGroupId: string, now: number): Promise<boolean> {
+  const row = await db
+    .selectFrom('installation_groups')
+    .select('id')
+    .where('provisioner_group_id', '=', provisionerGroupId)
+    .where('state', '=', 'release-requested')
+    .where('locked_by', 'is not', null)
+    .where('locked_until', '>=', now)
+    .executeTakeFirst();
+  return row !== undefined;
+}

@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database, NewRingRow, RingRowUpdate } from './schema.js';
 import { ringRowToRing } from './rows.js';
-import type { Ring } from '../model/ring.js';
+import { compareRingOrder, type Ring } from '../model/ring.js';
 import { RING_STATES_RELEASE_IN_PROGRESS, RING_STATES_RELEASE_PENDING, type RingState } from '../model/ring-states.js';
 import { notFound } from '../model/errors.js';
 import type { InstallationGroupState } from '../model/installation-group-states.js';
@@ -36,6 +36,12 @@ export async function getRing(db: Kysely<Database>, id: string): Promise<Ring> {
   const ring = await findRing(db, id);
   if (!ring) throw notFound(`ring ${id} not found: list rings with "elrond ring list"`);
   return ring;
+}
+
+/** Rings by id (deleted ones too), in release order. */
+export async function ringsInOrderByIds(db: Kysely<Database>, ids: readonly string[]): Promise<Ring[]> {
+  if (ids.length === 0) return [];
+  return (await db.selectFrom('rings').selectAll().where('id', 'in', [...ids]).execute()).map(ringRowToRing).sort(compareRingOrder);
 }
 
 /** Rings in creation order, paged on rings (not on ring×group rows, the original's bug). */
@@ -164,6 +170,40 @@ export async function rolloutHasMovingRing(db: Kysely<Database>, rolloutId: stri
     .where('state', 'in', [...RING_STATES_RELEASE_PENDING, ...RING_STATES_RELEASE_IN_PROGRESS])
     .executeTakeFirst();
   return open !== undefined;
+}
+
+/** Which of these rollouts still have a live ring waiting to release or releasing. */
+export async function rolloutsWithMovingRings(db: Kysely<Database>, rolloutIds: readonly string[]): Promise<Set<string>> {
+  if (rolloutIds.length === 0) return new Set();
+  const rows = await db
+    .selectFrom('rings')
+    .select('rollout_id')
+    .distinct()
+    .where('rollout_id', 'in', [...rolloutIds])
+    .where('state', 'in', [...RING_STATES_RELEASE_PENDING, ...RING_STATES_RELEASE_IN_PROGRESS])
+    .where('delete_at', '=', 0)
+    .execute();
+  return new Set(rows.map((r) => r.rollout_id).filter((id): id is string => id !== null));
+}
+
+/** The live rings of a rollout, in release order. */
+export async function liveRingsOfRollout(db: Kysely<Database>, rolloutId: string): Promise<Ring[]> {
+  const rows = await db.selectFrom('rings').selectAll().where('rollout_id', '=', rolloutId).where('delete_at', '=', 0).orderBy('priority').orderBy('create_seq').execute();
+  return rows.map(ringRowToRing);
+}
+
+/** Live rings waiting to release or releasing on a rollout that did not override freezes, in release order: those a freeze can hold. */
+export async function ringsFreezesCanHold(db: Kysely<Database>): Promise<Array<{ id: string; name: string; rolloutId: string | null }>> {
+  return db
+    .selectFrom('rings')
+    .innerJoin('rollouts', 'rollouts.id', 'rings.rollout_id')
+    .select(['rings.id as id', 'rings.name as name', 'rings.rollout_id as rolloutId'])
+    .where('rings.delete_at', '=', 0)
+    .where('rings.state', 'in', [...RING_STATES_RELEASE_PENDING, ...RING_STATES_RELEASE_IN_PROGRESS])
+    .where('rollouts.freeze_override', 'is', null)
+    .orderBy('rings.priority')
+    .orderBy('rings.create_seq')
+    .execute();
 }
 
 export async function updateRing(db: Kysely<Database>, id: string, changes: RingRowUpdate): Promise<Ring> {

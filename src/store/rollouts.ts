@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { Database } from './schema.js';
+import type { Database, RolloutRow } from './schema.js';
 import { flag, rolloutRowToRollout } from './rows.js';
 import type { Actor, Rollout } from '../model/ring.js';
 import { newId } from '../model/ids.js';
@@ -53,4 +53,35 @@ export async function setFreezeOverride(db: Kysely<Database>, id: string, overri
 export async function newestReleaseRolloutReleaseId(db: Kysely<Database>): Promise<string | undefined> {
   const newest = await db.selectFrom('rollouts').select('release_id').where('kind', '=', 'release').orderBy('create_at', 'desc').orderBy('id', 'desc').limit(1).executeTakeFirst();
   return newest?.release_id;
+}
+
+/** The newest rollouts first (the status page's "recent rollouts"). */
+export async function newestRolloutRows(db: Kysely<Database>, limit: number): Promise<RolloutRow[]> {
+  return db.selectFrom('rollouts').selectAll().orderBy('create_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
+}
+
+export async function findRolloutRow(db: Kysely<Database>, id: string): Promise<RolloutRow | undefined> {
+  return db.selectFrom('rollouts').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export async function rolloutsById(db: Kysely<Database>, ids: readonly string[]): Promise<Map<string, Rollout>> {
+  if (ids.length === 0) return new Map();
+  const rows = await db.selectFrom('rollouts').selectAll().where('id', 'in', [...new Set(ids)]).execute();
+  return new Map(rows.map((row) => [row.id, rolloutRowToRollout(row)]));
+}
+
+/**
+ * Forget a rollout's card post and keep its card in `channelId` from now on (another channel: a move; its own: the
+ * card is dropped), unless its channel or post changed since `seen`: compare-and-set, so replicas agree on one
+ * outcome. False when another delivery changed it first.
+ */
+export async function moveRolloutCard(db: Kysely<Database>, seen: Pick<Rollout, 'id' | 'channelId' | 'postId'>, channelId: string | null): Promise<boolean> {
+  const moved = await db
+    .updateTable('rollouts')
+    .set({ channel_id: channelId, post_id: null })
+    .where('id', '=', seen.id)
+    .where('channel_id', seen.channelId === null ? 'is' : '=', seen.channelId)
+    .where('post_id', seen.postId === null ? 'is' : '=', seen.postId)
+    .executeTakeFirst();
+  return Number(moved.numUpdatedRows) > 0;
 }

@@ -97,6 +97,7 @@ export function rolloutRowToRollout(row: RolloutRow): Rollout {
     reason: row.reason,
     createAt: row.create_at,
     endAt: row.end_at,
+    freezeOverride: row.freeze_override,
   };
 }
 

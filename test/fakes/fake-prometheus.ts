@@ -171,6 +171,7 @@ export class FakePrometheus {
   readonly #series: Series[] = [];
   readonly #failures: PromFailure[] = [];
   #failAlways: PromFailure | undefined;
+  readonly #held: Array<{ arrived: () => void; answer: Promise<void> }> = [];
   readonly #now: () => number;
   #server: Server | undefined;
 
@@ -208,6 +209,18 @@ export class FakePrometheus {
     this.#failAlways = failure;
   }
 
+  /**
+   * The next query is answered only when `release` is called (a slow Thanos): `arrived` resolves when it is in,
+   * so a test can act while the caller waits for it.
+   */
+  holdNext(): { arrived: Promise<void>; release(): void } {
+    let arrived!: () => void;
+    let release!: () => void;
+    const arrival = new Promise<void>((resolve) => (arrived = resolve));
+    this.#held.push({ arrived, answer: new Promise<void>((resolve) => (release = resolve)) });
+    return { arrived: arrival, release };
+  }
+
   /** Just the PromQL of every query received. */
   get queryTexts(): string[] {
     return this.queries.map((q) => q.query);
@@ -241,6 +254,11 @@ export class FakePrometheus {
     const query = url.searchParams.get('query') ?? form.get('query') ?? '';
     const entry: PromQueryLogEntry = { method: req.method, query, at: this.#now(), status: 200 };
     this.queries.push(entry);
+    const held = this.#held.shift();
+    if (held) {
+      held.arrived();
+      await held.answer;
+    }
     const failure = this.#failures.shift() ?? this.#failAlways;
     if (failure) {
       if ('errorType' in failure) entry.status = this.#respondError(res, failure.errorType, failure.error);
