@@ -12,7 +12,8 @@
  *                  calls per rollout and how soon the end of the rollout is noticed (issue 16)
  *
  * Flags: --profile (servers write V8 CPU profiles to bench/profiles/), --quick (shorter load runs), --no-webhooks
- * (urgent without provisioner webhooks).
+ * (urgent without provisioner webhooks), --pin (load: the server on the last core, this process — the load
+ * generator and the fakes — on the others, with taskset, so they stop taking turns on the same core).
  */
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { execSync } from 'node:child_process';
@@ -46,6 +47,7 @@ const PROFILE = argv.includes('--profile');
 const QUICK = argv.includes('--quick');
 /** `--no-webhooks`: the urgent run without --public-url, as before issue 16 (for a before → after in one run). */
 const NO_WEBHOOKS = argv.includes('--no-webhooks');
+const PIN = argv.includes('--pin');
 const ALL = ['orchestration', 'urgent', 'soak', 'load', 'scale', 'webhooks'] as const;
 type Scenario = (typeof ALL)[number];
 const chosen: Scenario[] = argv.filter((a) => !a.startsWith('--')).length ? (argv.filter((a) => (ALL as readonly string[]).includes(a)) as Scenario[]) : [...ALL];
@@ -257,6 +259,32 @@ async function readCacheStats(url: string): Promise<{ hit: number; miss: number 
   return { hit: count('hit'), miss: count('miss') };
 }
 
+/**
+ * `--pin`: every thread of the server on the last core, every thread of this process on the others (taskset -a);
+ * returns how to undo it for this process. A note, not a failure, where taskset or a second core is missing.
+ */
+function pinApart(serverPid: number): () => void {
+  const cores = os.availableParallelism();
+  if (cores < 2) {
+    log('--pin: one core only, nothing to pin');
+    return () => undefined;
+  }
+  try {
+    execSync(`taskset -a -pc ${cores - 1} ${serverPid}`, { stdio: 'ignore' });
+    execSync(`taskset -a -pc 0-${cores - 2} ${process.pid}`, { stdio: 'ignore' });
+    log(`--pin: server on core ${cores - 1}, load generator and fakes on ${cores === 2 ? 'core 0' : `cores 0-${cores - 2}`}`);
+  } catch (error) {
+    log(`--pin: taskset failed (${(error as Error).message.split('\n')[0]}); running unpinned`);
+  }
+  return () => {
+    try {
+      execSync(`taskset -a -pc 0-${cores - 1} ${process.pid}`, { stdio: 'ignore' });
+    } catch {
+      // Unpinned already, or taskset is gone: nothing to undo.
+    }
+  };
+}
+
 async function load(): Promise<void> {
   const provisioner = new FakeProvisioner({ settleInstantly: false, rolloutDurationMs: 1000 });
   const provisionerUrl = await provisioner.start();
@@ -280,6 +308,7 @@ async function load(): Promise<void> {
   });
   const reader = new DbReader(file);
   const duration = QUICK ? 5 : 15;
+  const unpin = PIN ? pinApart(server.pid) : () => undefined;
   try {
     // Releasing 500 rings at once starts with a burst: every ring is queued behind the first (one engine step
     // each) and each move asks for a card redraw (the thread says it once). Load is measured once that has passed, while the
@@ -375,8 +404,9 @@ async function load(): Promise<void> {
       });
       if (!isFloor) log(`load ${entry.name}: p99 ${entry.p99} ms = ${entry.p99OverFloor.toFixed(2)}× the /healthz floor (${floor.p99} ms)`);
     }
-    results.load = { rings: 500, floorP99: floor.p99, durationSeconds: duration, connections: 50, startBurst: { ms: burstMs, cpuCores: burstCpu, mattermostPosts: posted }, releaseCpuCores: releaseCpu, targets: measured, mattermostPosts: mm.posts(channel.id).length };
+    results.load = { rings: 500, pinned: PIN, floorP99: floor.p99, durationSeconds: duration, connections: 50, startBurst: { ms: burstMs, cpuCores: burstCpu, mattermostPosts: posted }, releaseCpuCores: releaseCpu, targets: measured, mattermostPosts: mm.posts(channel.id).length };
   } finally {
+    unpin();
     reader.close();
     await server.stop();
     await provisioner.stop();
