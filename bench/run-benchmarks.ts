@@ -7,6 +7,8 @@
  *   urgent         the same forced, each group's rollout taking 2 s: vs the 6 s physical limit
  *   soak           20 ring soaks of 2 s: how late each ends after its deadline
  *   load           500 rings, a release running: /elrond ring list, /elrond status, GET /api/rings under autocannon
+ *   answers        the CPU one answer costs (500 rings, in-process, client included), from the read cache and
+ *                  computed afresh: steady on a shared machine where the load run's p99 is not
  *   scale          5,000 rings / 25,000 groups: idle tick, GET /api/rings?per_page=100, memory, start-up
  *   webhooks       one group of 10 installations rolled by the fake provisioner, webhooks on vs off: status
  *                  calls per rollout and how soon the end of the rollout is noticed (issue 16)
@@ -33,6 +35,9 @@ import { Supervisor } from '../src/engine/supervisor.js';
 import { connect } from '../src/store/connect.js';
 import { systemClock } from '../src/model/clock.js';
 import { createLogger } from '../src/logging.js';
+import { startServer as startInProcess } from '../src/server.js';
+import { defaultServerConfig } from '../src/config.js';
+import { ManualClock } from '../src/model/clock.js';
 
 interface Row {
   benchmark: string;
@@ -48,7 +53,7 @@ const QUICK = argv.includes('--quick');
 /** `--no-webhooks`: the urgent run without --public-url, as before issue 16 (for a before → after in one run). */
 const NO_WEBHOOKS = argv.includes('--no-webhooks');
 const PIN = argv.includes('--pin');
-const ALL = ['orchestration', 'urgent', 'soak', 'load', 'scale', 'webhooks'] as const;
+const ALL = ['orchestration', 'urgent', 'soak', 'load', 'answers', 'scale', 'webhooks'] as const;
 type Scenario = (typeof ALL)[number];
 const chosen: Scenario[] = argv.filter((a) => !a.startsWith('--')).length ? (argv.filter((a) => (ALL as readonly string[]).includes(a)) as Scenario[]) : [...ALL];
 
@@ -415,6 +420,64 @@ async function load(): Promise<void> {
 }
 
 // ------------------------------------------------------------------------------------------------------
+// 4b. What one answer costs in CPU: the load run's p99 depends on who else uses the cores, CPU time much less.
+
+async function answers(): Promise<void> {
+  const file = path.join(WORK, 'answers.db');
+  await seedDatabase(file, { rings: 500, groupsPerRing: 1, ringSoakSeconds: 0 });
+  // The answer cache keys on the clock's second: moving a manual clock a second makes the next answer a fresh one.
+  const clock = new ManualClock(Date.now());
+  const token = 'bench-slash-token';
+  const server = await startInProcess(
+    { ...defaultServerConfig(), database: `sqlite://${file}`, listen: '127.0.0.1:0', poll: 0, provisionerServer: 'http://127.0.0.1:9', provisionerWebhooks: false, slashCommandTokens: [token] },
+    { clock, log: createLogger({ silent: true }), startLoops: false },
+  );
+  const command = (text: string) =>
+    new URLSearchParams({ token, team_id: 't'.repeat(26), team_domain: 'release', channel_id: 'c'.repeat(26), channel_name: 'releases', user_id: 'u'.repeat(26), user_name: 'bench', command: '/elrond', text, response_url: 'http://127.0.0.1:9/hooks', trigger_id: 'bench' }).toString();
+  const targets = [
+    { name: '/elrond ring list', path: '/mattermost/command', body: command('ring list') },
+    { name: '/elrond status', path: '/mattermost/command', body: command('status') },
+    { name: 'GET /api/rings', path: '/api/rings' },
+    { name: FLOOR_NAME, path: '/healthz', cachedOnly: true },
+  ];
+  const ask = async (target: (typeof targets)[number]) => {
+    const response = await fetch(`${server.url}${target.path}`, target.body ? { method: 'POST', body: target.body, headers: { 'Content-Type': 'application/x-www-form-urlencoded' } } : {});
+    await response.arrayBuffer();
+    if (response.status !== 200) throw new Error(`${target.name} answered ${response.status}`);
+  };
+  /** CPU ms per request over `count` requests (after 50 unmeasured), a fresh answer each time when `fresh`. */
+  const cpuPerRequest = async (target: (typeof targets)[number], fresh: boolean, count: number) => {
+    for (let i = 0; i < 50; i++) await ask(target);
+    const before = process.cpuUsage();
+    for (let i = 0; i < count; i++) {
+      if (fresh) clock.advance(1000);
+      await ask(target);
+    }
+    const used = process.cpuUsage(before);
+    return (used.user + used.system) / 1000 / count;
+  };
+  const measured: Record<string, { cachedMs: number; freshMs?: number }> = {};
+  try {
+    for (const target of targets) {
+      const cachedMs = await cpuPerRequest(target, false, QUICK ? 500 : 2000);
+      const freshMs = target.cachedOnly ? undefined : await cpuPerRequest(target, true, QUICK ? 100 : 300);
+      measured[target.name] = { cachedMs, ...(freshMs === undefined ? {} : { freshMs }) };
+      log(`answers ${target.name}: ${cachedMs.toFixed(2)} ms CPU from the cache${freshMs === undefined ? '' : `, ${freshMs.toFixed(2)} ms computed afresh`} (client included)`);
+      rows.push({
+        benchmark: `CPU of one answer (500 rings, in-process, client included): ${target.name}`,
+        measured: `${cachedMs.toFixed(2)} ms from the cache${freshMs === undefined ? '' : `, ${freshMs.toFixed(2)} ms computed afresh`}`,
+        target: 'reference: a computed answer stalls every request waiting for it',
+        original: 'n/a (compare builds in one sitting: BENCHMARKS.md, issue 16)',
+        ok: null,
+      });
+    }
+    results.answers = { rings: 500, cpuMsPerRequest: measured };
+  } finally {
+    await server.close();
+  }
+}
+
+// ------------------------------------------------------------------------------------------------------
 // 5. Scale: 5,000 rings with 25,000 groups.
 
 async function scale(): Promise<void> {
@@ -633,7 +696,7 @@ async function main(): Promise<number> {
   const loadBefore = os.loadavg();
   log(`scenarios: ${chosen.join(', ')}; load average ${loadBefore.map((l) => l.toFixed(2)).join(' ')}; work dir ${WORK}`);
   const failures: string[] = [];
-  const run: Record<Scenario, () => Promise<void>> = { orchestration, urgent, soak, load, scale, webhooks };
+  const run: Record<Scenario, () => Promise<void>> = { orchestration, urgent, soak, load, answers, scale, webhooks };
   for (const name of chosen) {
     const t = performance.now();
     try {
