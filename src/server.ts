@@ -335,7 +335,7 @@ export async function startServer(config: ServerConfig, overrides: ServerOverrid
     );
     if (overrides.awaitRegistration) await registered;
   }
-  const registration = webhook && provisioner.webhooks ? keepWebhookRegistered({ api: provisioner.webhooks, wanted: webhook, log, onResult: (ok) => wakeUps.setRegistered(ok) }) : undefined;
+  const registration = webhook && provisioner.webhooks ? keepWebhookRegistered({ api: provisioner.webhooks, wanted: webhook, log, onResult: (ok) => wakeUps.setRegistered(ok), now: () => clock.now() }) : undefined;
   if (registration && overrides.awaitRegistration) await registration.first;
   // A replica that dies holding a lease is noticed within a second, not when its lease ends.
   let checkingOwners = false;

@@ -6,6 +6,8 @@ import { RING_STATES } from '../src/model/ring-states.js';
 import { IG_STATES } from '../src/model/installation-group-states.js';
 import { notificationsFor } from './fakes/mattermost/mentions.js';
 import { RAW_STATE } from './helpers/thread-replies.js';
+import { markdownTable, renderForChat } from '../src/chat/render-for-chat.js';
+import type { RingJson } from '../src/commands/elrond-api.js';
 
 const members = new Map([
   ['u-alice', 'alice'],
@@ -62,5 +64,21 @@ describe('milestones never name a state', () => {
       }
     }
     expect(told).toBeGreaterThan(5);
+  });
+});
+
+describe('renderForChat: a list longer than one message', () => {
+  // 500 rings as `/elrond ring list` shows them; names carry Markdown and mentions that must stay inert.
+  const rings = Array.from({ length: 500 }, (_, i) => ({ Name: `ring-${i} [sso](http://evil) @all`, ID: `r${String(i).padStart(25, '0')}`, Priority: i + 1, State: 'release-pending', installationGroups: [], statusMessage: `waiting for ring-${i - 1}` })) as unknown as RingJson[];
+
+  it('is cut at 15,000 characters after whole rows were rendered inert, with a note pointing to the CLI and the API', () => {
+    const full = markdownTable(['RING', 'ID', 'PRIORITY', 'STATE', 'GROUPS', 'STATUS'], rings.map((r) => [r.Name, r.ID, String(r.Priority), r.State, '0', r.statusMessage ?? '']));
+    const reply = renderForChat({ kind: 'json', of: 'rings', value: rings });
+    // Exactly what cutting the whole table gives: rendering stops early only where the cut would drop the rest.
+    expect(reply).toBe(`${full.slice(0, 15_000)}\n… (truncated; use the CLI or the API for the full output)`);
+    expect(reply).toContain('| ring-0 \\[sso\\](http\u200d://evil) @\u200dall |');
+    expect(notified(reply)).toEqual([]);
+    const table = { kind: 'table' as const, headers: ['RING'], rows: rings.map((r) => [r.Name]), json: null };
+    expect(renderForChat(table)).toBe(`${markdownTable(['RING'], table.rows).slice(0, 15_000)}\n… (truncated; use the CLI or the API for the full output)`);
   });
 });

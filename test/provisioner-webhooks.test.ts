@@ -1,10 +1,13 @@
 import { describe, it, expect, afterEach } from 'vitest';
-import { startHarness, type Harness } from './helpers/harness.js';
+import pino from 'pino';
+import { startHarness, type Harness, type HarnessOptions } from './helpers/harness.js';
 import { freePort, waitFor } from './helpers/processes.js';
 import { startServer, type RunningServer } from '../src/server.js';
 import { defaultServerConfig, type ServerConfig } from '../src/config.js';
 import { createLogger } from '../src/logging.js';
-import { WEBHOOK_SECRET_HEADER, webhookRegistration } from '../src/integrations/provisioner-webhook-registration.js';
+import { WEBHOOK_SECRET_HEADER, webhookRegistration, keepWebhookRegistered, REGISTRATION_RETRY_MS } from '../src/integrations/provisioner-webhook-registration.js';
+import { createProvisionerClient } from '../src/integrations/provisioner-client.js';
+import { ManualClock } from '../src/model/clock.js';
 import { WEBHOOK_BACKSTOP_MS, WEBHOOK_QUIET_MS } from '../src/engine/wake-ups.js';
 
 const open: Array<{ close(): Promise<void> }> = [];
@@ -13,9 +16,9 @@ afterEach(async () => {
 });
 
 /** One server whose --public-url is its own address, so the fake provisioner's deliveries reach it. */
-async function harnessWithWebhooks(config: Partial<ServerConfig> = {}): Promise<Harness> {
+async function harnessWithWebhooks(config: Partial<ServerConfig> = {}, options: Omit<HarnessOptions, 'config' | 'settleInstantly'> = {}): Promise<Harness> {
   const port = await freePort();
-  const h = await startHarness({ settleInstantly: false, config: { listen: `127.0.0.1:${port}`, publicUrl: `http://127.0.0.1:${port}`, ...config } });
+  const h = await startHarness({ settleInstantly: false, ...options, config: { listen: `127.0.0.1:${port}`, publicUrl: `http://127.0.0.1:${port}`, ...config } });
   open.push(h);
   return h;
 }
@@ -148,5 +151,80 @@ describe('provisioner webhooks: deliveries are hints', () => {
     expect(h.clock.now() - heardAt).toBeGreaterThan(WEBHOOK_QUIET_MS);
     expect((await row()).phase).toBe('rolling');
     expect(await delay()).toBeLessThanOrEqual(10_000);
+  });
+});
+
+/** A logger whose lines the test reads. */
+function capturedLog() {
+  const lines: Array<{ level: number; msg: string }> = [];
+  const log = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line) as { level: number; msg: string }) });
+  return { log, lines, warnings: () => lines.filter((l) => l.level === 40).map((l) => l.msg) };
+}
+
+/** Roll one group and walk the clock deadline by deadline for `spanMs`: the status reads that cost. */
+async function statusReadsOver(h: Harness, spanMs: number, onRolling?: (installations: Array<{ ID: string }>) => Promise<void>): Promise<{ reads: number; delays: number[] }> {
+  const { row, installations } = await rollingGroup(h);
+  await onRolling?.(installations);
+  const start = h.clock.now();
+  const readsBefore = statusReads(h);
+  const delays: number[] = [];
+  while (h.clock.now() - start < spanMs) {
+    delays.push((await row()).next_check_at - h.clock.now());
+    expect(await h.advanceToNextDeadline()).toBe(true);
+  }
+  expect((await row()).phase).toBe('rolling');
+  return { reads: statusReads(h) - readsBefore, delays };
+}
+
+describe('provisioner webhooks: registration fails', () => {
+  it('the provisioner answering 500: polling keeps the schedule of webhooks off, the log says why, and registration is retried later', async () => {
+    const span = 3 * 60_000;
+    const off = await harnessWithWebhooks({ provisionerWebhooks: false });
+    const usual = await statusReadsOver(off, span);
+    // Today's schedule: a rollout is read often (dozens of times in three minutes), not at the 30 s backstop.
+    expect(usual.reads).toBeGreaterThan(span / WEBHOOK_BACKSTOP_MS + 10);
+
+    const captured = capturedLog();
+    const failing = await harnessWithWebhooks({}, { log: captured.log, beforeServer: (p) => p.setErrorRate(1, 500, ['getWebhooks', 'createWebhook']) });
+    expect(failing.provisioner.webhooks()).toEqual([]);
+    expect(failing.server.wakeUps.eventsFlowing(failing.clock.now())).toBe(false);
+    expect(captured.warnings()).toEqual([expect.stringMatching(/^provisioner webhook registration failed \(the provisioner answered 500 to list webhooks\): polling the provisioner on the usual schedule; retrying in 60 s$/)]);
+    // An event that still reaches us (a webhook left over from before) cannot slow polling down while unregistered.
+    const secret = (await failing.server.store.db.selectFrom('system').select('value').where('key', '=', 'provisioner-webhook-secret').executeTakeFirstOrThrow()).value;
+    const unregistered = await statusReadsOver(failing, span, async (installations) => {
+      expect(await postEvent(failing, installationEvent(installations[0]!.ID, 'update-in-progress', 'update-requested', failing.clock.now()), secret)).toBe(202);
+      await waitFor('event received', () => failing.server.wakeUps.stats.events === 1, { timeoutMs: 5000, everyMs: 10 });
+    });
+    expect(unregistered.delays).toEqual(usual.delays);
+    expect(unregistered.reads).toBe(usual.reads);
+
+    // The clock passed the retry time long ago (real ticks check it every second): the provisioner failed each time.
+    await waitFor('a retry', () => failing.provisioner.requests.filter((r) => r.route === 'getWebhooks').length >= 2, { timeoutMs: 5000, everyMs: 20 });
+    expect(failing.provisioner.webhooks()).toEqual([]);
+    // The provisioner recovers: the next retry, a minute later by the clock, registers the webhook.
+    failing.provisioner.clearFaults();
+    failing.clock.advance(REGISTRATION_RETRY_MS);
+    await waitFor('registered on retry', () => failing.provisioner.webhooks().length === 1, { timeoutMs: 5000, everyMs: 20 });
+    await waitFor('logged', () => captured.lines.some((l) => l.msg === 'provisioner webhook registered'), { timeoutMs: 5000, everyMs: 20 });
+    expect(failing.provisioner.webhooks()[0]).toMatchObject({ URL: `${failing.server.url}/provisioner/webhook`, Headers: [{ key: WEBHOOK_SECRET_HEADER, value: secret }] });
+  });
+
+  it('an unreachable provisioner: the failure is logged with its cause and the attempt is repeated a minute later by the clock', async () => {
+    const port = await freePort();
+    const clock = new ManualClock();
+    const captured = capturedLog();
+    const api = createProvisionerClient({ baseUrl: `http://127.0.0.1:${port}`, now: () => clock.now() }).webhooks!;
+    const results: boolean[] = [];
+    const kept = keepWebhookRegistered({ api, wanted: webhookRegistration('http://127.0.0.1:1', 's'), log: captured.log, onResult: (ok) => results.push(ok), now: () => clock.now(), tickMs: 5 });
+    open.push({ close: async () => kept.stop() });
+    await kept.first;
+    expect(results).toEqual([false]);
+    expect(captured.warnings()).toEqual([expect.stringMatching(/^provisioner webhook registration failed \(cannot reach the provisioner to list webhooks \(ECONNREFUSED\)\): polling the provisioner on the usual schedule; retrying in 60 s$/)]);
+    // Not before the retry time, however many ticks pass.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(results).toEqual([false]);
+    clock.advance(REGISTRATION_RETRY_MS);
+    await waitFor('the retry', () => results.length === 2, { timeoutMs: 5000, everyMs: 5 });
+    expect(results).toEqual([false, false]);
   });
 });

@@ -15,10 +15,23 @@ const inertLines = (text: string, separator = '\n') => text.split('\n').map(iner
 
 const cell = (value: string) => inertLines(value, '<br>') || ' ';
 
-export function markdownTable(headers: readonly string[], rows: ReadonlyArray<readonly string[]>): string {
+/**
+ * `budget`: rows past this many characters are not rendered (the reply is cut at {@link MAX_MESSAGE} anyway, and
+ * a list of 500 rings would otherwise make every cell inert only to throw most of them away). The text returned
+ * is then a prefix of the whole table longer than `budget`, so it truncates to exactly the same reply.
+ */
+export function markdownTable(headers: readonly string[], rows: ReadonlyArray<readonly string[]>, budget = Number.POSITIVE_INFINITY): string {
   if (rows.length === 0) return '_Nothing to show._';
   // Headers are Elrond's own words; cells may hold anyone's.
-  return [`| ${headers.join(' | ')} |`, `|${headers.map(() => '---').join('|')}|`, ...rows.map((row) => `| ${row.map(cell).join(' | ')} |`)].join('\n');
+  const lines = [`| ${headers.join(' | ')} |`, `|${headers.map(() => '---').join('|')}|`];
+  let length = lines[0]!.length + 1 + lines[1]!.length;
+  for (const row of rows) {
+    if (length > budget) break;
+    const line = `| ${row.map(cell).join(' | ')} |`;
+    lines.push(line);
+    length += 1 + line.length;
+  }
+  return lines.join('\n');
 }
 
 function truncate(text: string): string {
@@ -29,7 +42,7 @@ function truncate(text: string): string {
 export function renderForChat(output: CommandOutput): string {
   switch (output.kind) {
     case 'table':
-      return truncate(markdownTable(output.headers, output.rows));
+      return truncate(markdownTable(output.headers, output.rows, MAX_MESSAGE));
     case 'text':
       return truncate(output.text ? inertLines(output.text) : 'Done.');
     case 'plan': {
@@ -37,28 +50,30 @@ export function renderForChat(output: CommandOutput): string {
       return truncate([head, '', markdownTable(PLAN_TABLE_HEADERS, planRows(output.plan)), '', ...rest].join('\n'));
     }
     case 'json':
-      return truncate(renderJson(output));
+      return truncate(renderJson(output, MAX_MESSAGE));
   }
 }
 
 const when = (at: number) => new Date(at).toISOString().replace('T', ' ').slice(0, 19);
 
 /** Lists as tables (by what the command says they hold), anything else as a JSON code block. */
-function renderJson(output: JsonOutput): string {
+function renderJson(output: JsonOutput, budget: number): string {
   switch (output.of) {
     case 'rings':
       return markdownTable(
         ['RING', 'ID', 'PRIORITY', 'STATE', 'GROUPS', 'STATUS'],
         output.value.map((r) => [r.Name, r.ID, String(r.Priority), r.State, String(r.installationGroups?.length ?? 0), r.statusMessage ?? '']),
+        budget,
       );
     // `events`, `history --output json` and `webhook list` answer JSON lists (the CLI's default); chat shows every list as a table.
     case 'events':
       return markdownTable(
         EVENT_TABLE_HEADERS,
         output.value.map((e) => [when(e.at), `${e.actor} (${e.source})`, e.kind, e.ringId ?? '', e.oldState || e.newState ? `${e.oldState ?? ''} → ${e.newState ?? ''}` : '', e.message]),
+        budget,
       );
     case 'webhooks':
-      return markdownTable(WEBHOOK_TABLE_HEADERS, output.value.map((w) => [w.ID, w.OwnerID, w.URL]));
+      return markdownTable(WEBHOOK_TABLE_HEADERS, output.value.map((w) => [w.ID, w.OwnerID, w.URL]), budget);
     case undefined: {
       const value = output.value;
       if (value === undefined || value === null || value === '') return 'Done.';

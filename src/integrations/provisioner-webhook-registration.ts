@@ -56,31 +56,52 @@ export async function ensureWebhookRegistered(api: ProvisionerWebhookApi, wanted
 
 /** How often the registration is checked again: the provisioner's database may be restored, or an operator may delete it. */
 export const REGISTRATION_RECHECK_MS = 10 * 60_000;
+/**
+ * After a failed attempt (the provisioner answered 5xx, or could not be reached), the next one comes this much
+ * later: soon enough that events resume within a minute of the provisioner coming back, rare enough not to add
+ * to its trouble. Meanwhile polling keeps its usual schedule.
+ */
+export const REGISTRATION_RETRY_MS = 60_000;
 
 /**
- * Register now and again every {@link REGISTRATION_RECHECK_MS}; `onResult(true|false)` after each attempt, so
- * polling knows whether events can come at all. Failures are logged, never thrown.
+ * Register now, then again {@link REGISTRATION_RECHECK_MS} after a success or {@link REGISTRATION_RETRY_MS}
+ * after a failure, by the injected clock (checked every `tickMs` of real time, so a test's manual clock decides
+ * when). `onResult(true|false)` after each attempt, so polling knows whether events can come at all. Failures
+ * are logged with their cause, never thrown.
  */
 export function keepWebhookRegistered(options: {
   api: ProvisionerWebhookApi;
   wanted: WebhookRegistration;
   log: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
   onResult: (registered: boolean) => void;
-  everyMs?: number;
+  now: () => number;
+  tickMs?: number;
 }): { first: Promise<void>; stop(): void } {
-  const attempt = () =>
-    ensureWebhookRegistered(options.api, options.wanted).then(
-      (id) => {
-        options.log.info({ webhookId: id, url: options.wanted.url, owner: options.wanted.ownerId }, 'provisioner webhook registered');
-        options.onResult(true);
-      },
-      (error: unknown) => {
-        options.log.warn({ err: error, url: options.wanted.url }, 'provisioner webhook registration failed: polling the provisioner on the usual schedule; retrying later');
-        options.onResult(false);
-      },
-    );
+  let dueAt = Number.POSITIVE_INFINITY;
+  let attempting = false;
+  const attempt = async () => {
+    attempting = true;
+    try {
+      const id = await ensureWebhookRegistered(options.api, options.wanted);
+      dueAt = options.now() + REGISTRATION_RECHECK_MS;
+      options.log.info({ webhookId: id, url: options.wanted.url, owner: options.wanted.ownerId }, 'provisioner webhook registered');
+      options.onResult(true);
+    } catch (error) {
+      dueAt = options.now() + REGISTRATION_RETRY_MS;
+      const reason = error instanceof Error ? error.message : String(error);
+      options.log.warn(
+        { err: error, url: options.wanted.url, retryInSeconds: REGISTRATION_RETRY_MS / 1000 },
+        `provisioner webhook registration failed (${reason}): polling the provisioner on the usual schedule; retrying in ${REGISTRATION_RETRY_MS / 1000} s`,
+      );
+      options.onResult(false);
+    } finally {
+      attempting = false;
+    }
+  };
   const first = attempt();
-  const timer = setInterval(() => void attempt(), options.everyMs ?? REGISTRATION_RECHECK_MS);
+  const timer = setInterval(() => {
+    if (!attempting && options.now() >= dueAt) void attempt();
+  }, options.tickMs ?? 1000);
   timer.unref();
   return { first, stop: () => clearInterval(timer) };
 }

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { defaultServerConfig, type ServerConfig } from '../../src/config.js';
 import { startServer, type RunningServer } from '../../src/server.js';
 import { ManualClock } from '../../src/model/clock.js';
-import { createLogger } from '../../src/logging.js';
+import { createLogger, type Logger } from '../../src/logging.js';
 import { FakeProvisioner, type FakeProvisionerOptions } from '../fakes/fake-provisioner.js';
 import { createProvisionerClient } from '../../src/integrations/provisioner-client.js';
 import { RING_STATES_PENDING_WORK } from '../../src/model/ring-states.js';
@@ -66,6 +66,10 @@ export interface HarnessOptions {
   clock?: ManualClock;
   /** How long a request waits for a step holding its ring's lease before a 409 (ms; the server's default 5000). */
   leaseWaitMs?: number;
+  /** The server's logger (default: silent unless ELROND_TEST_LOG). */
+  log?: Logger;
+  /** Runs once the fake provisioner is up, before the server starts (e.g. to queue faults its start-up meets). */
+  beforeServer?: (provisioner: FakeProvisioner) => void;
 }
 
 /**
@@ -76,6 +80,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const clock = options.clock ?? new ManualClock(Date.UTC(2026, 10, 25, 12));
   const provisioner = new FakeProvisioner({ ...options.provisioner, now: () => clock.now(), settleInstantly: options.settleInstantly ?? true });
   const provisionerUrl = await provisioner.start();
+  options.beforeServer?.(provisioner);
   let database: string;
   let cleanupDb: () => Promise<void>;
   if ((options.dialect ?? DEFAULT_DIALECT) === 'postgres' && TEST_POSTGRES_URL) {
@@ -100,7 +105,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
             ? { oauth: { clientId: config.provisionerClientId, clientSecret: config.provisionerClientSecret, tokenEndpoint: config.provisionerTokenEndpoint } }
             : {}),
         });
-  const server = await startServer(config, { clock, log: createLogger({ silent: !process.env.ELROND_TEST_LOG, debug: Boolean(process.env.ELROND_TEST_LOG) }), startLoops: false, random: () => 0.5, awaitRegistration: true, ...(client ? { provisioner: client } : {}), ...(options.leaseWaitMs !== undefined ? { leaseWaitMs: options.leaseWaitMs } : {}) });
+  const server = await startServer(config, { clock, log: options.log ?? createLogger({ silent: !process.env.ELROND_TEST_LOG, debug: Boolean(process.env.ELROND_TEST_LOG) }), startLoops: false, random: () => 0.5, awaitRegistration: true, ...(client ? { provisioner: client } : {}), ...(options.leaseWaitMs !== undefined ? { leaseWaitMs: options.leaseWaitMs } : {}) });
   let groupCounter = 0;
   const harness: Harness = {
     server,
