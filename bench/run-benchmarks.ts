@@ -611,10 +611,10 @@ async function scale(): Promise<void> {
 //    webhook registered or not. A 10-minute rollout scaled down to 60 s (20 s with --quick): the 30 s backstop
 //    fires at most once or twice here, so the status calls with webhooks are mostly event-driven reads.
 
-async function webhooksRun(mode: 'on' | 'off', rolloutMs: number): Promise<{ statusCalls: number; listings: number; noticedMs: number; events: number }> {
+async function webhooksRun(mode: 'on' | 'off', rolloutMs: number, run: number): Promise<{ statusCalls: number; listings: number; noticedMs: number; events: number }> {
   const provisioner = new FakeProvisioner({ settleInstantly: false });
   const provisionerUrl = await provisioner.start();
-  const file = path.join(WORK, `webhooks-${mode}.db`);
+  const file = path.join(WORK, `webhooks-${mode}-${run}.db`);
   const pgs = createProvisionerGroups(provisioner, 1, 1, { installations: 10 });
   await seedDatabase(file, { rings: 1, groupsPerRing: 1, ringSoakSeconds: 0, provisionerGroupId: (r, g) => pgs[r]![g]! });
   const port = await freePort();
@@ -657,7 +657,7 @@ async function webhooks(): Promise<void> {
   const measured: Record<'on' | 'off', Array<Awaited<ReturnType<typeof webhooksRun>>>> = { on: [], off: [] };
   for (let i = 0; i < runs; i++) {
     for (const mode of ['off', 'on'] as const) {
-      const result = await webhooksRun(mode, rolloutMs);
+      const result = await webhooksRun(mode, rolloutMs, i);
       measured[mode].push(result);
       log(`webhooks ${mode}: ${result.statusCalls} status calls, ${result.listings} listings, end noticed after ${ms(result.noticedMs)} (${result.events} installation events)`);
     }
