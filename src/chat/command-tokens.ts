@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/schema.js';
-import { secretsMatch } from '../http/app.js';
+import { secretsMatch } from '../model/secrets-match.js';
 import { getSetting, setSetting } from '../store/system.js';
 
 const KEY_PREFIX = 'mattermost:command-token:';

@@ -10,10 +10,9 @@ import { isId } from '../model/ids.js';
 import { API_ROUTES, type RouteContext, type RouteResult } from './api-routes.js';
 import { bearerToken, callerFromRequest } from './request-caller.js';
 import { restCredentials, type RestCredentials, type RoleToken } from './rest-credentials.js';
-import { secretsMatch } from './secrets-match.js';
+import { secretsMatch } from '../model/secrets-match.js';
 import { rolesKey, type Caller } from '../service/access-policy.js';
 
-export { secretsMatch } from './secrets-match.js';
 export type { RoleToken } from './rest-credentials.js';
 
 export interface HttpAppOptions {

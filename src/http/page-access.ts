@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import type { Request } from 'express';
-import { secretsMatch } from './secrets-match.js';
+import { secretsMatch } from '../model/secrets-match.js';
 import { bearerToken } from './request-caller.js';
 import type { RestCredentials, RoleToken } from './rest-credentials.js';
 import type { Role } from '../service/access-policy.js';

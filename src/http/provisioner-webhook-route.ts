@@ -1,6 +1,6 @@
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type { Logger } from 'pino';
-import { secretsMatch } from './request-caller.js';
+import { secretsMatch } from '../model/secrets-match.js';
 
 /** A delivery is a few hundred bytes (provisioner-api.md A.7); anything near this is not the provisioner. */
 export const PROVISIONER_EVENT_LIMIT_BYTES = 64 * 1024;

@@ -3,7 +3,6 @@ import type { Actor } from '../model/ring.js';
 import { tokenCaller, type Caller } from '../service/access-policy.js';
 import type { RestCredentials } from './rest-credentials.js';
 
-export { secretsMatch } from './secrets-match.js';
 export type { RoleToken } from './rest-credentials.js';
 
 /** Where the request says it comes from: our CLI says so; anything else is "api". Never "chat" (or Elrond itself). */

@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../store/schema.js';
 import type { Role } from '../service/access-policy.js';
 import { hashToken, storedTokens, touchApiToken, type StoredToken } from '../store/api-tokens.js';
-import { secretsMatch } from './secrets-match.js';
+import { secretsMatch } from '../model/secrets-match.js';
 
 /** A credential the server was started with (the `--api-token`, the bootstrap admin): shared, it names nobody. */
 export interface RoleToken {
