@@ -199,7 +199,14 @@ describe('provisioner webhooks: registration fails', () => {
     expect(unregistered.reads).toBe(usual.reads);
 
     // The clock passed the retry time long ago (real ticks check it every second): the provisioner failed each time.
-    await waitFor('a retry', () => failing.provisioner.requests.filter((r) => r.route === 'getWebhooks').length >= 2, { timeoutMs: 5000, everyMs: 20 });
+    // Wait until every attempt so far has ended (one list request and one warning each): an attempt still failing
+    // after the faults are cleared would set its retry a minute past the clock's move below.
+    const concluded = () => {
+      const tries = failing.provisioner.requests.filter((r) => r.route === 'getWebhooks').length;
+      const failures = captured.warnings().filter((w) => w.startsWith('provisioner webhook registration failed')).length;
+      return tries >= 2 && failures === tries;
+    };
+    await waitFor('a retry, ended', concluded, { timeoutMs: 5000, everyMs: 20 });
     expect(failing.provisioner.webhooks()).toEqual([]);
     // The provisioner recovers: the next retry, a minute later by the clock, registers the webhook.
     failing.provisioner.clearFaults();
