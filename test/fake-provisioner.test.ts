@@ -468,6 +468,28 @@ describe('FakeProvisioner: rollout', () => {
     expect((await status(base, g.ID)).json).toMatchObject({ InstallationsUpdated: 2, InstallationsAwaitingUpdate: 0, InstallationsUpdating: 0 });
   });
 
+  it('an instant or timed settle walks each member through the states the real supervisors do, one change each', async () => {
+    const { fake, base } = await startFake({ settleInstantly: true });
+    const g = fake.createGroup({ Name: 'g', Version: '1', MaxRolling: 1 });
+    const a = fake.addInstallation({ groupId: g.ID, groupSequence: 0 });
+    await call(base, 'PUT', `/api/group/${g.ID}`, { Version: '2' });
+    expect(fake.stateChanges.filter((c) => c.installationId === a.ID).map((c) => c.newState)).toEqual(['update-requested', 'update-in-progress', 'stable']);
+    fake.stateChanges.length = 0;
+    await call(base, 'PUT', `/api/group/${g.ID}`, { Name: 'no-bump' });
+    expect(fake.stateChanges).toEqual([]);
+  });
+
+  it('on the real clock a timed rollout ends by itself at the due time, without a request asking', async () => {
+    const { fake, base } = await startFake({ rolloutDurationMs: 50 });
+    const g = fake.createGroup({ Name: 'g', Version: '1', MaxRolling: 1 });
+    const a = fake.addInstallation({ groupId: g.ID, groupSequence: 0 });
+    await call(base, 'PUT', `/api/group/${g.ID}`, { Version: '2' });
+    expect(fake.stateChanges).toEqual([]);
+    const deadline = Date.now() + 3000;
+    while (fake.stateChanges.length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    expect(fake.stateChanges.map((c) => [c.installationId, c.newState])).toEqual([[a.ID, 'update-requested'], [a.ID, 'update-in-progress'], [a.ID, 'stable']]);
+  });
+
   it('autoRollout ticks on a real interval until the group is done', async () => {
     const { fake, base } = await startFake();
     const g = fake.createGroup({ Name: 'g', Version: '1', MaxRolling: 2 });

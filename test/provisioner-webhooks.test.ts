@@ -8,7 +8,8 @@ import { createLogger } from '../src/logging.js';
 import { WEBHOOK_SECRET_HEADER, webhookRegistration, keepWebhookRegistered, REGISTRATION_RETRY_MS } from '../src/integrations/provisioner-webhook-registration.js';
 import { createProvisionerClient } from '../src/integrations/provisioner-client.js';
 import { ManualClock } from '../src/model/clock.js';
-import { WEBHOOK_BACKSTOP_MS, WEBHOOK_QUIET_MS } from '../src/engine/wake-ups.js';
+import { nextStatusPollDelay } from '../src/model/group-decision.js';
+import { FIRST_EVENT_WINDOW_MS, WEBHOOK_BACKSTOP_MS, WEBHOOK_QUIET_MS } from '../src/engine/wake-ups.js';
 
 const open: Array<{ close(): Promise<void> }> = [];
 afterEach(async () => {
@@ -130,12 +131,30 @@ describe('provisioner webhooks: deliveries are hints', () => {
     expect(statusReads(h) - readsBefore).toBe(1);
   });
 
+  it('registered but no event yet: reads at 1, 2, 4, 8 and 10 s, then today\'s schedule, never the backstop', async () => {
+    const span = 60_000;
+    const off = await harnessWithWebhooks({ provisionerWebhooks: false });
+    const usual = await statusReadsOver(off, span);
+    const quiet = await statusReadsOver(await harnessWithWebhooks(), span);
+    // The webhook is registered, but this provisioner says nothing: 5 reads in the first 10 s instead of dozens…
+    expect(quiet.delays.slice(0, 5)).toEqual([1000, 1000, 2000, 4000, 2000]);
+    const usualFirstWindow = usual.delays.reduce((acc, d) => (acc.at < FIRST_EVENT_WINDOW_MS ? { at: acc.at + d, reads: acc.reads + 1 } : acc), { at: 0, reads: 0 });
+    expect(usualFirstWindow.reads).toBeGreaterThan(30);
+    // …then, with no event by the end of the window, the schedule of webhooks off: never a 30 s wait.
+    let elapsed = 0;
+    for (const delay of quiet.delays) {
+      if (elapsed >= FIRST_EVENT_WINDOW_MS) expect(Math.abs(delay - nextStatusPollDelay(elapsed, defaultServerConfig().provisionerStatusInterval * 1000)), `the read ${elapsed} ms in`).toBeLessThanOrEqual(5);
+      elapsed += delay;
+    }
+    expect(Math.max(...quiet.delays)).toBeLessThan(WEBHOOK_BACKSTOP_MS);
+  });
+
   it('events move the next read to the 30 s backstop; when they stop, polling returns to its schedule', async () => {
     const h = await harnessWithWebhooks();
     const { row, installations } = await rollingGroup(h);
     const delay = async () => (await row()).next_check_at - h.clock.now();
-    // No event yet: today's schedule (within a second at first).
-    expect(await delay()).toBeLessThanOrEqual(1000);
+    // No event yet: the first read a second after the update.
+    expect(await delay()).toBe(1000);
     // The provisioner says an installation started updating (a real event: right secret, real installation).
     expect(await postEvent(h, installationEvent(installations[0]!.ID, 'update-in-progress', 'update-requested', h.clock.now()))).toBe(202);
     await waitFor('event received', () => h.server.wakeUps.stats.events === 1, { timeoutMs: 5000, everyMs: 10 });

@@ -53,6 +53,8 @@ export interface ReleaseTimeline {
   handoffMs: number[];
   /** Within a ring: group N stable → group N+1's PUT. */
   groupHandoffMs: number[];
+  /** Per group: its last installation stable at the provisioner → the group moves on (rollout end noticed). */
+  groupNoticeMs: number[];
   /** Every gap between consecutive ring/group state changes of the release. */
   transitionGapsMs: number[];
   events: EventRecord[];
@@ -92,9 +94,17 @@ export function releaseTimeline(reader: DbReader, rolloutId: string, requestedAt
       if (stable !== undefined && put !== undefined) groupHandoffMs.push(put - stable);
     }
   }
+  // From a group's last installation turning stable at the provisioner to Elrond moving the group on.
+  const groupNoticeMs: number[] = [];
+  for (const group of rings.flatMap((r) => r.groups)) {
+    const members = new Set(provisioner.installations(group.provisionerGroupId).map((i) => i.ID));
+    const settled = provisioner.stateChanges.filter((c) => members.has(c.installationId) && c.newState === 'stable' && c.at >= requestedAt).map((c) => c.at);
+    const moved = events.find((e) => e.kind === 'group.state' && e.installation_group_id === group.id && e.old_state === 'release-requested');
+    if (settled.length > 0 && moved) groupNoticeMs.push(moved.at - Math.max(...settled));
+  }
   const changes = events.filter((e) => (e.kind === 'ring.state' || e.kind === 'group.state') && e.at >= requestedAt);
   const transitionGapsMs = changes.slice(1).map((e, i) => e.at - changes[i]!.at);
-  return { totalMs: Math.max(...ringStableMs), ringStartMs, ringStableMs, handoffToPutMs, handoffMs, groupHandoffMs, transitionGapsMs, events };
+  return { totalMs: Math.max(...ringStableMs), ringStartMs, ringStableMs, handoffToPutMs, handoffMs, groupHandoffMs, groupNoticeMs, transitionGapsMs, events };
 }
 
 /** Wait until the server answers /healthz (bounded). */

@@ -43,4 +43,6 @@ export interface EngineDeps {
 /** Delay before the next status read of a group `elapsedMs` into its rollout, at most `maxIntervalMs` unless events arrive. */
 export interface StatusPollSchedule {
   statusPollDelay(elapsedMs: number, maxIntervalMs: number): number;
+  /** A group's rollout began at the provisioner (its update was sent or found already there). */
+  rolloutStarted?(provisionerGroupId: string): void;
 }

@@ -100,6 +100,7 @@ async function applyRelease(deps: EngineDeps, group: InstallationGroup, release:
     event = { kind: 'group.progress', message: `provisioner group ${group.provisionerGroupId} already carries ${describeRelease(release)}; no update sent` };
   }
   const started = { ...group, phase: 'rolling' as const, rolloutStartedAt: deps.clock.now() };
+  deps.statusPolls?.rolloutStarted?.(group.provisionerGroupId);
   const outcome = await checkRollout(deps, started, release, skipSoak, latest);
   const changes: InstallationGroupRowUpdate = { phase: 'rolling', rollout_started_at: started.rolloutStartedAt, ...outcome.changes };
   // A rollout that is already done moves the group at once: keep what was sent (or not) in that event.

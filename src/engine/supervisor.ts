@@ -62,10 +62,15 @@ export class Supervisor {
 
   async #pass(full: boolean): Promise<PassResult> {
     const { store, clock, log } = this.#deps;
-    const now = clock.now();
+    // Group steps wait on the provisioner: start them before the ring steps, whose SQLite work never waits on I/O
+    // (a woken group would otherwise sit out every other ring's step), and again after, for the groups a ring
+    // step has just queued.
+    await this.#startDueGroups();
     let again = false;
     if (this.#options.rings) {
-      for (const { id, nextCheckAt } of await ringsWithWork(store.db, now, full)) {
+      const now = clock.now();
+      const rings = await ringsWithWork(store.db, now, full);
+      for (const { id, nextCheckAt } of rings) {
         try {
           if ((await runRingStep(this.#deps, id, nextCheckAt > now)) === 'progressed') again = true;
         } catch (error) {
@@ -77,25 +82,31 @@ export class Supervisor {
         // step longer than one.
         await new Promise((resolve) => setImmediate(resolve));
       }
-    }
-    if (this.#options.groups) {
-      // Only groups that are due, even on a full pass: a group's deadline is its retry backoff, its next status
-      // poll or the end of its soak, never a wait on something else, so stepping it early would break the backoff.
-      for (const id of await groupsDue(store.db, now)) {
-        if (this.#inFlight.has(id) || this.#inFlight.size >= GROUP_CONCURRENCY) continue;
-        const task = runGroupStep(this.#deps, id)
-          .then((result) => {
-            if (result === 'progressed' || result === 'waiting') this.nudge();
-          })
-          .catch((error: unknown) => {
-            log.error({ err: error, groupId: id }, 'group step failed; it will be retried');
-            this.loop.failures++;
-          })
-          .finally(() => this.#inFlight.delete(id));
-        this.#inFlight.set(id, task);
-      }
+      if (rings.length > 0) await this.#startDueGroups();
     }
     return { again, nextDeadline: await this.#nextDeadline() };
+  }
+
+  /**
+   * Only groups that are due, even on a full pass: a group's deadline is its retry backoff, its next status poll
+   * or the end of its soak, never a wait on something else, so stepping it early would break the backoff.
+   */
+  async #startDueGroups(): Promise<void> {
+    if (!this.#options.groups) return;
+    const { store, clock, log } = this.#deps;
+    for (const id of await groupsDue(store.db, clock.now())) {
+      if (this.#inFlight.has(id) || this.#inFlight.size >= GROUP_CONCURRENCY) continue;
+      const task = runGroupStep(this.#deps, id)
+        .then((result) => {
+          if (result === 'progressed' || result === 'waiting') this.nudge();
+        })
+        .catch((error: unknown) => {
+          log.error({ err: error, groupId: id }, 'group step failed; it will be retried');
+          this.loop.failures++;
+        })
+        .finally(() => this.#inFlight.delete(id));
+      this.#inFlight.set(id, task);
+    }
   }
 
   /**

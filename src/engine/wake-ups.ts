@@ -10,11 +10,20 @@ import { nextStatusPollDelay } from '../model/group-decision.js';
 export const WEBHOOK_BACKSTOP_MS = 30_000;
 /** No event for this long: the webhook is presumed broken and polling returns to its usual schedule. */
 export const WEBHOOK_QUIET_MS = 2 * WEBHOOK_BACKSTOP_MS;
+/**
+ * Registered, but no event heard lately: a rollout's first events (its installations leaving `stable`) are expected
+ * within this long of the group's update. Until then the group is read on a doubling schedule (1 s, 2 s, 4 s, 8 s,
+ * 10 s); past it, today's schedule returns.
+ */
+export const FIRST_EVENT_WINDOW_MS = 10_000;
+const FIRST_PROBATION_READ_MS = 1_000;
+/** How long after a rollout starts its installations are listed (see {@link WakeUps.rolloutStarted}). */
+const PRE_LISTING_DELAY_MS = 250;
 /** At most one status read per group per this many ms, however many events arrive. */
 export const WAKE_COALESCE_MS = 200;
 /**
  * Installation states that mean "still rolling": an installation entering one cannot end a rollout, so it wakes
- * no group (10 installations × 3 changes would otherwise cost 30 reads instead of 10).
+ * no group (10 installations × 3 changes would otherwise cost 30 reads instead of 10); it only maps the group.
  */
 const STILL_ROLLING = new Set(['update-requested', 'update-in-progress']);
 
@@ -45,7 +54,6 @@ export class WakeUps {
   #lastEventAt: number | undefined;
   /** installation id → provisioner group id, for the groups rolling when last listed. */
   #groupOf = new Map<string, string>();
-  #listedAt = Number.NEGATIVE_INFINITY;
   #listing: Promise<void> | null = null;
   readonly #wokenAt = new Map<string, number>();
   /** Events received and groups woken since start (bench/ reads them). */
@@ -66,12 +74,35 @@ export class WakeUps {
   }
 
   /**
-   * How long until a rolling group's next status read: the backstop while events arrive (they wake the group
-   * when something happens), today's backoff otherwise.
+   * How long until a rolling group's next status read, `elapsedMs` into its rollout: the backstop while events
+   * arrive (they wake the group when something happens); while the webhook is registered but quiet, a doubling
+   * schedule over the first {@link FIRST_EVENT_WINDOW_MS} (a rollout that would end sooner is still read at
+   * most a second or two late, and its own events end the quiet); today's backoff otherwise.
    */
   statusPollDelay(elapsedMs: number, maxIntervalMs: number): number {
     const usual = nextStatusPollDelay(elapsedMs, maxIntervalMs);
-    return this.eventsFlowing(this.#deps.clock.now()) ? Math.max(usual, WEBHOOK_BACKSTOP_MS) : usual;
+    if (!this.#registered) return usual;
+    if (this.eventsFlowing(this.#deps.clock.now())) return Math.max(usual, WEBHOOK_BACKSTOP_MS);
+    if (elapsedMs >= FIRST_EVENT_WINDOW_MS) return usual;
+    return Math.max(usual, Math.min(Math.max(FIRST_PROBATION_READ_MS, elapsedMs), FIRST_EVENT_WINDOW_MS - elapsedMs));
+  }
+
+  /**
+   * Learn a group's installations shortly after its rollout starts, so the event that ends it wakes the group
+   * without a listing first (ten groups ending together would otherwise wait on ten listings). A moment later,
+   * not at once: the step that started the rollout is still reading its first status. Best effort: a failed
+   * listing is done again when an event comes.
+   */
+  rolloutStarted(provisionerGroupId: string): void {
+    if (!this.#registered) return;
+    setTimeout(() => {
+      this.#deps.provisioner
+        .installations(provisionerGroupId)
+        .then((installations) => {
+          for (const installation of installations) this.#groupOf.set(installation.ID, provisionerGroupId);
+        })
+        .catch(() => undefined);
+    }, PRE_LISTING_DELAY_MS).unref();
   }
 
   /** Take one verified event; never throws (the HTTP answer has already gone). */
@@ -79,39 +110,37 @@ export class WakeUps {
     const now = this.#deps.clock.now();
     this.#lastEventAt = now;
     this.stats.events++;
-    if (STILL_ROLLING.has(event.newState)) return;
     try {
-      let group = this.#groupOf.get(event.installationId);
-      if (group === undefined) {
-        await this.#relist(now);
-        group = this.#groupOf.get(event.installationId);
-      }
-      if (group !== undefined) await this.#wake(group, now);
+      // A rollout's first events (installations leaving stable) map its installations before its last ones come.
+      const group = await this.#rollingGroupOf(event.installationId);
+      if (group !== undefined && !STILL_ROLLING.has(event.newState)) await this.#wake(group, now);
     } catch (error) {
       this.#deps.log.warn({ err: error }, 'provisioner event: could not wake its group; the status poll will notice instead');
     }
   }
 
   /**
-   * Learn the installations of groups that started rolling since the last look (at most once per coalescing
-   * window); groups already listed are not listed again, and groups done rolling are forgotten.
+   * The rolling group an installation belongs to. An installation not seen yet waits for the listing under way
+   * (it may have read the rolling groups before this one started) and then, if still unknown, for one more:
+   * events of many groups ending at once are never dropped for want of a listing. A listing only lists groups
+   * not listed before, so unknown (or forged) ids cost a database read, not provisioner calls.
    */
-  async #relist(now: number): Promise<void> {
-    if (this.#listing) return this.#listing;
-    if (now - this.#listedAt < WAKE_COALESCE_MS) return;
-    this.#listedAt = now;
-    this.#listing = (async () => {
-      const rolling = new Set(await rollingProvisionerGroups(this.#deps.db));
-      const known = new Set(this.#groupOf.values());
-      for (const [installation, group] of this.#groupOf) if (!rolling.has(group)) this.#groupOf.delete(installation);
-      for (const groupId of rolling) {
-        if (known.has(groupId)) continue;
-        for (const installation of await this.#deps.provisioner.installations(groupId)) this.#groupOf.set(installation.ID, groupId);
-      }
-    })().finally(() => {
-      this.#listing = null;
-    });
-    return this.#listing;
+  async #rollingGroupOf(installationId: string): Promise<string | undefined> {
+    const known = this.#groupOf.get(installationId);
+    if (known !== undefined) return known;
+    if (this.#listing) await this.#listing;
+    if (!this.#groupOf.has(installationId)) await (this.#listing ??= this.#listRolling().finally(() => (this.#listing = null)));
+    return this.#groupOf.get(installationId);
+  }
+
+  /** Learn the installations of groups that started rolling since the last look; forget groups done rolling. */
+  async #listRolling(): Promise<void> {
+    const rolling = new Set(await rollingProvisionerGroups(this.#deps.db));
+    const known = new Set(this.#groupOf.values());
+    for (const [installation, group] of this.#groupOf) if (!rolling.has(group)) this.#groupOf.delete(installation);
+    const unknown = [...rolling].filter((groupId) => !known.has(groupId));
+    const listed = await Promise.all(unknown.map(async (groupId) => ({ groupId, installations: await this.#deps.provisioner.installations(groupId) })));
+    for (const { groupId, installations } of listed) for (const installation of installations) this.#groupOf.set(installation.ID, groupId);
   }
 
   /**

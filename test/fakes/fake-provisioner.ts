@@ -108,8 +108,11 @@ function writeReply(res: http.ServerResponse, reply: Reply): void {
  *   deletion-pending members keep their state.
  * - **rolloutDurationMs**: a PUT that bumps `Sequence` settles the group the same way
  *   exactly that many ms later by the injectable clock, checked before each request, each
- *   tick and each direct accessor. A second bump restarts the wait. Until then members
- *   simply stay awaiting update. `settleInstantly` wins when both are set.
+ *   tick and each direct accessor — and, on the real clock, by a timer at the due time, so
+ *   registered webhooks hear the rollout end when it happens. A second bump restarts the
+ *   wait. Until then members simply stay awaiting update. `settleInstantly` wins when both
+ *   are set. Either settle walks each member through update-requested and update-in-progress
+ *   to stable, one recorded (and delivered) change each, as the real supervisors do.
  *
  * `tick()` works in every mode. Only sequence bumps trigger the instant/timed settle;
  * installations joined later are rolled by `tick()` (or the next bump).
@@ -144,6 +147,7 @@ export class FakeProvisioner {
       now: () => this.now(),
       newId: () => newId(idRandom),
       onStateChange: (change) => this.onStateChange(change),
+      ...(opts.now === undefined ? { schedule: (delayMs: number, settle: () => void) => this.later(delayMs, settle) } : {}),
     });
     this.webhookRegistry = new WebhookRegistry({
       now: () => this.now(),

@@ -71,10 +71,20 @@ export function supervisorPass(view: RolloutView): void {
   for (const group of view.groups()) superviseGroup(view, group, moved);
 }
 
-/** Instant settle: members that are stable or mid-update become stable at the group's sequence. */
+/**
+ * Instant or timed settle: every member that is stable or mid-update ends `stable` at the group's sequence. A member
+ * behind the group's sequence goes through the states the real supervisors walk it through
+ * (`stable → update-requested → update-in-progress → stable`), each change recorded and so delivered to webhooks:
+ * mattermost-cloud's `InstallationSupervisor.Supervise` (internal/supervisor/installation.go) sends a webhook for
+ * every state change through `webhook.SendToAllWebhooks`; a rollout that moved nothing is not silent there either.
+ */
 export function settleMembers(view: RolloutView, group: Group): void {
   for (const installation of view.members(group.ID)) {
     if (!ROLLABLE_STATES.includes(installation.State)) continue;
+    if (installation.State === InstallationState.Stable && installation.GroupSequence !== group.Sequence) {
+      view.transition(installation, InstallationState.UpdateRequested);
+    }
+    if (installation.State === InstallationState.UpdateRequested) view.transition(installation, InstallationState.UpdateInProgress);
     installation.GroupSequence = group.Sequence;
     view.transition(installation, InstallationState.Stable);
   }

@@ -32,6 +32,12 @@ export interface StoreDeps {
   now: () => number;
   newId: () => string;
   onStateChange: (change: StateChange) => void;
+  /**
+   * Runs `settle` after `delayMs` of real time. Given only when the fake runs on the real clock: a timed rollout then
+   * ends on its own at the due time (and its webhooks go out then), as on a real provisioner; on an injected clock it
+   * settles when a request, a tick or an accessor finds it due.
+   */
+  schedule?: (delayMs: number, settle: () => void) => void;
 }
 
 /** Options of {@link ProvisionerStore.addInstallation}. */
@@ -364,7 +370,20 @@ export class ProvisionerStore {
 
   private onSequenceBump(record: GroupRecord): void {
     if (this.settleInstantly) this.settleGroup(record);
-    else if (this.rolloutDurationMs !== null) record.settleAt = this.deps.now() + this.rolloutDurationMs;
+    else if (this.rolloutDurationMs !== null) {
+      record.settleAt = this.deps.now() + this.rolloutDurationMs;
+      this.settleWhenDue(record);
+    }
+  }
+
+  /** On the real clock: settle at the due time (a timer may fire a millisecond early by `Date.now`: wait the rest). */
+  private settleWhenDue(record: GroupRecord): void {
+    if (record.settleAt === null || this.deps.schedule === undefined) return;
+    this.deps.schedule(Math.max(0, record.settleAt - this.deps.now()), () => {
+      if (record.settleAt === null) return;
+      if (this.deps.now() >= record.settleAt) this.settleGroup(record);
+      else this.settleWhenDue(record);
+    });
   }
 
   private settleGroup(record: GroupRecord): void {

@@ -4,6 +4,8 @@
  * no retries and no signature. There are no group-level events.
  */
 import { randomUUID } from 'node:crypto';
+import http from 'node:http';
+import https from 'node:https';
 import type { CreateWebhookRequest } from './decode.js';
 import { paginate, type Paging } from './model.js';
 import { HttpStatusError, type StateChange, type Webhook } from './types.js';
@@ -29,6 +31,28 @@ export function webhookBody(change: StateChange, environment: string): string {
     ['extra_data', JSON.stringify({ Environment: environment, Name: change.name })],
   ];
   return `{${fields.map(([key, value]) => `"${key}":${value}`).join(',')}}`;
+}
+
+/**
+ * Go's default transport keeps connections alive: deliveries reuse them, as the provisioner's `http.Client` does.
+ * (The fake used `fetch` before: in a bench its per-request cost slowed the fake itself when ten groups ended at once.)
+ */
+const agents = { 'http:': new http.Agent({ keepAlive: true }), 'https:': new https.Agent({ keepAlive: true }) };
+
+/** One fire-and-forget POST with a 5 s deadline; any failure is ignored. */
+function post(url: string, headers: Record<string, string>, body: string): void {
+  let target: URL;
+  try {
+    target = new URL(url);
+  } catch {
+    return;
+  }
+  const agent = target.protocol === 'https:' ? agents['https:'] : target.protocol === 'http:' ? agents['http:'] : undefined;
+  if (agent === undefined) return;
+  const request = (target.protocol === 'https:' ? https : http).request(target, { method: 'POST', agent, headers: { ...headers, 'Content-Length': Buffer.byteLength(body) }, timeout: 5000 }, (response) => response.resume());
+  request.on('timeout', () => request.destroy());
+  request.on('error', () => undefined);
+  request.end(body);
 }
 
 function notFound(): never {
@@ -89,9 +113,7 @@ export class WebhookRegistry {
         const value = header.value ?? process.env[header.value_from_env ?? ''];
         if (value !== undefined) headers[header.key] = value;
       }
-      fetch(webhook.URL, { method: 'POST', headers, body, signal: AbortSignal.timeout(5000) })
-        .then((response) => response.arrayBuffer())
-        .catch(() => undefined);
+      post(webhook.URL, headers, body);
     }
   }
 }
