@@ -38,6 +38,31 @@ describe('supervisor passes over many queued rings', () => {
     expect(waiting.every((r) => r.State === 'release-pending' && /waiting for ring first to finish its release \(soaking-requested\)/.test(r.statusMessage) && r.LockAcquiredBy === null)).toBe(true);
   });
 
+  it('a backstop pass reads the queued rings together, and still refreshes the one whose stored wait is out of date', async () => {
+    const h = await queue(60);
+    await h.server.supervisor.runUntilIdle();
+    const rings = (await h.api('GET', '/rings?per_page=-1')).body as Array<{ ID: string; statusMessage: string }>;
+    const stale = rings[30]!;
+    // A wait stored by an older version of the decision, not due for an hour: only a full pass can notice it.
+    await h.server.store.db.updateTable('rings').set({ status_message: 'stale', next_check_at: h.clock.now() + 3_600_000 }).where('id', '=', stale.ID).execute();
+    // Count the statements the engine sends (every one goes through the database's executor).
+    const executor = h.server.store.db.getExecutor() as unknown as { executeQuery: (...args: unknown[]) => Promise<unknown> };
+    const original = executor.executeQuery.bind(executor);
+    let statements = 0;
+    executor.executeQuery = (...args: unknown[]) => {
+      statements++;
+      return original(...args);
+    };
+    try {
+      await h.server.supervisor.runUntilIdle();
+    } finally {
+      executor.executeQuery = original;
+    }
+    expect((await h.getRing(stale.ID)).statusMessage).toMatch(/waiting for ring first to finish its release/);
+    // Read one ring at a time, 60 queued rings cost 5 statements or more each.
+    expect(statements).toBeLessThan(60);
+  });
+
   it('answers requests while a pass steps hundreds of due rings', async () => {
     const h = await queue(150);
     // Every queued ring due at once, as at the start of a release of all of them.

@@ -21,6 +21,7 @@ import { RELEASE_FORM_ACTION } from './release-form.js';
 import { openReleaseForm, submitReleaseForm } from './release-form-flow.js';
 import type { RolloutSummary } from './card-snapshot.js';
 import type { PlaceCard } from './card-placement.js';
+import { sendJsonBody } from '../http/compressed-body.js';
 
 export interface ChatDeps {
   services: Services;
@@ -69,14 +70,11 @@ const ephemeral = (text: string) => ({ response_type: 'ephemeral', text });
  * parses that exact type). Written with Node's own calls: Express's `res.set`/`res.send` append "; charset=utf-8".
  */
 function sendJson(res: Response, body: unknown): void {
-  sendBytes(res, Buffer.from(JSON.stringify(body), 'utf8'));
-}
-
-function sendBytes(res: Response, body: Buffer): void {
+  const bytes = Buffer.from(JSON.stringify(body), 'utf8');
   res.statusCode = 200;
   res.setHeader('Content-Type', 'application/json');
-  res.setHeader('Content-Length', String(body.length));
-  res.end(body);
+  res.setHeader('Content-Length', String(bytes.length));
+  res.end(bytes);
 }
 
 function explain(error: unknown, log: Logger): string {
@@ -120,7 +118,7 @@ export function createChatRouter(deps: ChatDeps): Router {
     const first = await Promise.race([work, slow]);
     clearTimeout(timer);
     if (first !== 'slow') {
-      sendBytes(res, replyBody(first));
+      sendJsonBody(req, res, 200, replyBody(first));
       return;
     }
     sendJson(res, ephemeral('⏳ Working on it; the answer will follow here.'));

@@ -1,6 +1,6 @@
 import type { EngineDeps } from './engine-deps.js';
 import { WorkLoop, type PassResult } from './work-loop.js';
-import { runRingStep } from './ring-runner.js';
+import { ringsToRefresh, runRingStep } from './ring-runner.js';
 import { runGroupStep } from './group-runner.js';
 import { anythingDue, groupsDue, nextWorkDueAt, ringsWithWork } from '../store/work-queue.js';
 
@@ -70,9 +70,13 @@ export class Supervisor {
     if (this.#options.rings) {
       const now = clock.now();
       const rings = await ringsWithWork(store.db, now, full);
+      // A full pass also looks at rings not due; only those whose stored wait is out of date get a step.
+      const refresh = await ringsToRefresh(this.#deps, rings.filter((ring) => ring.nextCheckAt > now).map((ring) => ring.id));
       for (const { id, nextCheckAt } of rings) {
+        const early = nextCheckAt > now;
+        if (early && !refresh.has(id)) continue;
         try {
-          if ((await runRingStep(this.#deps, id, nextCheckAt > now)) === 'progressed') again = true;
+          if ((await runRingStep(this.#deps, id, early)) === 'progressed') again = true;
         } catch (error) {
           log.error({ err: error, ringId: id }, 'ring step failed; it will be retried');
           this.loop.failures++;

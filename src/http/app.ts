@@ -11,6 +11,7 @@ import { API_ROUTES, type RouteContext, type RouteResult } from './api-routes.js
 import { bearerToken, callerFromRequest } from './request-caller.js';
 import { restCredentials, type RestCredentials, type RoleToken } from './rest-credentials.js';
 import { secretsMatch } from '../model/secrets-match.js';
+import { sendJsonBody } from './compressed-body.js';
 import { rolesKey, type Caller } from '../service/access-policy.js';
 
 export type { RoleToken } from './rest-credentials.js';
@@ -164,7 +165,7 @@ export function createHttpApp(options: HttpAppOptions) {
       // with the same roles (the same answer from the policy).
       const answer = route.method === 'get' ? await services.reads.read(`rest ${rolesKey(caller)} ${req.originalUrl}`, async () => serialize(await route.handle(ctx)), (answer) => answer.body?.length ?? 0) : serialize(await route.handle(ctx));
       if (answer.body === undefined) res.status(answer.status).end();
-      else res.status(answer.status).type('json').send(answer.body);
+      else sendJsonBody(req, res, answer.status, answer.body);
     });
   }
   // A known path asked with another method: 405 naming the methods it takes (OPTIONS answers with them).

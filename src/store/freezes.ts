@@ -63,8 +63,8 @@ export async function deleteFreeze(db: Kysely<Database>, id: string, now: number
  * The freeze holding a ring now, unless the ring's rollout was started with an admin's --override-freeze.
  * The engine, `why` and plans all ask this one function.
  */
-export async function activeFreezeForRing(db: Kysely<Database>, ring: Pick<Ring, 'id' | 'rolloutId'>, now: number): Promise<ActiveFreeze | null> {
-  const freezes = await liveFreezes(db);
+export async function activeFreezeForRing(db: Kysely<Database>, ring: Pick<Ring, 'id' | 'rolloutId'>, now: number, live?: readonly Freeze[]): Promise<ActiveFreeze | null> {
+  const freezes = live ?? (await liveFreezes(db));
   if (freezes.length === 0) return null;
   if (ring.rolloutId) {
     const rollout = await db.selectFrom('rollouts').select('freeze_override').where('id', '=', ring.rolloutId).executeTakeFirst();

@@ -5,7 +5,7 @@ import type { RingView } from '../model/ring-decision.js';
 import { ringsGating } from './rings.js';
 import { groupsOfRings } from './installation-groups.js';
 import { releasesById } from './releases.js';
-import { activeFreezeForRing } from './freezes.js';
+import { activeFreezeForRing, liveFreezes } from './freezes.js';
 import { notFound } from '../model/errors.js';
 
 /** The server settings a ring's decision reads. */
@@ -23,12 +23,12 @@ export interface RingViewSettings {
  * ringsGating), which decides the same.
  */
 export async function loadRingViews(db: Kysely<Database>, targets: readonly Ring[], settings: RingViewSettings, live?: readonly Ring[]): Promise<RingView[]> {
-  const [groups, releases] = await Promise.all([groupsOfRings(db, targets.map((r) => r.id)), releasesById(db, targets.map((r) => r.desiredReleaseId))]);
+  const [groups, releases, freezes] = await Promise.all([groupsOfRings(db, targets.map((r) => r.id)), releasesById(db, targets.map((r) => r.desiredReleaseId)), liveFreezes(db)]);
   return Promise.all(
     targets.map(async (ring): Promise<RingView> => {
       const release = releases.get(ring.desiredReleaseId);
       if (!release) throw notFound(`release ${ring.desiredReleaseId} of ring ${ring.name} (${ring.id}) not found`);
-      const [rings, freeze] = await Promise.all([live ?? ringsGating(db, ring), activeFreezeForRing(db, ring, settings.now)]);
+      const [rings, freeze] = await Promise.all([live ?? ringsGating(db, ring), activeFreezeForRing(db, ring, settings.now, freezes)]);
       return { ring, groups: groups.get(ring.id) ?? [], release, rings, now: settings.now, maxParallelGroups: settings.maxParallelGroups, approvers: settings.approvers, freeze };
     }),
   );

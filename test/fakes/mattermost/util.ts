@@ -4,6 +4,7 @@
  */
 import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { gunzipSync } from 'node:zlib';
 
 /** mulberry32: a tiny seedable PRNG returning floats in [0, 1). */
 export function mulberry32(seed: number): () => number {
@@ -70,7 +71,12 @@ export interface OutboundResponse {
   body: string;
 }
 
-/** Makes one HTTP(S) request with `node:http`, buffering the response body. Rejects on network errors and timeouts. */
+/**
+ * Makes one HTTP(S) request with `node:http`, buffering the response body. Rejects on network errors and timeouts.
+ * Like the server's outgoing client (httpservice.NewTransport: a Go `http.Transport` with compression left on), it
+ * asks for gzip when the caller set no Accept-Encoding and then hands back the body decompressed, without the
+ * Content-Encoding and Content-Length headers (net/http `persistConn.roundTrip`, `requestedGzip`).
+ */
 export function sendRequest(
   url: string,
   opts: { method: string; headers: Record<string, string>; body?: string; timeoutMs: number },
@@ -80,17 +86,31 @@ export function sendRequest(
     const doRequest = target.protocol === 'https:' ? httpsRequest : httpRequest;
     const headers: Record<string, string> = { ...opts.headers };
     if (opts.body !== undefined) headers['Content-Length'] = String(Buffer.byteLength(opts.body));
+    const requestedGzip = !Object.keys(headers).some((name) => name.toLowerCase() === 'accept-encoding');
+    if (requestedGzip) headers['Accept-Encoding'] = 'gzip';
     const req = doRequest(target, { method: opts.method, headers }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () =>
+      res.on('end', () => {
+        let body = Buffer.concat(chunks);
+        const responseHeaders = { ...res.headers };
+        if (requestedGzip && responseHeaders['content-encoding']?.toLowerCase() === 'gzip') {
+          try {
+            body = gunzipSync(body);
+          } catch (error) {
+            reject(error instanceof Error ? error : new Error(String(error)));
+            return;
+          }
+          delete responseHeaders['content-encoding'];
+          delete responseHeaders['content-length'];
+        }
         resolve({
           status: res.statusCode ?? 0,
-          headers: res.headers,
+          headers: responseHeaders,
           contentType: res.headers['content-type'] ?? '',
-          body: Buffer.concat(chunks).toString('utf8'),
-        }),
-      );
+          body: body.toString('utf8'),
+        });
+      });
       res.on('error', reject);
     });
     req.setTimeout(opts.timeoutMs, () => req.destroy(new Error(`timeout after ${opts.timeoutMs} ms`)));
