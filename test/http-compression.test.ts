@@ -60,3 +60,27 @@ describe('compressed answers', () => {
     expect(reply.text).toContain('ring-12-with-a-longer-name');
   });
 });
+
+describe('sendJsonBody', () => {
+  it('compresses a large body off the event loop, once, and every caller gets the same bytes', async () => {
+    const express = (await import('express')).default;
+    const { sendJsonBody } = await import('../src/http/compressed-body.js');
+    const body = Buffer.from(JSON.stringify(Array.from({ length: 4000 }, (_, i) => ({ ID: `ring-${i}`, State: 'stable', Version: 'v2' }))));
+    expect(body.length).toBeGreaterThan(64 * 1024);
+    const app = express();
+    app.get('/big', (req, res) => void sendJsonBody(req, res, 200, body));
+    const server = app.listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/big`;
+      const answers = await Promise.all(Array.from({ length: 5 }, () => raw(url, { headers: { 'Accept-Encoding': 'gzip' } })));
+      for (const answer of answers) {
+        expect(answer.headers['content-encoding']).toBe('gzip');
+        expect(answer.body.equals(answers[0]!.body)).toBe(true);
+      }
+      expect(gunzipSync(answers[0]!.body).equals(body)).toBe(true);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+});

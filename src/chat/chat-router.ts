@@ -118,7 +118,7 @@ export function createChatRouter(deps: ChatDeps): Router {
     const first = await Promise.race([work, slow]);
     clearTimeout(timer);
     if (first !== 'slow') {
-      sendJsonBody(req, res, 200, replyBody(first));
+      await sendJsonBody(req, res, 200, replyBody(first));
       return;
     }
     sendJson(res, ephemeral('⏳ Working on it; the answer will follow here.'));

@@ -165,7 +165,7 @@ export function createHttpApp(options: HttpAppOptions) {
       // with the same roles (the same answer from the policy).
       const answer = route.method === 'get' ? await services.reads.read(`rest ${rolesKey(caller)} ${req.originalUrl}`, async () => serialize(await route.handle(ctx)), (answer) => answer.body?.length ?? 0) : serialize(await route.handle(ctx));
       if (answer.body === undefined) res.status(answer.status).end();
-      else sendJsonBody(req, res, answer.status, answer.body);
+      else await sendJsonBody(req, res, answer.status, answer.body);
     });
   }
   // A known path asked with another method: 405 naming the methods it takes (OPTIONS answers with them).
