@@ -21,7 +21,7 @@ import { RELEASE_FORM_ACTION } from './release-form.js';
 import { openReleaseForm, submitReleaseForm } from './release-form-flow.js';
 import type { RolloutSummary } from './card-snapshot.js';
 import type { PlaceCard } from './card-placement.js';
-import { sendJsonBody } from '../http/compressed-body.js';
+import { sendJsonBody, sendJsonBytes } from '../http/compressed-body.js';
 
 export interface ChatDeps {
   services: Services;
@@ -65,16 +65,9 @@ export const withNotes = (text: string, notes: Set<string>) => (notes.size ? `${
 
 const ephemeral = (text: string) => ({ response_type: 'ephemeral', text });
 
-/**
- * Answer JSON with the Content-Type exactly `application/json`, as the contract asks (B.4, B.10: Client4 only
- * parses that exact type). Written with Node's own calls: Express's `res.set`/`res.send` append "; charset=utf-8".
- */
+/** Answer JSON with the Content-Type exactly `application/json`, as the contract asks (B.4, B.10: Client4 only parses that exact type). */
 function sendJson(res: Response, body: unknown): void {
-  const bytes = Buffer.from(JSON.stringify(body), 'utf8');
-  res.statusCode = 200;
-  res.setHeader('Content-Type', 'application/json');
-  res.setHeader('Content-Length', String(bytes.length));
-  res.end(bytes);
+  sendJsonBytes(res, 200, Buffer.from(JSON.stringify(body), 'utf8'));
 }
 
 function explain(error: unknown, log: Logger): string {

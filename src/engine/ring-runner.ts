@@ -18,13 +18,16 @@ import { loadRingViews } from '../store/ring-view.js';
 
 export type StepResult = 'progressed' | 'waiting' | 'skipped';
 
+/** The settings a ring's view is read with, and the options it is decided with, for every decision the engine makes. */
+const viewSettings = ({ clock, config }: EngineDeps) => ({ now: clock.now(), maxParallelGroups: config.maxParallelGroups, approvers: config.approvers ?? [] });
+const decisionOptions = (deps: EngineDeps) => ({ slo: deps.slo !== undefined });
+
 /** Read what a decision about `ringId` rests on, and decide (pure). */
 async function decideNow(deps: EngineDeps, ringId: string) {
-  const { store, clock, config } = deps;
-  const ring = await findRing(store.db, ringId);
+  const ring = await findRing(deps.store.db, ringId);
   if (!ring) return undefined;
-  const [view] = await loadRingViews(store.db, [ring], { now: clock.now(), maxParallelGroups: config.maxParallelGroups, approvers: config.approvers ?? [] });
-  const options = { slo: deps.slo !== undefined };
+  const [view] = await loadRingViews(deps.store.db, [ring], viewSettings(deps));
+  const options = decisionOptions(deps);
   return { ring, groups: view!.groups, view: view!, options, decision: decideRing(view!, options) };
 }
 
@@ -36,13 +39,12 @@ async function decideNow(deps: EngineDeps, ringId: string) {
  */
 export async function ringsToRefresh(deps: EngineDeps, ids: readonly string[]): Promise<Set<string>> {
   if (ids.length === 0) return new Set();
-  const { store, clock, config } = deps;
   try {
-    const live = await liveRingsInOrder(store.db);
+    const live = await liveRingsInOrder(deps.store.db);
     const wanted = new Set(ids);
     const targets = live.filter((ring) => wanted.has(ring.id));
-    const views = await loadRingViews(store.db, targets, { now: clock.now(), maxParallelGroups: config.maxParallelGroups, approvers: config.approvers ?? [] }, live);
-    const options = { slo: deps.slo !== undefined };
+    const views = await loadRingViews(deps.store.db, targets, viewSettings(deps), live);
+    const options = decisionOptions(deps);
     const settled = new Set(views.filter((view) => isUnchangedWait(view.ring, decideRing(view, options))).map((view) => view.ring.id));
     return new Set(ids.filter((id) => !settled.has(id)));
   } catch {

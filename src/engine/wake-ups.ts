@@ -98,9 +98,7 @@ export class WakeUps {
     setTimeout(() => {
       this.#deps.provisioner
         .installations(provisionerGroupId)
-        .then((installations) => {
-          for (const installation of installations) this.#groupOf.set(installation.ID, provisionerGroupId);
-        })
+        .then((installations) => this.#remember(provisionerGroupId, installations))
         .catch(() => undefined);
     }, PRE_LISTING_DELAY_MS).unref();
   }
@@ -139,8 +137,11 @@ export class WakeUps {
     const known = new Set(this.#groupOf.values());
     for (const [installation, group] of this.#groupOf) if (!rolling.has(group)) this.#groupOf.delete(installation);
     const unknown = [...rolling].filter((groupId) => !known.has(groupId));
-    const listed = await Promise.all(unknown.map(async (groupId) => ({ groupId, installations: await this.#deps.provisioner.installations(groupId) })));
-    for (const { groupId, installations } of listed) for (const installation of installations) this.#groupOf.set(installation.ID, groupId);
+    await Promise.all(unknown.map(async (groupId) => this.#remember(groupId, await this.#deps.provisioner.installations(groupId))));
+  }
+
+  #remember(provisionerGroupId: string, installations: ReadonlyArray<{ ID: string }>): void {
+    for (const installation of installations) this.#groupOf.set(installation.ID, provisionerGroupId);
   }
 
   /**

@@ -35,18 +35,25 @@ function gzipOf(body: Buffer): Buffer | Promise<Buffer> {
  * `application/json` (Client4 parses only that).
  */
 export async function sendJsonBody(req: Request, res: Response, status: number, body: Buffer): Promise<void> {
-  res.statusCode = status;
-  res.setHeader('Content-Type', 'application/json');
   if (body.length >= MIN_COMPRESSED_BYTES) {
     res.setHeader('Vary', 'Accept-Encoding');
     if (req.acceptsEncodings('gzip', 'identity') === 'gzip') {
       const compressed = await gzipOf(body);
       res.setHeader('Content-Encoding', 'gzip');
-      res.setHeader('Content-Length', String(compressed.length));
-      res.end(compressed);
+      sendJsonBytes(res, status, compressed);
       return;
     }
   }
+  sendJsonBytes(res, status, body);
+}
+
+/**
+ * Send bytes as a JSON answer as they are, with the Content-Type exactly `application/json` (Express's
+ * `res.type`/`res.send` append "; charset=utf-8", which Mattermost's Client4 does not parse).
+ */
+export function sendJsonBytes(res: Response, status: number, body: Buffer): void {
+  res.statusCode = status;
+  res.setHeader('Content-Type', 'application/json');
   res.setHeader('Content-Length', String(body.length));
   res.end(body);
 }
