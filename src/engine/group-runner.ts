@@ -21,9 +21,9 @@ import { envPatch } from '../model/env-vars.js';
 import { describeRelease } from '../model/release-target.js';
 import { ProvisionerError } from '../integrations/provisioner-client.js';
 import { holdLease } from '../store/leases.js';
-import { findInstallationGroup, ringIdOfGroup, transitionGroup } from '../store/installation-groups.js';
+import { findInstallationGroup, transitionGroup } from '../store/installation-groups.js';
 import { findRelease } from '../store/releases.js';
-import { findRing, wakeRing } from '../store/rings.js';
+import { ringOfGroup, wakeRing } from '../store/rings.js';
 import { recordEvent, type EventKind } from '../store/event-log.js';
 import { takeWriteGate } from '../store/system.js';
 import type { StepResult } from './ring-runner.js';
@@ -51,8 +51,7 @@ export async function runGroupStep(deps: EngineDeps, groupId: string): Promise<S
     const release = await findRelease(store.db, group.releaseId);
     if (!release) return 'skipped';
     // A forced release, a rollback and an admin's Force on the ring skip the group soak.
-    const ringId = await ringIdOfGroup(store.db, groupId);
-    const ring = ringId ? await findRing(store.db, ringId) : undefined;
+    const ring = await ringOfGroup(store.db, groupId);
     const outcome = await decide(deps, group, release, release.force || Boolean(ring?.rollingBack) || Boolean(ring?.forceRequestedBy));
     return await persist(deps, group, release, outcome);
   } finally {
@@ -193,8 +192,8 @@ async function persist(deps: EngineDeps, group: InstallationGroup, release: Rele
     const changes = outcome.kind === 'move' ? { ...outcome.changes, state: outcome.to, next_check_at: outcome.changes.next_check_at ?? NO_DEADLINE } : outcome.changes;
     const moved = await transitionGroup(trx, { id: group.id, from: group.state, owner, changes });
     if (!moved) return 'skipped';
-    const ringId = (await ringIdOfGroup(trx, group.id)) ?? null;
-    const ring = ringId ? await findRing(trx, ringId) : undefined;
+    const ring = await ringOfGroup(trx, group.id);
+    const ringId = ring?.id ?? null;
     const data = { ringName: ring?.name, groupName: group.name, provisionerGroupId: group.provisionerGroupId, releaseId: release.id };
     if (outcome.kind === 'move') {
       await recordEvent(trx, { kind: 'group.state', actor: SUPERVISOR_ACTOR, ringId, installationGroupId: group.id, rolloutId: ring?.rolloutId ?? null, oldState: group.state, newState: outcome.to, message: outcome.message, data: { ...data, ...outcome.facts, reason: outcome.changes.failure_reason ?? undefined } }, { now, sinks });

@@ -33,9 +33,27 @@ export async function getOrCreateRelease(db: Kysely<Database>, spec: ReleaseSpec
   return releaseRowToRelease((await find())!);
 }
 
+/**
+ * Releases are never changed nor deleted once written, so what was read once is kept (frozen: callers share it):
+ * a step reads its release two or three times (bench/, urgent). Bounded; ids are random, so a row read from a
+ * transaction that rolled back can only sit here unused.
+ */
+const known = new Map<string, Release>();
+const KNOWN_LIMIT = 1_000;
+
+function remember(release: Release): Release {
+  if (known.size >= KNOWN_LIMIT) known.delete(known.keys().next().value!);
+  if (release.envVariables) for (const value of Object.values(release.envVariables)) Object.freeze(value);
+  Object.freeze(release.envVariables);
+  known.set(release.id, Object.freeze(release));
+  return release;
+}
+
 export async function findRelease(db: Kysely<Database>, id: string): Promise<Release | undefined> {
+  const cached = known.get(id);
+  if (cached) return cached;
   const row = await db.selectFrom('releases').selectAll().where('id', '=', id).executeTakeFirst();
-  return row ? releaseRowToRelease(row) : undefined;
+  return row ? remember(releaseRowToRelease(row)) : undefined;
 }
 
 export async function getRelease(db: Kysely<Database>, id: string): Promise<Release> {
@@ -45,11 +63,16 @@ export async function getRelease(db: Kysely<Database>, id: string): Promise<Rele
 }
 
 export async function releasesById(db: Kysely<Database>, ids: readonly string[]): Promise<Map<string, Release>> {
-  const unique = [...new Set(ids)];
   const map = new Map<string, Release>();
-  for (let i = 0; i < unique.length; i += 500) {
-    const rows = await db.selectFrom('releases').selectAll().where('id', 'in', unique.slice(i, i + 500)).execute();
-    for (const row of rows) map.set(row.id, releaseRowToRelease(row));
+  const missing: string[] = [];
+  for (const id of new Set(ids)) {
+    const cached = known.get(id);
+    if (cached) map.set(id, cached);
+    else missing.push(id);
+  }
+  for (let i = 0; i < missing.length; i += 500) {
+    const rows = await db.selectFrom('releases').selectAll().where('id', 'in', missing.slice(i, i + 500)).execute();
+    for (const row of rows) map.set(row.id, remember(releaseRowToRelease(row)));
   }
   return map;
 }

@@ -31,6 +31,17 @@ export async function findRing(db: Kysely<Database>, id: string): Promise<Ring |
   return row ? ringRowToRing(row) : undefined;
 }
 
+/** The ring an installation group belongs to, in one read (a group step asks twice: bench/, urgent). */
+export async function ringOfGroup(db: Kysely<Database>, groupId: string): Promise<Ring | undefined> {
+  const row = await db
+    .selectFrom('rings')
+    .innerJoin('ring_installation_groups as rig', 'rig.ring_id', 'rings.id')
+    .selectAll('rings')
+    .where('rig.installation_group_id', '=', groupId)
+    .executeTakeFirst();
+  return row ? ringRowToRing(row) : undefined;
+}
+
 /** A ring by id; deleted rings are found too (the original returns them). */
 export async function getRing(db: Kysely<Database>, id: string): Promise<Ring> {
   const ring = await findRing(db, id);
@@ -73,22 +84,31 @@ export async function liveRingsInOrder(db: Kysely<Database>): Promise<Ring[]> {
  * rings queued, reading every ring for every step made one ring's move cost ~5 s of queries (bench/, load).
  */
 export async function ringsGating(db: Kysely<Database>, ring: Pick<Ring, 'id' | 'priority' | 'createSeq'>): Promise<Ring[]> {
-  const live = () => db.selectFrom('rings').selectAll().where('delete_at', '=', 0).where('id', '!=', ring.id).orderBy('priority', 'asc').orderBy('create_seq', 'asc');
-  const [busy, ahead, behind] = await Promise.all([
-    live().where('state', 'in', [...RING_STATES_RELEASE_IN_PROGRESS]).execute(),
-    live()
-      .where('state', 'in', [...RING_STATES_RELEASE_PENDING])
-      .where((eb) => eb.or([eb('priority', '<', ring.priority), eb.and([eb('priority', '=', ring.priority), eb('create_seq', '<', ring.createSeq)])]))
-      .limit(1)
-      .execute(),
-    live()
-      .where('state', '=', 'release-rollback-requested')
-      .where((eb) => eb.or([eb('priority', '>', ring.priority), eb.and([eb('priority', '=', ring.priority), eb('create_seq', '>', ring.createSeq)])]))
-      .limit(1)
-      .execute(),
-  ]);
-  const rows = new Map([...busy, ...ahead, ...behind].map((row) => [row.id, row]));
-  return [...rows.values()].sort((a, b) => a.priority - b.priority || a.create_seq - b.create_seq).map(ringRowToRing);
+  const others = () => db.selectFrom('rings').selectAll().where('delete_at', '=', 0).where('id', '!=', ring.id);
+  const first = () => others().orderBy('priority', 'asc').orderBy('create_seq', 'asc').limit(1);
+  // One statement, not three (a step decides two or three times: bench/, urgent). A member of a UNION ALL can
+  // have no LIMIT of its own in SQLite, hence the subqueries.
+  const rows = await others()
+    .where('state', 'in', [...RING_STATES_RELEASE_IN_PROGRESS])
+    .unionAll(
+      db.selectFrom(
+        first()
+          .where('state', 'in', [...RING_STATES_RELEASE_PENDING])
+          .where((eb) => eb.or([eb('priority', '<', ring.priority), eb.and([eb('priority', '=', ring.priority), eb('create_seq', '<', ring.createSeq)])]))
+          .as('ahead'),
+      ).selectAll(),
+    )
+    .unionAll(
+      db.selectFrom(
+        first()
+          .where('state', '=', 'release-rollback-requested')
+          .where((eb) => eb.or([eb('priority', '>', ring.priority), eb.and([eb('priority', '=', ring.priority), eb('create_seq', '>', ring.createSeq)])]))
+          .as('behind'),
+      ).selectAll(),
+    )
+    .execute();
+  const unique = new Map(rows.map((row) => [row.id, row]));
+  return [...unique.values()].sort((a, b) => a.priority - b.priority || a.create_seq - b.create_seq).map(ringRowToRing);
 }
 
 export async function ringsInStates(db: Kysely<Database>, states: readonly RingState[]): Promise<Ring[]> {
