@@ -79,3 +79,32 @@ describe('supervisor passes over many queued rings', () => {
     expect(rings.slice(1).every((r) => /waiting for ring first/.test(r.statusMessage))).toBe(true);
   });
 });
+
+describe('how many passes a release takes', () => {
+  /** A forced release of one ring of three groups, the provisioner settling each rollout at once. */
+  async function forcedRing(): Promise<{ h: Harness; ringId: string; groups: Array<{ provisionerGroupId: string }> }> {
+    h = await startHarness();
+    const ring = await h.ring('forced', 1, { soak: 3600, groups: 3 });
+    await h.settle();
+    expect((await h.api('POST', '/rings/release', { image: IMAGE, version: 'v2', force: true })).status).toBe(202);
+    return { h, ringId: ring.id, groups: ring.groups };
+  }
+
+  it('one ring step chains the moves due at once: release started, rolling, first group started', async () => {
+    const { h, ringId, groups } = await forcedRing();
+    // One pass is not enough for the whole release; what matters is how far its ring step went.
+    await expect(h.server.supervisor.runUntilIdle(1)).rejects.toThrow(/still busy/);
+    expect((await h.getRing(ringId)).State).toBe('release-in-progress');
+    const moves = (await h.events(ringId)).filter((e) => e.kind === 'ring.state').map((e) => `${e.oldState}→${e.newState}`);
+    expect(moves.slice(0, 3)).toEqual(['release-requested→release-in-progress', 'release-pending→release-requested', 'stable→release-pending']);
+    expect(h.provisioner.puts(groups[0]!.provisionerGroupId)).toHaveLength(1);
+  });
+
+  it('a group that rolled out hands its ring the next decision at once, not at the next pass', async () => {
+    const { h, ringId } = await forcedRing();
+    // Pass by pass (each ring move and each group hand-off waiting for the next one) this took 7 passes.
+    await h.server.supervisor.runUntilIdle(3);
+    expect((await h.getRing(ringId)).State).toBe('stable');
+    expect(h.provisioner.puts()).toHaveLength(3);
+  });
+});

@@ -74,29 +74,44 @@ export async function runRingStep(deps: EngineDeps, ringId: string, refresh = fa
   const lease = await holdLease(store.db, 'rings', ringId, owner, clock, config.leaseMs);
   if (!lease) return 'skipped';
   try {
-    const decided = await decideNow(deps, ringId);
-    if (!decided) return 'skipped';
-    const { ring, groups, view, options, decision } = decided;
-    // The lease keeps other supervisors off this ring, not requests (from any replica) off it, nor other rings'
-    // steps (on other replicas) off theirs: what the decision read may have changed since. Confirmed under the
-    // gate, where no other writer can run until this transaction commits. transitionRing's compare-and-set does
-    // not cover this: it compares the state (and the lease), and the interventions people make mid-release
-    // (approve, force) change a ring without changing its state nor waiting for its lease. A Force clicked while
-    // this step's SLO query runs would otherwise be undone by the breach the query found (test:
-    // engine-rollback-slo.test.ts, "a Force clicked while the SLO query runs").
-    const stillHolds = async (db: Kysely<Database>): Promise<boolean> => {
-      const fresh = await findRing(db, ringId);
-      if (!fresh || ringVersion(fresh) !== ringVersion(ring)) return false;
-      if (decision.kind !== 'start') return true;
-      // Starting depends on every other ring (one ring mid-release at a time): decide again on what is committed.
-      const again = decideRing({ ...view, ring: fresh, rings: await ringsGating(db, fresh) }, options);
-      return again.kind === 'start' && again.to === decision.to;
-    };
-    if (decision.kind === 'check-slo') return await checkSlo(deps, ring, groups, decision.until, stillHolds);
-    return await applyRingDecision(deps, ring, decision, stillHolds);
+    // A move that leaves the ring due at once (release started → in progress → first groups started) is followed by
+    // the next decision under the same lease, not by another pass over every ring: at the start of a forced release
+    // of 10 rings the last ring's first PUT waited for three passes (bench/, urgent).
+    for (let moves = 1; ; moves++) {
+      const { result, decision } = await decideAndApply(deps, ringId);
+      if (result !== 'progressed') return moves === 1 ? result : 'progressed';
+      if (moves === MAX_CHAINED_MOVES || (decision?.kind !== 'start' && decision?.kind !== 'transition')) return 'progressed';
+    }
   } finally {
     await lease.release();
   }
+}
+
+/** A bound on the moves one step chains (start → in progress → groups started is three), not a count of states. */
+const MAX_CHAINED_MOVES = 4;
+
+/** Decide about a ring whose lease this process holds, and apply the decision. */
+async function decideAndApply(deps: EngineDeps, ringId: string): Promise<{ result: StepResult; decision?: RingDecision }> {
+  const decided = await decideNow(deps, ringId);
+  if (!decided) return { result: 'skipped' };
+  const { ring, groups, view, options, decision } = decided;
+  // The lease keeps other supervisors off this ring, not requests (from any replica) off it, nor other rings'
+  // steps (on other replicas) off theirs: what the decision read may have changed since. Confirmed under the
+  // gate, where no other writer can run until this transaction commits. transitionRing's compare-and-set does
+  // not cover this: it compares the state (and the lease), and the interventions people make mid-release
+  // (approve, force) change a ring without changing its state nor waiting for its lease. A Force clicked while
+  // this step's SLO query runs would otherwise be undone by the breach the query found (test:
+  // engine-rollback-slo.test.ts, "a Force clicked while the SLO query runs").
+  const stillHolds = async (db: Kysely<Database>): Promise<boolean> => {
+    const fresh = await findRing(db, ringId);
+    if (!fresh || ringVersion(fresh) !== ringVersion(ring)) return false;
+    if (decision.kind !== 'start') return true;
+    // Starting depends on every other ring (one ring mid-release at a time): decide again on what is committed.
+    const again = decideRing({ ...view, ring: fresh, rings: await ringsGating(db, fresh) }, options);
+    return again.kind === 'start' && again.to === decision.to;
+  };
+  if (decision.kind === 'check-slo') return { result: await checkSlo(deps, ring, groups, decision.until, stillHolds), decision };
+  return { result: await applyRingDecision(deps, ring, decision, stillHolds), decision };
 }
 
 /**

@@ -3,6 +3,7 @@ import { WorkLoop, type PassResult } from './work-loop.js';
 import { ringsToRefresh, runRingStep } from './ring-runner.js';
 import { runGroupStep } from './group-runner.js';
 import { anythingDue, groupsDue, nextWorkDueAt, ringsWithWork } from '../store/work-queue.js';
+import { ringOfGroup } from '../store/rings.js';
 
 /** Group steps talk to the provisioner; this many run at once. */
 const GROUP_CONCURRENCY = 16;
@@ -101,7 +102,8 @@ export class Supervisor {
     for (const id of await groupsDue(store.db, clock.now())) {
       if (this.#inFlight.has(id) || this.#inFlight.size >= GROUP_CONCURRENCY) continue;
       const task = runGroupStep(this.#deps, id)
-        .then((result) => {
+        .then(async (result) => {
+          if (result === 'progressed') await this.#stepRingOf(id);
           if (result === 'progressed' || result === 'waiting') this.nudge();
         })
         .catch((error: unknown) => {
@@ -110,6 +112,25 @@ export class Supervisor {
         })
         .finally(() => this.#inFlight.delete(id));
       this.#inFlight.set(id, task);
+    }
+  }
+
+  /**
+   * A group that moved (rolled out, soaked, failed) hands its ring the next decision at once, and the groups that
+   * decision starts are started at once, instead of waiting for a pass that steps every due ring in release order:
+   * when ten rings' groups end together, the last ring's next PUT waited behind the other nine (bench/, urgent).
+   * The ring stays due until stepped, so a pass still steps it if this does not (lease held elsewhere, an error).
+   */
+  async #stepRingOf(groupId: string): Promise<void> {
+    if (!this.#options.rings) return;
+    const { store, clock, log } = this.#deps;
+    try {
+      const ring = await ringOfGroup(store.db, groupId);
+      if (!ring || ring.nextCheckAt > clock.now()) return;
+      if ((await runRingStep(this.#deps, ring.id)) === 'progressed') await this.#startDueGroups();
+    } catch (error) {
+      log.error({ err: error, groupId }, 'ring step after a group moved failed; the next pass retries it');
+      this.loop.failures++;
     }
   }
 
