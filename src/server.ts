@@ -8,7 +8,7 @@ import { connect, type Store } from './store/connect.js';
 import { migrateToLatest } from './store/migrate.js';
 import { systemClock, type Clock } from './model/clock.js';
 import { newId } from './model/ids.js';
-import type { EventSink } from './store/event-log.js';
+import { outboxWriteCount, type EventSink } from './store/event-log.js';
 import { createServices, type Services } from './service/services.js';
 import { createHttpApp } from './http/app.js';
 import { Supervisor } from './engine/supervisor.js';
@@ -262,8 +262,13 @@ export async function startServer(config: ServerConfig, overrides: ServerOverrid
       stream.poke();
     },
   });
+  // Deliveries of other replicas, retries and deferred rows are the outbox's own timers' business.
+  let outboxWritesSeen = outboxWriteCount();
   supervisor.loop.on('pass:done', () => {
-    outbox.nudge();
+    if (outboxWriteCount() !== outboxWritesSeen) {
+      outboxWritesSeen = outboxWriteCount();
+      outbox.nudge();
+    }
     stream.poke();
   });
 

@@ -93,8 +93,19 @@ export async function recordEvent(
   return row;
 }
 
+let outboxWrites = 0;
+
+/**
+ * How many times this process has queued deliveries (a transaction that rolled back counts too): the outbox worker
+ * looks for work after a supervisor pass only when this moved, not after every pass (bench/, urgent).
+ */
+export function outboxWriteCount(): number {
+  return outboxWrites;
+}
+
 export async function enqueue(db: Kysely<Database>, items: readonly OutboxItem[], now: number, eventId: number | null = null): Promise<void> {
   if (items.length === 0) return;
+  outboxWrites++;
   await db
     .insertInto('outbox')
     .values(
