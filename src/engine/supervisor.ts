@@ -1,6 +1,6 @@
 import type { EngineDeps } from './engine-deps.js';
 import { WorkLoop, type PassResult } from './work-loop.js';
-import { ringsToRefresh, runRingStep } from './ring-runner.js';
+import { ringsToRefresh, runRingStep, type StepResult } from './ring-runner.js';
 import { runGroupStep } from './group-runner.js';
 import { anythingDue, groupsDue, nextWorkDueAt, ringsWithWork } from '../store/work-queue.js';
 import { ringOfGroup } from '../store/rings.js';
@@ -62,7 +62,7 @@ export class Supervisor {
   }
 
   async #pass(full: boolean): Promise<PassResult> {
-    const { store, clock, log } = this.#deps;
+    const { store, clock } = this.#deps;
     // Group steps wait on the provisioner: start them before the ring steps, whose SQLite work never waits on I/O
     // (a woken group would otherwise sit out every other ring's step), and again after, for the groups a ring
     // step has just queued.
@@ -76,12 +76,7 @@ export class Supervisor {
       for (const { id, nextCheckAt } of rings) {
         const early = nextCheckAt > now;
         if (early && !refresh.has(id)) continue;
-        try {
-          if ((await runRingStep(this.#deps, id, early)) === 'progressed') again = true;
-        } catch (error) {
-          log.error({ err: error, ringId: id }, 'ring step failed; it will be retried');
-          this.loop.failures++;
-        }
+        if ((await this.#ringStep(id, early)) === 'progressed') again = true;
         // On SQLite a step never waits on I/O, so without this a pass over 500 queued rings (the backstop's
         // full pass, or the start of a 500-ring release) held the event loop for ~0.9 s: requests wait for no
         // step longer than one.
@@ -123,14 +118,20 @@ export class Supervisor {
    */
   async #stepRingOf(groupId: string): Promise<void> {
     if (!this.#options.rings) return;
-    const { store, clock, log } = this.#deps;
+    const { store, clock } = this.#deps;
+    const ring = await ringOfGroup(store.db, groupId).catch(() => undefined);
+    if (!ring || ring.nextCheckAt > clock.now()) return;
+    if ((await this.#ringStep(ring.id, false)) === 'progressed') await this.#startDueGroups();
+  }
+
+  /** One ring step; a failure is logged and counted, and the ring stays due for the next pass. */
+  async #ringStep(ringId: string, early: boolean): Promise<StepResult | 'failed'> {
     try {
-      const ring = await ringOfGroup(store.db, groupId);
-      if (!ring || ring.nextCheckAt > clock.now()) return;
-      if ((await runRingStep(this.#deps, ring.id)) === 'progressed') await this.#startDueGroups();
+      return await runRingStep(this.#deps, ringId, early);
     } catch (error) {
-      log.error({ err: error, groupId }, 'ring step after a group moved failed; the next pass retries it');
+      this.#deps.log.error({ err: error, ringId }, 'ring step failed; it will be retried');
       this.loop.failures++;
+      return 'failed';
     }
   }
 
