@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { Express } from 'express';
 import type { AddressInfo } from 'node:net';
 import { Registry, collectDefaultMetrics, Gauge } from 'prom-client';
@@ -42,7 +42,7 @@ import { createStatusPageRouter } from './http/status-page-router.js';
 import { WakeUps } from './engine/wake-ups.js';
 import { leasesHeldByDeadOwners, startLiveness } from './store/liveness.js';
 import { keepWebhookRegistered, webhookRegistration, WEBHOOK_SECRET_HEADER, type WebhookRegistration } from './integrations/provisioner-webhook-registration.js';
-import { createProvisionerWebhookRoute } from './http/provisioner-webhook-route.js';
+import { createProvisionerWebhookHandler } from './http/provisioner-webhook-route.js';
 
 export interface RunningServer {
   url: string;
@@ -312,11 +312,20 @@ export async function startServer(config: ServerConfig, overrides: ServerOverrid
   if (where.open && !isLoopbackHost(parseListen(where.listen).host)) log.warn(`--insecure-no-auth: no API token, and listening on ${where.listen}; every REST caller who can reach the port is an admin, and X-Elrond-Actor is recorded only as an unverified label`);
   const pageAccess = createPageAccess({ credentials, now: () => clock.now(), secure: config.publicUrl.startsWith('https:') });
   const statusPage = createStatusPageRouter({ services, log, access: pageAccess, stream, simulated: simulator ? simulator.summary : null });
-  const { app } = createHttpApp({ services, store, clock, log, metrics, mount: [{ path: '/mattermost', router: chatRouter }, { path: '/provisioner', router: createProvisionerWebhookRoute({ secret: () => webhook?.secret, header: WEBHOOK_SECRET_HEADER, receive: (event) => wakeUps.receive(event), log }) }, { path: '/', router: statusPage }], credentials, allowSelfApproval: config.allowSelfApproval, ...(config.metricsToken ? { metricsToken: config.metricsToken } : {}) });
+  const { app, observe } = createHttpApp({ services, store, clock, log, metrics, mount: [{ path: '/mattermost', router: chatRouter }, { path: '/', router: statusPage }], credentials, allowSelfApproval: config.allowSelfApproval, ...(config.metricsToken ? { metricsToken: config.metricsToken } : {}) });
 
+  const provisionerEvents = createProvisionerWebhookHandler({
+    secret: () => webhook?.secret,
+    header: WEBHOOK_SECRET_HEADER,
+    receive: (event) => wakeUps.receive(event),
+    log,
+    observe: (status, seconds) => observe('POST', '/provisioner/webhook', status, seconds),
+  });
   const { host, port } = parseListen(where.listen);
   const server: Server = await new Promise((resolve, reject) => {
-    const s = app.listen(port, host ?? '', () => resolve(s));
+    const s = createServer((req, res) => {
+      if (!provisionerEvents(req, res)) app(req, res);
+    }).listen(port, host ?? '', () => resolve(s));
     s.once('error', reject);
   }).catch(async (error: unknown) => {
     await store.close();

@@ -145,7 +145,7 @@ describe('transient provisioner failures are retried with backoff', () => {
     await h!.api('POST', `/ring/${ring.id}/release`, { image: IMAGE, version: 'v2' });
     await h!.settle();
     const waiting = await groupJson(h!, ring.id);
-    expect(waiting.statusMessage).toMatch(/cannot reach the provisioner to read the group status \(ECONNABORTED\); retry 1 of 8/);
+    expect(waiting.statusMessage).toMatch(/cannot reach the provisioner to read the group status: no complete answer within 0\.3 s \(the deadline for one request\); retry 1 of 8/);
     await untilGroupSettles(h!, ring.id, 1_000, 10_000);
     expect((await groupJson(h!, ring.id)).state).toBe('stable');
     expect(h!.provisioner.puts()).toHaveLength(1);

@@ -108,7 +108,21 @@ describe('provisioner webhooks: deliveries are hints', () => {
     expect(await postEvent(h, '{not json')).toBe(400);
     expect(await postEvent(h, { type: 'installation', id: '../../etc', new_state: 'stable' })).toBe(400);
     expect(await postEvent(h, { type: 'cluster', id: 'c1', new_state: 'stable' })).toBe(202);
+    // No Content-Length: the body is counted as it streams in, and the connection closed past the limit.
+    const chunked = new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (let i = 0; i < 80; i++) controller.enqueue(new TextEncoder().encode('x'.repeat(1024)));
+        controller.close();
+      },
+    });
+    const streamed = await fetch(`${h.server.url}/provisioner/webhook`, { method: 'POST', headers: { [WEBHOOK_SECRET_HEADER]: secretOf(h) }, body: chunked, duplex: 'half' } as RequestInit);
+    expect(streamed.status).toBe(413);
+    expect(await streamed.json()).toEqual({ error: 'the body is larger than 64 KiB: provisioner events are a few hundred bytes' });
     expect(h.server.wakeUps.stats.events).toBe(0);
+    // Answered ahead of Express, and still counted in the request metrics.
+    const metrics = await (await fetch(`${h.server.url}/metrics`)).text();
+    expect(metrics).toMatch(/elrond_http_requests_total\{method="POST",route="\/provisioner\/webhook",status="413"\} 2/);
+    expect(metrics).toMatch(/elrond_http_requests_total\{method="POST",route="\/provisioner\/webhook",status="202"\} 1/);
   });
 
   it('a forged "stable" and out-of-order events cost one status read and change nothing', async () => {

@@ -78,20 +78,24 @@ export function createHttpApp(options: HttpAppOptions) {
   // was a tenth of a cached read's cost.
   const requestCounters = new Map<string, ReturnType<typeof requests.labels>>();
   const latencyHistograms = new Map<string, ReturnType<typeof latency.labels>>();
+  /** One answered request in the metrics; also for the routes served ahead of Express. */
+  const observe = (method: string, route: string, status: number, seconds: number) => {
+    const counterKey = `${method} ${route} ${status}`;
+    let counter = requestCounters.get(counterKey);
+    if (!counter) requestCounters.set(counterKey, (counter = requests.labels(method, route, String(status))));
+    counter.inc();
+    const histogramKey = `${method} ${route}`;
+    let histogram = latencyHistograms.get(histogramKey);
+    if (!histogram) latencyHistograms.set(histogramKey, (histogram = latency.labels(method, route)));
+    histogram.observe(seconds);
+  };
   app.use((req, res, next) => {
     const started = performance.now();
     res.on('finish', () => {
       // The template recorded when the route matched (req.baseUrl is reset once an error leaves the router).
       const matched = (req.route as { path?: string } | undefined)?.path ? `${req.baseUrl}${(req.route as { path: string }).path}` : 'unmatched';
       const route = typeof res.locals.route === 'string' ? res.locals.route : matched;
-      const counterKey = `${req.method} ${route} ${res.statusCode}`;
-      let counter = requestCounters.get(counterKey);
-      if (!counter) requestCounters.set(counterKey, (counter = requests.labels(req.method, route, String(res.statusCode))));
-      counter.inc();
-      const histogramKey = `${req.method} ${route}`;
-      let histogram = latencyHistograms.get(histogramKey);
-      if (!histogram) latencyHistograms.set(histogramKey, (histogram = latency.labels(req.method, route)));
-      histogram.observe((performance.now() - started) / 1000);
+      observe(req.method, route, res.statusCode, (performance.now() - started) / 1000);
     });
     next();
   });
@@ -191,7 +195,7 @@ export function createHttpApp(options: HttpAppOptions) {
     if (known.status >= 500) log.error({ err: error, method: req.method, path: req.path }, 'request failed');
     if (!res.headersSent) res.status(known.status).json({ error: known.message });
   });
-  return { app, registry };
+  return { app, registry, observe };
 }
 
 function serialize(result: RouteResult): { status: number; body?: Buffer } {

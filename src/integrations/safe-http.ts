@@ -20,7 +20,7 @@ import { refusedAddress } from '../model/address-rules.js';
  */
 export interface SafeRequest {
   url: string;
-  method: 'GET' | 'POST' | 'PUT' | 'PATCH';
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   headers?: Record<string, string>;
   body?: string;
   deadlineMs: number;
@@ -28,6 +28,11 @@ export interface SafeRequest {
   publicOnly: boolean;
   /** Aborts the request early (e.g. the server is stopping). */
   signal?: AbortSignal;
+  /**
+   * Keep-alive sockets for a server Elrond talks to all the time (the provisioner). Default: a new connection per
+   * request, closed after it, for targets that must not hold a socket of Elrond's.
+   */
+  agent?: http.Agent;
 }
 
 export interface SafeResponse {
@@ -112,7 +117,7 @@ export function safeRequest(request: SafeRequest): Promise<SafeResponse> {
       {
         method: request.method,
         headers: { ...request.headers, 'Content-Length': String(Buffer.byteLength(body)) },
-        agent: false,
+        agent: request.agent ?? false,
         signal: controller.signal,
         ...(request.publicOnly ? { lookup: publicOnlyLookup } : {}),
       },
