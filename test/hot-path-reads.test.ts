@@ -10,6 +10,12 @@ import { findRelease, releasesById } from '../src/store/releases.js';
 import { findRing, ringsGating } from '../src/store/rings.js';
 import { loadRingViews } from '../src/store/ring-view.js';
 import { createProvisionerClient } from '../src/integrations/provisioner-client.js';
+import { connect } from '../src/store/connect.js';
+import { migrateToLatest } from '../src/store/migrate.js';
+import { takeWriteGate } from '../src/store/system.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 
 let h: Harness | undefined;
 afterEach(async () => {
@@ -99,5 +105,48 @@ describe('reads on the hot path', () => {
     }
     expect(delays.length).toBeGreaterThan(0);
     expect(new Set(delays.map((ms) => Math.floor(ms / 1000))).size).toBe(1);
+  });
+
+  it('a group step gives its lease back in its own write, not in one more statement', async () => {
+    h = await startHarness({ settleInstantly: false });
+    const ring = await h.ring('first', 1);
+    await h.settle();
+    expect((await h.api('POST', '/rings/release', { image: IMAGE, version: 'v2' })).status).toBe(202);
+    await h.settle();
+    const groupId = ring.groups[0]!.id;
+    await h.server.store.db.updateTable('installation_groups').set({ next_check_at: 0 }).where('id', '=', groupId).execute();
+    const statements = await statementsOf(h, () => h!.settle());
+    const leaseWrites = statements.filter((sql) => /^update "installation_groups" set .*"locked_by" = \?/.test(sql));
+    // Taken, then given back inside the step's own transaction (whose statements this does not see), not apart.
+    expect(leaseWrites).toHaveLength(1);
+    expect(leaseWrites[0]).toMatch(/"locked_by" is null or "locked_until" < \?/);
+    const row = await h.server.store.db.selectFrom('installation_groups').select(['locked_by', 'locked_until', 'phase']).where('id', '=', groupId).executeTakeFirstOrThrow();
+    expect(row).toEqual({ locked_by: null, locked_until: 0, phase: 'rolling' });
+  });
+});
+
+describe('SQLite transactions', () => {
+  it('take the write lock when they begin, so no gate row is written: another process cannot write until commit', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'elrond-immediate-'));
+    const url = `sqlite://${path.join(dir, 'elrond.db')}`;
+    const first = connect(url, { busyTimeoutMs: 20 });
+    const second = connect(url, { busyTimeoutMs: 20 });
+    try {
+      await migrateToLatest(first.db);
+      const gate = () => second.db.selectFrom('system').select('value').where('key', '=', 'write-gate').executeTakeFirst();
+      const before = await gate();
+      await first.db.transaction().execute(async (trx) => {
+        await takeWriteGate(trx, 12_345);
+        await trx.selectFrom('system').selectAll().execute();
+        // Only a read so far, yet the other connection's write already has to wait for this transaction.
+        await expect(second.db.insertInto('system').values({ key: 'probe', value: '1' }).execute()).rejects.toThrow(/database is locked/);
+      });
+      await second.db.insertInto('system').values({ key: 'probe', value: '1' }).execute();
+      expect(await gate()).toEqual(before);
+    } finally {
+      await first.close();
+      await second.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

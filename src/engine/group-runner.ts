@@ -1,6 +1,6 @@
 import type { EngineDeps } from './engine-deps.js';
 import { NO_DEADLINE, type InstallationGroupRowUpdate } from '../store/schema.js';
-import type { GroupStatusCounts, InstallationGroup, Release } from '../model/ring.js';
+import type { GroupStatusCounts, InstallationGroup, Release, Ring } from '../model/ring.js';
 import { SUPERVISOR_ACTOR } from '../model/ring.js';
 import type { InstallationGroupState } from '../model/installation-group-states.js';
 import {
@@ -20,7 +20,7 @@ import {
 import { envPatch } from '../model/env-vars.js';
 import { describeRelease } from '../model/release-target.js';
 import { ProvisionerError } from '../integrations/provisioner-client.js';
-import { holdLease } from '../store/leases.js';
+import { holdLease, LEASE_GIVEN_BACK } from '../store/leases.js';
 import { findInstallationGroup, transitionGroup } from '../store/installation-groups.js';
 import { findRelease } from '../store/releases.js';
 import { ringOfGroup, wakeRing } from '../store/rings.js';
@@ -53,7 +53,9 @@ export async function runGroupStep(deps: EngineDeps, groupId: string): Promise<S
     // A forced release, a rollback and an admin's Force on the ring skip the group soak.
     const ring = await ringOfGroup(store.db, groupId);
     const outcome = await decide(deps, group, release, release.force || Boolean(ring?.rollingBack) || Boolean(ring?.forceRequestedBy));
-    return await persist(deps, group, release, outcome);
+    const result = await persist(deps, group, release, ring, outcome);
+    if (result !== 'skipped') lease.givenBack();
+    return result;
   } finally {
     await lease.release();
   }
@@ -184,15 +186,16 @@ function onFailure(deps: EngineDeps, group: InstallationGroup, error: unknown, a
   return { kind: 'wait', changes: { attempts, rollout_started_at: startedAt, next_check_at: retry.at, status_message: message }, event: { kind: 'group.retry', message: `group ${group.name}: ${message}`, data: { retry } } };
 }
 
-async function persist(deps: EngineDeps, group: InstallationGroup, release: Release, outcome: GroupOutcome): Promise<StepResult> {
+/** `ring`: the group's ring as the step began (its id, name and rollout name the events). */
+async function persist(deps: EngineDeps, group: InstallationGroup, release: Release, ring: Ring | undefined, outcome: GroupOutcome): Promise<StepResult> {
   const { store, clock, owner, sinks } = deps;
   const now = clock.now();
   return store.db.transaction().execute(async (trx) => {
     await takeWriteGate(trx, now);
-    const changes = outcome.kind === 'move' ? { ...outcome.changes, state: outcome.to, next_check_at: outcome.changes.next_check_at ?? NO_DEADLINE } : outcome.changes;
+    // The step's write gives its lease back (transitionGroup checks the owner): one write per step, not two.
+    const changes = { ...(outcome.kind === 'move' ? { ...outcome.changes, state: outcome.to, next_check_at: outcome.changes.next_check_at ?? NO_DEADLINE } : outcome.changes), ...LEASE_GIVEN_BACK };
     const moved = await transitionGroup(trx, { id: group.id, from: group.state, owner, changes });
     if (!moved) return 'skipped';
-    const ring = await ringOfGroup(trx, group.id);
     const ringId = ring?.id ?? null;
     const data = { ringName: ring?.name, groupName: group.name, provisionerGroupId: group.provisionerGroupId, releaseId: release.id };
     if (outcome.kind === 'move') {

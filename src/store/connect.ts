@@ -77,7 +77,9 @@ function withStatementCache(sqlite: SqliteDatabase.Database): KyselySqliteDataba
   const statements = new Map<string, SqliteStatement>();
   return {
     close: () => sqlite.close(),
-    prepare(source: string): SqliteStatement {
+    prepare(kyselySource: string): SqliteStatement {
+      // Every transaction takes the write lock when it begins (store/system.ts, takeWriteGate).
+      const source = kyselySource === 'begin' ? 'begin immediate' : kyselySource;
       let statement = statements.get(source);
       if (!statement) {
         statement = sqlite.prepare(source);

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { SqliteAdapter, type Kysely } from 'kysely';
 import type { Database } from './schema.js';
 
 export async function getSetting(db: Kysely<Database>, key: string): Promise<string | undefined> {
@@ -22,6 +22,9 @@ export async function setSettingIfAbsent(db: Kysely<Database>, key: string, valu
  * previous writer committed. Its value is the time of the last write, for nobody in particular.
  */
 export async function takeWriteGate(db: Kysely<Database>, now: number): Promise<void> {
+  // SQLite: every transaction begins IMMEDIATE (store/connect.ts), which takes the database's write lock and reads
+  // the latest commit; the row adds nothing but a statement and a page written per transaction.
+  if (db.getExecutor().adapter instanceof SqliteAdapter) return;
   await db.updateTable('system').set({ value: String(now) }).where('key', '=', 'write-gate').execute();
 }
 
