@@ -30,16 +30,21 @@ export async function groupsDue(db: Kysely<Database>, now: number): Promise<stri
  * its lease's end (it cannot be stepped before).
  */
 export async function nextWorkDueAt(db: Kysely<Database>): Promise<number | null> {
-  const ring = await db
-    .selectFrom('rings')
-    .select((eb) => eb.fn.min(eb.case().when('locked_until', '>', eb.ref('next_check_at')).then(eb.ref('locked_until')).else(eb.ref('next_check_at')).end()).as('at'))
-    .where('state', 'in', [...RING_STATES_PENDING_WORK])
+  // One statement (two scalar subqueries): a pass ends with this read, and passes come by the dozen in a release.
+  const row = await db
+    .selectNoFrom((eb) => [
+      eb
+        .selectFrom('rings')
+        .select((inner) => inner.fn.min(inner.case().when('locked_until', '>', inner.ref('next_check_at')).then(inner.ref('locked_until')).else(inner.ref('next_check_at')).end()).as('at'))
+        .where('state', 'in', [...RING_STATES_PENDING_WORK])
+        .as('ring'),
+      eb
+        .selectFrom('installation_groups')
+        .select((inner) => inner.fn.min(inner.case().when('locked_until', '>', inner.ref('next_check_at')).then(inner.ref('locked_until')).else(inner.ref('next_check_at')).end()).as('at'))
+        .where('state', 'in', [...IG_STATES_ACTIVE])
+        .as('group'),
+    ])
     .executeTakeFirst();
-  const group = await db
-    .selectFrom('installation_groups')
-    .select((eb) => eb.fn.min(eb.case().when('locked_until', '>', eb.ref('next_check_at')).then(eb.ref('locked_until')).else(eb.ref('next_check_at')).end()).as('at'))
-    .where('state', 'in', [...IG_STATES_ACTIVE])
-    .executeTakeFirst();
-  const candidates = [ring?.at, group?.at].map((v) => (v === null || v === undefined ? NO_DEADLINE : Number(v))).filter((v) => v < NO_DEADLINE);
+  const candidates = [row?.ring, row?.group].map((v) => (v === null || v === undefined ? NO_DEADLINE : Number(v))).filter((v) => v < NO_DEADLINE);
   return candidates.length ? Math.min(...candidates) : null;
 }
