@@ -4,6 +4,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { startHarness, IMAGE, type Harness } from './helpers/harness.js';
+import { statementsOf } from './helpers/statements.js';
 
 let h: Harness | undefined;
 afterEach(async () => {
@@ -106,5 +107,18 @@ describe('how many passes a release takes', () => {
     await h.server.supervisor.runUntilIdle(3);
     expect((await h.getRing(ringId)).State).toBe('stable');
     expect(h.provisioner.puts()).toHaveLength(3);
+  });
+
+  it('a pass sends the groups a ring step started to the provisioner before it steps the next ring', async () => {
+    h = await startHarness();
+    await h.ring('first', 1, { soak: 3600 });
+    await h.ring('second', 2, { soak: 3600 });
+    await h.settle();
+    expect((await h.api('POST', '/rings/release', { image: IMAGE, version: 'v2', force: true })).status).toBe(202);
+    const statements = await statementsOf(h, () => h!.server.supervisor.runUntilIdle(1).catch(() => undefined));
+    // Leases taken, in order: ring first, its group (its step starts at once), then ring second.
+    const taking = /^update "(rings|installation_groups)" set "locked_by" = \S+, "locked_at" = \S+, "locked_until" = \S+ where "id" = \S+ and \("locked_by" is null/;
+    const leases = statements.filter((sql) => taking.test(sql)).map((sql) => (sql.includes('"rings"') ? 'ring' : 'group'));
+    expect(leases.slice(0, 3)).toEqual(['ring', 'group', 'ring']);
   });
 });

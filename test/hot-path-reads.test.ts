@@ -6,6 +6,8 @@
 import { Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startHarness, IMAGE, type Harness } from './helpers/harness.js';
+import { statementsOf } from './helpers/statements.js';
+import { nextWorkDueAt } from '../src/store/work-queue.js';
 import { findRelease, releasesById } from '../src/store/releases.js';
 import { findRing, ringsGating } from '../src/store/rings.js';
 import { loadRingViews } from '../src/store/ring-view.js';
@@ -22,23 +24,6 @@ afterEach(async () => {
   await h?.close();
   h = undefined;
 });
-
-/** Statements `run` sends through the database's executor. */
-async function statementsOf(harness: Harness, run: () => Promise<unknown>): Promise<string[]> {
-  const executor = harness.server.store.db.getExecutor() as unknown as { executeQuery: (query: { sql: string }, ...rest: unknown[]) => Promise<unknown> };
-  const original = executor.executeQuery.bind(executor);
-  const sent: string[] = [];
-  executor.executeQuery = (query, ...rest) => {
-    sent.push(query.sql);
-    return original(query, ...rest);
-  };
-  try {
-    await run();
-  } finally {
-    executor.executeQuery = original;
-  }
-  return sent;
-}
 
 /** Two rings of one group; ring "second" waits behind "first", which is rolling (its rollout never settles). */
 async function twoRings(): Promise<{ h: Harness; first: string; second: string }> {
@@ -116,12 +101,25 @@ describe('reads on the hot path', () => {
     const groupId = ring.groups[0]!.id;
     await h.server.store.db.updateTable('installation_groups').set({ next_check_at: 0 }).where('id', '=', groupId).execute();
     const statements = await statementsOf(h, () => h!.settle());
-    const leaseWrites = statements.filter((sql) => /^update "installation_groups" set .*"locked_by" = \?/.test(sql));
+    const leaseWrites = statements.filter((sql) => /^update "installation_groups" set .*"locked_by" = (\?|\$\d+)/.test(sql));
     // Taken, then given back inside the step's own transaction (whose statements this does not see), not apart.
     expect(leaseWrites).toHaveLength(1);
-    expect(leaseWrites[0]).toMatch(/"locked_by" is null or "locked_until" < \?/);
+    expect(leaseWrites[0]).toMatch(/"locked_by" is null or "locked_until" < (\?|\$\d+)/);
     const row = await h.server.store.db.selectFrom('installation_groups').select(['locked_by', 'locked_until', 'phase']).where('id', '=', groupId).executeTakeFirstOrThrow();
     expect(row).toEqual({ locked_by: null, locked_until: 0, phase: 'rolling' });
+  });
+});
+
+describe('a pass', () => {
+  it('ends with one statement for when it is next due', async () => {
+    const { h } = await twoRings();
+    const due = await h.server.store.db.selectFrom('installation_groups').select((eb) => eb.fn.min('next_check_at').as('at')).where('state', 'in', ['release-requested', 'release-soaking-requested']).executeTakeFirstOrThrow();
+    let next: number | null = null;
+    const statements = await statementsOf(h, async () => {
+      next = await nextWorkDueAt(h.server.store.db);
+    });
+    expect(statements).toHaveLength(1);
+    expect(next).toBe(Number(due.at));
   });
 });
 
