@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import type { ExpressionBuilder, Kysely } from 'kysely';
 import { NO_DEADLINE, type Database } from './schema.js';
 import { RING_STATES_PENDING_WORK } from '../model/ring-states.js';
 import { IG_STATES_ACTIVE } from '../model/installation-group-states.js';
@@ -31,18 +31,12 @@ export async function groupsDue(db: Kysely<Database>, now: number): Promise<stri
  */
 export async function nextWorkDueAt(db: Kysely<Database>): Promise<number | null> {
   // One statement (two scalar subqueries): a pass ends with this read, and passes come by the dozen in a release.
+  const dueAt = (eb: ExpressionBuilder<Database, 'rings' | 'installation_groups'>) =>
+    eb.fn.min(eb.case().when('locked_until', '>', eb.ref('next_check_at')).then(eb.ref('locked_until')).else(eb.ref('next_check_at')).end()).as('at');
   const row = await db
     .selectNoFrom((eb) => [
-      eb
-        .selectFrom('rings')
-        .select((inner) => inner.fn.min(inner.case().when('locked_until', '>', inner.ref('next_check_at')).then(inner.ref('locked_until')).else(inner.ref('next_check_at')).end()).as('at'))
-        .where('state', 'in', [...RING_STATES_PENDING_WORK])
-        .as('ring'),
-      eb
-        .selectFrom('installation_groups')
-        .select((inner) => inner.fn.min(inner.case().when('locked_until', '>', inner.ref('next_check_at')).then(inner.ref('locked_until')).else(inner.ref('next_check_at')).end()).as('at'))
-        .where('state', 'in', [...IG_STATES_ACTIVE])
-        .as('group'),
+      eb.selectFrom('rings').select(dueAt).where('state', 'in', [...RING_STATES_PENDING_WORK]).as('ring'),
+      eb.selectFrom('installation_groups').select(dueAt).where('state', 'in', [...IG_STATES_ACTIVE]).as('group'),
     ])
     .executeTakeFirst();
   const candidates = [row?.ring, row?.group].map((v) => (v === null || v === undefined ? NO_DEADLINE : Number(v))).filter((v) => v < NO_DEADLINE);
