@@ -5,6 +5,9 @@ import { startHarness, IMAGE, type Harness, type HarnessOptions } from './helper
 import { startChatHarness } from './helpers/chat-harness.js';
 import { FakeProvisioner, FakeTokenEndpoint, type ClientAuthMethod } from './fakes/fake-provisioner.js';
 import { createProvisionerClient } from '../src/integrations/provisioner-client.js';
+import { runGroupStep } from '../src/engine/group-runner.js';
+import type { EngineDeps } from '../src/engine/engine-deps.js';
+import { createLogger } from '../src/logging.js';
 
 let h: Harness | undefined;
 const servers: http.Server[] = [];
@@ -153,6 +156,33 @@ describe('transient provisioner failures are retried with backoff', () => {
 });
 
 describe('waiting for the rollout', () => {
+  it('a step started from a stale list of due groups does nothing: the group is polled once per due time', async () => {
+    const { ring, pgid } = await releaseOneGroup({ settleInstantly: false, provisioner: { rolloutDurationMs: 300_000 } });
+    await h!.api('POST', `/ring/${ring.id}/release`, { image: IMAGE, version: 'v2' });
+    await h!.settle();
+    const db = h!.server.store.db;
+    const row = await db.selectFrom('installation_groups').select(['id', 'next_check_at']).where('provisioner_group_id', '=', pgid).executeTakeFirstOrThrow();
+    expect(row.next_check_at).toBeGreaterThan(h!.clock.now());
+    const deps: EngineDeps = {
+      store: h!.server.store,
+      clock: h!.clock,
+      log: createLogger({ silent: true }),
+      sinks: [],
+      provisioner: createProvisionerClient({ baseUrl: h!.provisioner.url }),
+      config: { maxParallelGroups: 1, groupReleaseTimeoutMs: 3_600_000, statusIntervalMs: 10_000, leaseMs: 60_000, sloIntervalMs: 60_000, sloMaxFailures: 3 },
+      owner: 'a-second-step',
+      random: () => 0.5,
+    };
+    const statusReads = () => h!.provisioner.requests.filter((r) => r.route === 'getStatus').length;
+    const before = statusReads();
+    // The step that just polled stored the next check; one started from a list read before that must not poll again.
+    expect(await runGroupStep(deps, row.id)).toBe('skipped');
+    expect(statusReads()).toBe(before);
+    h!.clock.set(row.next_check_at);
+    expect(await runGroupStep(deps, row.id)).toBe('waiting');
+    expect(statusReads()).toBe(before + 1);
+  });
+
   it('polls status soon after the PUT, then backs off up to provisionerStatusInterval', async () => {
     const { ring, pgid } = await releaseOneGroup({ settleInstantly: false, provisioner: { rolloutDurationMs: 300_000 }, config: { provisionerStatusInterval: 10 } });
     await h!.api('POST', `/ring/${ring.id}/release`, { image: IMAGE, version: 'v2' });

@@ -47,7 +47,10 @@ export async function runGroupStep(deps: EngineDeps, groupId: string): Promise<S
   if (!lease) return 'skipped';
   try {
     const group = await findInstallationGroup(store.db, groupId);
-    if (!group || !group.releaseId) return 'skipped';
+    // Due when it was listed, maybe not now: a step that ended between that read and this lease stored the group's
+    // next check. Stepping it again would poll twice at once (the backoff broken: seen on Postgres, where the list
+    // and the steps' writes interleave).
+    if (!group || !group.releaseId || group.nextCheckAt > clock.now()) return 'skipped';
     const release = await findRelease(store.db, group.releaseId);
     if (!release) return 'skipped';
     // A forced release, a rollback and an admin's Force on the ring skip the group soak.
