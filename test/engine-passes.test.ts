@@ -64,6 +64,28 @@ describe('supervisor passes over many queued rings', () => {
     expect(statements).toBeLessThan(60);
   });
 
+  it('a backstop pass rewords the waits of queued rings in one transaction, without stepping each one', async () => {
+    const h = await queue(40);
+    await h.server.supervisor.runUntilIdle();
+    // What the queued rings said while an earlier ring was the one in progress: same state, same deadline.
+    await h.server.store.db.updateTable('rings').set({ status_message: 'waiting for ring gone to finish its release (release-in-progress)' }).where('state', '=', 'release-pending').execute();
+    // A step that moved one ring meanwhile wrote newer words: they stay.
+    const rings = (await h.api('GET', '/rings?per_page=-1')).body as Array<{ ID: string }>;
+    const { rewriteWaitMessages } = await import('../src/store/rings.js');
+    const ring5 = await h.getRing(rings[5]!.ID);
+    const stale = { id: rings[5]!.ID, state: 'release-pending' as const, nextCheckAt: (await h.server.store.db.selectFrom('rings').select('next_check_at').where('id', '=', rings[5]!.ID).executeTakeFirstOrThrow()).next_check_at };
+    expect(await rewriteWaitMessages(h.server.store.db, [{ ...stale, from: 'what an older read saw', to: 'lost' }])).toBe(0);
+    expect((await h.getRing(ring5.ID)).statusMessage).toBe(ring5.statusMessage);
+
+    const sent = await statementsOf(h, () => h!.server.supervisor.runUntilIdle());
+    const waiting = ((await h.api('GET', '/rings?per_page=-1')).body as Array<{ State: string; statusMessage: string }>).slice(1);
+    expect(waiting.map((r) => r.statusMessage)).toEqual(waiting.map(() => 'waiting for ring first to finish its release (soaking-requested)'));
+    // No ring's lease taken or given back: one step each took two lease writes, a read of the ring and its gates.
+    expect(sent.filter((statement) => /"locked_by"/.test(statement) && /^update "rings"/.test(statement))).toEqual([]);
+    // The reads of one look at every ring; the rewrites go in one transaction (not sent through this executor).
+    expect(sent.length).toBeLessThan(15);
+  });
+
   it('answers requests while a pass steps hundreds of due rings', async () => {
     const h = await queue(150);
     // Every queued ring due at once, as at the start of a release of all of them.

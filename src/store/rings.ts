@@ -154,6 +154,39 @@ export async function transitionRing(db: Kysely<Database>, change: RingTransitio
   return row ? ringRowToRing(row) : undefined;
 }
 
+/** A waiting ring's new status message, to be written only over exactly what was read (see {@link rewriteWaitMessages}). */
+export interface WaitMessageChange {
+  id: string;
+  state: RingState;
+  nextCheckAt: number;
+  from: string;
+  to: string;
+}
+
+/**
+ * Rewrite the messages of rings that keep waiting, in one transaction and without their leases: a message is
+ * only words, and each row changes only if its state, deadline and message are still exactly what was read, so
+ * a step or a request that moved the ring (or wrote a newer message) in between wins. Returns how many changed.
+ */
+export async function rewriteWaitMessages(db: Kysely<Database>, changes: readonly WaitMessageChange[]): Promise<number> {
+  if (changes.length === 0) return 0;
+  return db.transaction().execute(async (trx) => {
+    let changed = 0;
+    for (const change of changes) {
+      const result = await trx
+        .updateTable('rings')
+        .set({ status_message: change.to })
+        .where('id', '=', change.id)
+        .where('state', '=', change.state)
+        .where('next_check_at', '=', change.nextCheckAt)
+        .where('status_message', '=', change.from)
+        .executeTakeFirst();
+      changed += Number(result.numUpdatedRows);
+    }
+    return changed;
+  });
+}
+
 /** Ask the supervisor to look at a ring again now. */
 export async function wakeRing(db: Kysely<Database>, id: string, now: number): Promise<void> {
   await db.updateTable('rings').set({ next_check_at: now }).where('id', '=', id).execute();
