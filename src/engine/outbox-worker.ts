@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
 import type { Store } from '../store/connect.js';
 import type { OutboxRow } from '../store/schema.js';
@@ -69,13 +70,24 @@ interface Flight {
  * one delivery at a time, and a pass only starts deliveries (it never waits for them), so a slow or failing
  * target delays only its own deliveries: never another target's, never another sink's.
  */
+/**
+ * The one signal every delivery in flight is handed, with no limit on its listeners: up to
+ * {@link DEFAULT_SINK_CONCURRENCY} deliveries per sink, several sinks at once, each may listen (axios does, per
+ * request), and more than Node's default of ten made it warn of a leak that is not one.
+ */
+function stoppingController(): AbortController {
+  const controller = new AbortController();
+  setMaxListeners(0, controller.signal);
+  return controller;
+}
+
 export class OutboxWorker {
   readonly loop: WorkLoop;
   readonly #deps: OutboxDeps;
   readonly #deliverers: Map<string, Deliverer>;
   /** Lane → the delivery in flight on it. */
   readonly #inFlight = new Map<string, Flight>();
-  #stopping = new AbortController();
+  #stopping = stoppingController();
 
   constructor(deps: OutboxDeps, deliverers: readonly Deliverer[], pollSeconds: number) {
     this.#deps = deps;
@@ -95,7 +107,7 @@ export class OutboxWorker {
   }
 
   start(): void {
-    if (this.#stopping.signal.aborted) this.#stopping = new AbortController();
+    if (this.#stopping.signal.aborted) this.#stopping = stoppingController();
     this.loop.start();
   }
   /** Stop looking for work, abort the deliveries in flight and wait until they have given their rows back. */
