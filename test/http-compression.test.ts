@@ -65,8 +65,8 @@ describe('sendJsonBody', () => {
   it('compresses a large body off the event loop, once, and every caller gets the same bytes', async () => {
     const express = (await import('express')).default;
     const { sendJsonBody } = await import('../src/http/compressed-body.js');
-    const body = Buffer.from(JSON.stringify(Array.from({ length: 4000 }, (_, i) => ({ ID: `ring-${i}`, State: 'stable', Version: 'v2' }))));
-    expect(body.length).toBeGreaterThan(64 * 1024);
+    const body = Buffer.from(JSON.stringify(Array.from({ length: 8000 }, (_, i) => ({ ID: `ring-${i}`, State: 'stable', Version: 'v2' }))));
+    expect(body.length).toBeGreaterThan(256 * 1024);
     const app = express();
     app.get('/big', (req, res) => void sendJsonBody(req, res, 200, body));
     const server = app.listen(0, '127.0.0.1');
