@@ -26,7 +26,8 @@ import type { AccessPolicy } from './service/access-policy.js';
 import { ChatRoles } from './chat/chat-roles.js';
 import { useOnce } from './store/single-use.js';
 import { CommandTokens } from './chat/command-tokens.js';
-import { createChatRouter } from './chat/chat-router.js';
+import { createChatRouter, type ChatDeps } from './chat/chat-router.js';
+import { createSlashCommandHandler } from './chat/slash-command-route.js';
 import { createMattermostApi, type MattermostApi } from './chat/mattermost-client.js';
 import { mattermostDeliverer, queueCardRedraw } from './chat/mattermost-notifier.js';
 import { mattermostSink } from './chat/narration.js';
@@ -276,7 +277,7 @@ export async function startServer(config: ServerConfig, overrides: ServerOverrid
   collectDefaultMetrics({ register: metrics });
   new Gauge({ name: 'elrond_supervisor_failures_total', help: 'failed supervisor steps since start', registers: [metrics], collect() { this.set(supervisor.loop.failures); } });
   new Gauge({ name: 'elrond_outbox_backlog', help: 'notifications waiting to be delivered', registers: [metrics], async collect() { this.set(await outbox.backlog()); } });
-  const chatRouter = createChatRouter({
+  const chatDeps: ChatDeps = {
     services,
     clock,
     log,
@@ -298,7 +299,8 @@ export async function startServer(config: ServerConfig, overrides: ServerOverrid
     get baseUrl() {
       return `${publicUrl.replace(/\/+$/, '')}/mattermost`;
     },
-  });
+  };
+  const chatRouter = createChatRouter(chatDeps);
   const storedCredentials = restCredentials({ tokens: config.apiToken ? [{ token: config.apiToken, role: 'admin' }] : [], db: store.db, now: () => clock.now(), onTouchError: (error) => log.warn({ err: error }, 'could not record when an API token was last used') });
   let where: ReturnType<typeof chooseListen>;
   try {
@@ -321,10 +323,11 @@ export async function startServer(config: ServerConfig, overrides: ServerOverrid
     log,
     observe: (status, seconds) => observe('POST', '/provisioner/webhook', status, seconds),
   });
+  const slashCommands = createSlashCommandHandler(chatDeps, (status, seconds) => observe('POST', '/mattermost/command', status, seconds));
   const { host, port } = parseListen(where.listen);
   const server: Server = await new Promise((resolve, reject) => {
     const s = createServer((req, res) => {
-      if (!provisionerEvents(req, res)) app(req, res);
+      if (!provisionerEvents(req, res) && !slashCommands(req, res)) app(req, res);
     }).listen(port, host ?? '', () => resolve(s));
     s.once('error', reject);
   }).catch(async (error: unknown) => {

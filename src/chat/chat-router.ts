@@ -11,6 +11,7 @@ import type { CommandTokens } from './command-tokens.js';
 import type { MattermostApi } from './mattermost-client.js';
 import { inProcessApi } from './in-process-api.js';
 import { randomBytes } from 'node:crypto';
+import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import { CARD_ACTIONS } from './button-operations.js';
 import { renderForChat } from './render-for-chat.js';
 import { isCardValue, isPrivileged, signAction, verifyAction, type CardAction } from './action-signature.js';
@@ -66,7 +67,7 @@ export const withNotes = (text: string, notes: Set<string>) => (notes.size ? `${
 const ephemeral = (text: string) => ({ response_type: 'ephemeral', text });
 
 /** Answer JSON with the Content-Type exactly `application/json`, as the contract asks (B.4, B.10: Client4 only parses that exact type). */
-function sendJson(res: Response, body: unknown): void {
+function sendJson(res: ServerResponse, body: unknown): void {
   sendJsonBytes(res, 200, Buffer.from(JSON.stringify(body), 'utf8'));
 }
 
@@ -96,28 +97,7 @@ export function createChatRouter(deps: ChatDeps): Router {
 
   router.post('/command', async (req: Request, res: Response) => {
     const form = (req.body ?? {}) as Record<string, unknown>;
-    const field = (name: string) => (typeof form[name] === 'string' ? (form[name] as string) : '');
-    const header = /^token\s+(.+)$/i.exec(req.get('authorization') ?? '')?.[1] ?? '';
-    if (!(await deps.tokens.verify(field('team_id'), header || field('token')))) {
-      res.status(401).json({ error: 'unknown slash command token: register /elrond through Elrond or pass its token with --slash-command-token' });
-      return;
-    }
-    const actor: Actor = { name: await usernameOf(deps, field('user_id'), field('user_name')), source: 'chat', channelId: field('channel_id'), userId: field('user_id') };
-    const work = runSlashCommand(deps, field('text'), actor, { triggerId: field('trigger_id'), responseUrl: field('response_url') });
-    let timer: NodeJS.Timeout | undefined;
-    const slow = new Promise<'slow'>((resolve) => {
-      timer = setTimeout(() => resolve('slow'), deps.replyWithinMs ?? 2500).unref();
-    });
-    const first = await Promise.race([work, slow]);
-    clearTimeout(timer);
-    if (first !== 'slow') {
-      await sendJsonBody(req, res, 200, replyBody(first));
-      return;
-    }
-    sendJson(res, ephemeral('⏳ Working on it; the answer will follow here.'));
-    const responseUrl = field('response_url');
-    const reply = await work;
-    if (responseUrl) await axios.post(responseUrl, replyJson(reply), { timeout: 10_000 }).catch((error: unknown) => deps.log.warn({ err: error }, 'could not deliver a delayed slash-command reply'));
+    await answerSlashCommand(deps, { field: (name) => (typeof form[name] === 'string' ? (form[name] as string) : ''), headers: req.headers }, res);
   });
 
   router.post('/action', async (req: Request, res: Response) => {
@@ -143,13 +123,58 @@ export function createChatRouter(deps: ChatDeps): Router {
     const status = (error as { status?: number; statusCode?: number }).status ?? (error as { statusCode?: number }).statusCode ?? 500;
     if (status >= 500) deps.log.error({ err: error, path: req.path }, 'chat request failed');
     else deps.log.warn({ path: req.path, status, error: error instanceof Error ? error.message : String(error) }, 'unreadable chat request');
-    const why = status === 413 ? 'it is too large' : status >= 500 ? 'of an internal error' : 'it is malformed';
-    if (req.path === '/command') sendJson(res, ephemeral(`⚠️ Elrond could not read this command because ${why}. Nothing was done.`));
+    const why = unreadableBecause(status);
+    if (req.path === '/command') unreadableCommandReply(res, status);
     else if (req.path === '/action') sendJson(res, { ephemeral_text: `⛔ Elrond could not read this click because ${why}. Nothing was changed.` });
     else if (req.path === '/dialog') sendJson(res, { error: `Elrond could not read this form because ${why}. Nothing was changed.` });
     else next(error);
   });
   return router;
+}
+
+const unreadableBecause = (status: number) => (status === 413 ? 'it is too large' : status >= 500 ? 'of an internal error' : 'it is malformed');
+
+/** The reply to a command whose body could not be read (`status`: what reading it failed with); Mattermost shows any non-200 as a bare "failed". */
+export function unreadableCommandReply(res: ServerResponse, status: number): void {
+  sendJson(res, ephemeral(`⚠️ Elrond could not read this command because ${unreadableBecause(status)}. Nothing was done.`));
+}
+
+/** A slash-command request, whoever read its form (Express here, or slash-command-route.ts ahead of it). */
+export interface SlashCommandRequest {
+  /** A form field's value; '' when absent or sent more than once. */
+  field: (name: string) => string;
+  headers: IncomingHttpHeaders;
+}
+
+/**
+ * Answer `POST /mattermost/command`: the caller is proven by the slash command's token (the form's `token`, or
+ * `Authorization: Token …`), then the text runs through the shared grammar. A reply not ready within
+ * `replyWithinMs` is promised at once and delivered through `response_url`.
+ */
+export async function answerSlashCommand(deps: ChatDeps, request: SlashCommandRequest, res: ServerResponse): Promise<void> {
+  const { field } = request;
+  const authorization = request.headers.authorization;
+  const header = /^token\s+(.+)$/i.exec(typeof authorization === 'string' ? authorization : '')?.[1] ?? '';
+  if (!(await deps.tokens.verify(field('team_id'), header || field('token')))) {
+    sendJsonBytes(res, 401, Buffer.from(JSON.stringify({ error: 'unknown slash command token: register /elrond through Elrond or pass its token with --slash-command-token' })));
+    return;
+  }
+  const actor: Actor = { name: await usernameOf(deps, field('user_id'), field('user_name')), source: 'chat', channelId: field('channel_id'), userId: field('user_id') };
+  const work = runSlashCommand(deps, field('text'), actor, { triggerId: field('trigger_id'), responseUrl: field('response_url') });
+  let timer: NodeJS.Timeout | undefined;
+  const slow = new Promise<'slow'>((resolve) => {
+    timer = setTimeout(() => resolve('slow'), deps.replyWithinMs ?? 2500).unref();
+  });
+  const first = await Promise.race([work, slow]);
+  clearTimeout(timer);
+  if (first !== 'slow') {
+    await sendJsonBody(request, res, 200, replyBody(first));
+    return;
+  }
+  sendJson(res, ephemeral('⏳ Working on it; the answer will follow here.'));
+  const responseUrl = field('response_url');
+  const reply = await work;
+  if (responseUrl) await axios.post(responseUrl, replyJson(reply), { timeout: 10_000 }).catch((error: unknown) => deps.log.warn({ err: error }, 'could not deliver a delayed slash-command reply'));
 }
 
 /** The reply to one `/elrond …` text. */
