@@ -87,12 +87,16 @@ export async function usernameOf(deps: ChatDeps, userId: string, fallback: strin
   }
 }
 
+/** A command form's bounds, wherever it is read (here, or slash-command-route.ts): its bytes, and its fields. */
+export const SLASH_COMMAND_LIMIT_BYTES = 1024 * 1024;
+export const SLASH_COMMAND_MAX_FIELDS = 10_000;
+
 /** POST /mattermost/command, /action, /dialog: chat-ops over the same operations as the REST API. */
 export function createChatRouter(deps: ChatDeps): Router {
   const router = express.Router();
   // A command text may be 16383 runes (Mattermost's message limit): up to 64 KiB of UTF-8, three times that
   // percent-encoded, plus the repeated user_mentions/channel_mentions keys.
-  router.use(express.urlencoded({ extended: false, limit: '1mb', parameterLimit: 10_000 }));
+  router.use(express.urlencoded({ extended: false, limit: SLASH_COMMAND_LIMIT_BYTES, parameterLimit: SLASH_COMMAND_MAX_FIELDS }));
   router.use(express.json({ limit: '256kb' }));
 
   router.post('/command', async (req: Request, res: Response) => {

@@ -1,10 +1,8 @@
 import type { IncomingMessage } from 'node:http';
 import type { RawRouteHandler } from '../http/provisioner-webhook-route.js';
-import { answerSlashCommand, unreadableCommandReply, type ChatDeps } from './chat-router.js';
+import { answerSlashCommand, SLASH_COMMAND_LIMIT_BYTES, SLASH_COMMAND_MAX_FIELDS, unreadableCommandReply, type ChatDeps } from './chat-router.js';
 
-/** The same bounds the Express route's body parser keeps (chat-router.ts): a body's bytes, and its fields. */
-export const SLASH_COMMAND_LIMIT_BYTES = 1024 * 1024;
-export const SLASH_COMMAND_MAX_FIELDS = 10_000;
+export { SLASH_COMMAND_LIMIT_BYTES, SLASH_COMMAND_MAX_FIELDS };
 
 const PATHS = new Set(['/mattermost/command', '/mattermost/command/']);
 
@@ -38,9 +36,10 @@ export function readForm(body: string): ((name: string) => string) | undefined {
 
 /**
  * `POST /mattermost/command` with a plain form, answered on Node's own request ahead of Express: during a release
- * a team asks `/elrond status` and `/elrond ring list` over and over, and Express' routing and body parsing (qs) were
- * about half of what each cached answer cost (bench/, load: 0.44 → 0.15 ms of CPU a request). The answer is the Express route's own
- * (`answerSlashCommand`); a body over the limit, or with too many fields, gets the same ephemeral reply as there.
+ * a team asks `/elrond status` and `/elrond ring list` over and over, and Express' routing and body parsing (qs)
+ * were about half of what each cached answer cost (bench/, load: 0.44 → 0.15 ms of CPU a request). The answer
+ * is the Express route's own (`answerSlashCommand`); a body over the limit, or with too many fields, gets the
+ * same ephemeral reply as there.
  * Nothing runs before the whole body is read.
  */
 export function createSlashCommandHandler(deps: ChatDeps, observe?: (status: number, seconds: number) => void): RawRouteHandler {
