@@ -69,6 +69,9 @@ const hasPassword = (url: string) => /^[a-z]+:\/\/[^/@?]*:[^/@?]*@/i.test(url) |
 /** Prepared statements kept per connection; Elrond issues a few hundred distinct statements. */
 const STATEMENT_CACHE_SIZE = 1000;
 
+/** Statements that change the schema: the columns a cached statement returns may change with them. */
+const SCHEMA_CHANGE = /^\s*(create|alter|drop)\b/i;
+
 /**
  * Kysely prepares every query afresh; better-sqlite3 statements can be reused (they are only ever run one at a
  * time on Elrond's single connection). Preparing was ~6% of the server's CPU under load.
@@ -82,11 +85,57 @@ function withStatementCache(sqlite: SqliteDatabase.Database): KyselySqliteDataba
       const source = kyselySource === 'begin' ? 'begin immediate' : kyselySource;
       let statement = statements.get(source);
       if (!statement) {
-        statement = sqlite.prepare(source);
+        const prepared = sqlite.prepare(source);
+        // Cached readers know their columns; after a schema change they are prepared again.
+        if (!prepared.reader && SCHEMA_CHANGE.test(source)) statements.clear();
+        statement = prepared.reader ? withRowsBuiltOnce(prepared) : prepared;
         if (statements.size >= STATEMENT_CACHE_SIZE) statements.delete(statements.keys().next().value!);
         statements.set(source, statement);
       }
       return statement;
+    },
+  };
+}
+
+type RawRow = unknown[];
+
+/** A function building a row object from a raw row, compiled for one statement's columns (a literal of fixed shape). */
+function rowBuilder(statement: SqliteDatabase.Statement): ((row: RawRow) => Record<string, unknown>) | undefined {
+  const names = statement.columns().map((column) => column.name);
+  // A literal's "__proto__" sets the prototype instead of a column: such a statement keeps better-sqlite3's rows.
+  if (names.includes('__proto__')) return undefined;
+  // Later columns win over earlier ones of the same name, as in better-sqlite3's own rows.
+  return new Function('row', `return { ${names.map((name, i) => `${JSON.stringify(name)}: row[${i}]`).join(', ')} };`) as (row: RawRow) => Record<string, unknown>;
+}
+
+/**
+ * A reader whose rows are built by {@link rowBuilder} from better-sqlite3's raw (array) rows. better-sqlite3 builds
+ * each row object column by column, turning every column name into a string again for every row: reading 100
+ * rings took ~1.0 ms that way and ~0.4 ms this way (bench/, load: `GET /api/rings` reads 200 rows per answer).
+ * The columns are read again after this connection changes the schema, and when a row's width differs from
+ * theirs: another process's migration (SQLite recompiles the statement) adds columns, and Elrond's migrations
+ * only ever add.
+ */
+function withRowsBuiltOnce(statement: SqliteDatabase.Statement): SqliteStatement {
+  let build = rowBuilder(statement);
+  if (!build) return statement;
+  let width = statement.columns().length;
+  statement.raw(true);
+  const toObjects = (rows: RawRow[]) => {
+    if (rows.length > 0 && rows[0]!.length !== width) {
+      statement.raw(false);
+      build = rowBuilder(statement)!;
+      width = statement.columns().length;
+      statement.raw(true);
+    }
+    return rows.map(build!);
+  };
+  return {
+    reader: true,
+    all: (parameters) => toObjects(statement.all(parameters) as RawRow[]),
+    run: (parameters) => statement.run(parameters),
+    *iterate(parameters) {
+      for (const row of statement.iterate(parameters) as IterableIterator<RawRow>) yield toObjects([row])[0];
     },
   };
 }
