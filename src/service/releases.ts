@@ -5,7 +5,7 @@ import { ReleaseRequest } from './release-request.js';
 import { readOperation, writeOperation, type OperationTx } from './operation.js';
 import type { Guard } from './access-policy.js';
 import { assertMutable, assertTransition, moveRing } from './rings.js';
-import type { Actor, Release, Ring, RingWithGroups } from '../model/ring.js';
+import type { Actor, Release, Ring } from '../model/ring.js';
 import { compareRingOrder, SUPERVISOR_ACTOR } from '../model/ring.js';
 import { RING_STATES_RELEASE_PENDING, ringStateIn } from '../model/ring-states.js';
 import { validateEnvMap } from '../model/env-vars.js';
@@ -14,7 +14,7 @@ import { describeRelease, releaseDiffers, rollbackTargetId, type ReleaseSpec } f
 import { getRing, liveRingsInOrder } from '../store/rings.js';
 import { getOrCreateRelease, getRelease, releasesById } from '../store/releases.js';
 import { findRollout, insertRollout, newestReleaseRolloutReleaseId, setFreezeOverride } from '../store/rollouts.js';
-import { groupsOfRings } from '../store/installation-groups.js';
+import { ringsWithGroups } from '../store/installation-groups.js';
 import type { EventKind } from '../store/event-log.js';
 import { selectRings } from './ring-selection.js';
 import { RELEASE_PLAN_OPERATIONS } from './release-plan.js';
@@ -95,11 +95,6 @@ async function recordRolloutRequest(tx: Tx, kind: Extract<EventKind, 'release.re
   });
 }
 
-async function withGroups(tx: Tx, rings: Ring[]): Promise<RingWithGroups[]> {
-  const groups = await groupsOfRings(tx.db, rings.map((r) => r.id));
-  return rings.map((ring) => ({ ...ring, installationGroups: groups.get(ring.id) ?? [] }));
-}
-
 /** Move every ring pending a release (and not being worked on) from one pending state to another. */
 async function bulkPending(tx: Tx, actor: Actor, from: Ring['state'][], to: Ring['state'] | 'cancel', verb: string): Promise<Ring[]> {
   const rings = (await liveRingsInOrder(tx.db)).filter(
@@ -150,7 +145,7 @@ export const RELEASE_OPERATIONS = {
       await overrideFreeze(tx, rollout.id, input, actor);
       const requested = await requestRelease(tx, ring, release, rollout.id, actor);
       await recordRolloutRequest(tx, 'release.requested', rollout.id, [requested], actor, { release, reason: input.reason, etaAt });
-      return (await withGroups(tx, [requested]))[0]!;
+      return (await ringsWithGroups(tx.db, [requested]))[0]!;
     },
   }),
 
@@ -188,14 +183,14 @@ export const RELEASE_OPERATIONS = {
         assertMutable(ring, tx.now, 'released');
         assertTransition(ring, 'release-pending');
       }
-      if (targets.length === 0) return withGroups(tx, rings.sort(compareRingOrder));
+      if (targets.length === 0) return ringsWithGroups(tx.db, rings.sort(compareRingOrder));
       const release = await getOrCreateRelease(tx.db, spec, tx.now);
       const rollout = await insertRollout(tx.db, { releaseId: release.id, kind: 'release', allRings: true, actor, reason: input.reason ?? null, now: tx.now });
       await overrideFreeze(tx, rollout.id, input, actor);
       const moved = new Map<string, Ring>();
       for (const ring of targets) moved.set(ring.id, await requestRelease(tx, ring, release, rollout.id, actor));
       await recordRolloutRequest(tx, 'release.requested', rollout.id, [...moved.values()], actor, { release, reason: input.reason, etaAt });
-      return withGroups(tx, rings.map((ring) => moved.get(ring.id) ?? ring).sort(compareRingOrder));
+      return ringsWithGroups(tx.db, rings.map((ring) => moved.get(ring.id) ?? ring).sort(compareRingOrder));
     },
   }),
 
@@ -231,7 +226,7 @@ export const RELEASE_OPERATIONS = {
       assertMutable(ring, tx.now, 'rolled back');
       const moved = await requestRollback(tx, ring, actor, input.reason);
       if (moved.rolloutId) await recordRolloutRequest(tx, 'release.rollback', moved.rolloutId, [moved], actor, { reason: input.reason });
-      return (await withGroups(tx, [moved]))[0]!;
+      return (await ringsWithGroups(tx.db, [moved]))[0]!;
     },
   }),
 
@@ -247,7 +242,7 @@ export const RELEASE_OPERATIONS = {
       const targets = rings.filter((ring) =>
         ['release-failed', 'soaking-failed'].includes(ring.state) || (ring.state === 'stable' && ring.previousReleaseId !== null && ring.activeReleaseId === newest),
       );
-      return withGroups(tx, await rollbackRings(tx, rings, targets, actor, input.reason));
+      return ringsWithGroups(tx.db, await rollbackRings(tx, rings, targets, actor, input.reason));
     },
   }),
 
@@ -262,7 +257,7 @@ export const RELEASE_OPERATIONS = {
       const targets = rings.filter(
         (ring) => ring.rolloutId === input.rolloutId && (['release-failed', 'soaking-failed'].includes(ring.state) || (ring.state === 'stable' && ring.previousReleaseId !== null && ring.activeReleaseId === rollout?.releaseId)),
       );
-      return withGroups(tx, await rollbackRings(tx, rings, targets, actor, input.reason));
+      return ringsWithGroups(tx.db, await rollbackRings(tx, rings, targets, actor, input.reason));
     },
   }),
 

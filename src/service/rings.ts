@@ -8,7 +8,7 @@ import { badRequest, conflict, forbidden } from '../model/errors.js';
 import { newId } from '../model/ids.js';
 import { RingLeaseHeld } from './lease-wait.js';
 import { getRing, insertRing, listRings, transitionRing, updateRing } from '../store/rings.js';
-import { findGroupOwner, groupsOfRing, groupsOfRings, insertInstallationGroup } from '../store/installation-groups.js';
+import { findGroupOwner, groupsOfRing, insertInstallationGroup, ringsWithGroups } from '../store/installation-groups.js';
 import { getOrCreateRelease } from '../store/releases.js';
 import type { Kysely } from 'kysely';
 import type { Database, RingRowUpdate } from '../store/schema.js';
@@ -154,9 +154,7 @@ export const RING_OPERATIONS = {
     input: Paging,
     guard: { role: 'viewer', verb: 'look at rings' },
     async run(ctx, paging) {
-      const rings = await listRings(ctx.db, paging);
-      const groups = await groupsOfRings(ctx.db, rings.map((r) => r.id));
-      return rings.map((ring): RingWithGroups => ({ ...ring, installationGroups: groups.get(ring.id) ?? [] }));
+      return ringsWithGroups(ctx.db, await listRings(ctx.db, paging));
     },
   }),
 

@@ -1,7 +1,7 @@
 import type { ExpressionBuilder, Kysely } from 'kysely';
 import { NO_DEADLINE, type Database, type InstallationGroupRowUpdate } from './schema.js';
 import { groupRowToGroup } from './rows.js';
-import type { InstallationGroup } from '../model/ring.js';
+import type { InstallationGroup, Ring, RingWithGroups } from '../model/ring.js';
 import type { InstallationGroupState } from '../model/installation-group-states.js';
 import { newId } from '../model/ids.js';
 import { notFound } from '../model/errors.js';
@@ -96,6 +96,15 @@ export async function groupsOfRings(db: Kysely<Database>, ringIds: readonly stri
     for (const row of rows) byRing.get(row.ring_id)?.push(groupRowToGroup(row));
   }
   return byRing;
+}
+
+/**
+ * Rings with their groups, for answers that show both. The rings are given their groups in place, not copied: they
+ * are the caller's own, just read (copying a page of 100 rings was a tenth of computing `GET /api/rings`).
+ */
+export async function ringsWithGroups(db: Kysely<Database>, rings: Ring[]): Promise<RingWithGroups[]> {
+  const groups = await groupsOfRings(db, rings.map((r) => r.id));
+  return rings.map((ring) => Object.assign(ring, { installationGroups: groups.get(ring.id) ?? [] }));
 }
 
 export async function ringIdOfGroup(db: Kysely<Database>, groupId: string): Promise<string | undefined> {
