@@ -314,7 +314,7 @@ export async function startServer(config: ServerConfig, overrides: ServerOverrid
   if (where.open && !isLoopbackHost(parseListen(where.listen).host)) log.warn(`--insecure-no-auth: no API token, and listening on ${where.listen}; every REST caller who can reach the port is an admin, and X-Elrond-Actor is recorded only as an unverified label`);
   const pageAccess = createPageAccess({ credentials, now: () => clock.now(), secure: config.publicUrl.startsWith('https:') });
   const statusPage = createStatusPageRouter({ services, log, access: pageAccess, stream, simulated: simulator ? simulator.summary : null });
-  const { app, observe } = createHttpApp({ services, store, clock, log, metrics, mount: [{ path: '/mattermost', router: chatRouter }, { path: '/', router: statusPage }], credentials, allowSelfApproval: config.allowSelfApproval, ...(config.metricsToken ? { metricsToken: config.metricsToken } : {}) });
+  const { app, observe, cachedReads } = createHttpApp({ services, store, clock, log, metrics, mount: [{ path: '/mattermost', router: chatRouter }, { path: '/', router: statusPage }], credentials, allowSelfApproval: config.allowSelfApproval, ...(config.metricsToken ? { metricsToken: config.metricsToken } : {}) });
 
   const provisionerEvents = createProvisionerWebhookHandler({
     secret: () => webhook?.secret,
@@ -327,7 +327,7 @@ export async function startServer(config: ServerConfig, overrides: ServerOverrid
   const { host, port } = parseListen(where.listen);
   const server: Server = await new Promise((resolve, reject) => {
     const s = createServer((req, res) => {
-      if (!provisionerEvents(req, res) && !slashCommands(req, res)) app(req, res);
+      if (!provisionerEvents(req, res) && !slashCommands(req, res) && !cachedReads(req, res)) app(req, res);
     }).listen(port, host ?? '', () => resolve(s));
     s.once('error', reject);
   }).catch(async (error: unknown) => {

@@ -35,6 +35,21 @@ describe('read cache', () => {
     expect(reads.stats).toEqual({ hits: 1, misses: 4 });
   });
 
+  it('peeks at an answer without computing one: found only for the data as it is now, or while being computed for it', async () => {
+    const reads = cache();
+    expect(await reads.peek('k')).toBeUndefined();
+    const gate = deferred<string>();
+    const first = reads.read('k', () => gate.promise);
+    const peeked = reads.peek<string>('k');
+    gate.resolve('answer');
+    expect(await first).toBe('answer');
+    expect(await peeked).toBe('answer');
+    expect(await reads.peek('k')).toBe('answer');
+    version++;
+    expect(await reads.peek('k')).toBeUndefined();
+    expect(reads.stats).toEqual({ hits: 2, misses: 1 });
+  });
+
   it('computes once for many concurrent requests', async () => {
     const reads = cache();
     const gate = deferred<string>();

@@ -1,4 +1,5 @@
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import type { IncomingMessage } from 'node:http';
 import { sql } from 'kysely';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Logger } from 'pino';
@@ -12,7 +13,8 @@ import { bearerToken, callerFromRequest } from './request-caller.js';
 import { restCredentials, type RestCredentials, type RoleToken } from './rest-credentials.js';
 import { secretsMatch } from '../model/secrets-match.js';
 import { sendJsonBody } from './compressed-body.js';
-import { rolesKey, type Caller } from '../service/access-policy.js';
+import type { Caller } from '../service/access-policy.js';
+import { createCachedReadHandler, restReadKey, type CachedRestAnswer } from './cached-read-route.js';
 
 export type { RoleToken } from './rest-credentials.js';
 
@@ -122,9 +124,11 @@ export function createHttpApp(options: HttpAppOptions) {
   const api = express.Router();
   const credentials =
     options.credentials ?? restCredentials({ tokens: options.apiTokens ?? (options.apiToken ? [{ token: options.apiToken, role: 'admin' }] : []), now: () => clock.now() });
+  // Callers the cached-read route already proved before handing the request on.
+  const proven = new WeakMap<IncomingMessage, Caller>();
   api.use(async (req, res, next) => {
     try {
-      const caller = await callerFromRequest(req, credentials, { allowSelfApproval: options.allowSelfApproval ?? false });
+      const caller = proven.get(req) ?? (await callerFromRequest(req, credentials, { allowSelfApproval: options.allowSelfApproval ?? false }));
       if (!caller) {
         next(new ElrondError('Unauthorized', 'missing, wrong or revoked API token: send "Authorization: Bearer <token>" (elrond CLI: --api-token or ELROND_API_TOKEN; tokens come from "elrond token create")'));
         return;
@@ -167,7 +171,10 @@ export function createHttpApp(options: HttpAppOptions) {
       };
       // Reads are answered from the read cache while the data is unchanged, serialized once, shared by callers
       // with the same roles (the same answer from the policy).
-      const answer = route.method === 'get' ? await services.reads.read(`rest ${rolesKey(caller)} ${req.originalUrl}`, async () => serialize(await route.handle(ctx)), (answer) => answer.body?.length ?? 0) : serialize(await route.handle(ctx));
+      const answer: CachedRestAnswer =
+        route.method === 'get'
+          ? await services.reads.read(restReadKey(caller, req.originalUrl), async () => serialize(await route.handle(ctx), res.locals.route as string), (answer) => answer.body?.length ?? 0)
+          : serialize(await route.handle(ctx), res.locals.route as string);
       if (answer.body === undefined) res.status(answer.status).end();
       else await sendJsonBody(req, res, answer.status, answer.body);
     });
@@ -195,11 +202,19 @@ export function createHttpApp(options: HttpAppOptions) {
     if (known.status >= 500) log.error({ err: error, method: req.method, path: req.path }, 'request failed');
     if (!res.headersSent) res.status(known.status).json({ error: known.message });
   });
-  return { app, registry, observe };
+  const cachedReads = createCachedReadHandler({
+    reads: services.reads,
+    credentials,
+    allowSelfApproval: options.allowSelfApproval ?? false,
+    fallback: app,
+    proven,
+    observe: (route, status, seconds) => observe('GET', route, status, seconds),
+  });
+  return { app, registry, observe, cachedReads };
 }
 
-function serialize(result: RouteResult): { status: number; body?: Buffer } {
-  return result.body === undefined ? { status: result.status } : { status: result.status, body: Buffer.from(JSON.stringify(result.body)) };
+function serialize(result: RouteResult, route: string): CachedRestAnswer {
+  return result.body === undefined ? { status: result.status, route } : { status: result.status, body: Buffer.from(JSON.stringify(result.body)), route };
 }
 
 /** Deepest nesting a request body may have (an env var's valueFrom needs about 5). */

@@ -14,6 +14,11 @@ import type { Clock } from '../model/clock.js';
 export interface ReadCache {
   /** `weigh`: the answer's size in bytes, so that large answers (a list of every ring) count for what they hold. */
   read<T>(key: string, compute: () => Promise<T>, weigh?: (answer: T) => number): Promise<T>;
+  /**
+   * The answer `read` would give now, if there is one without computing it: computed (or being computed) for the
+   * data as it is now, else undefined. Counted as a hit when found.
+   */
+  peek<T>(key: string): Promise<T | undefined>;
   readonly stats: { hits: number; misses: number };
 }
 
@@ -63,6 +68,14 @@ export function createReadCache(options: ReadCacheOptions): ReadCache {
 
   return {
     stats,
+    async peek<T>(key: string): Promise<T | undefined> {
+      const version = await versionNow();
+      const found = entries.get(key);
+      if (!found || found.version !== version) return undefined;
+      stats.hits++;
+      remember(key, found);
+      return found.answer as Promise<T>;
+    },
     async read<T>(key: string, compute: () => Promise<T>, weigh?: (answer: T) => number): Promise<T> {
       for (;;) {
         const version = await versionNow();
