@@ -68,6 +68,11 @@ describe('rows read from SQLite', () => {
     await sql`alter table t rename column a to z`.execute(store.db);
     expect(await all()).toEqual([{ z: 1, b: 'x' }]);
     await sql`alter table t rename column z to a`.execute(store.db);
+    expect(await all()).toEqual([{ a: 1, b: 'x' }]);
+    // The same change sent again is seen again.
+    await sql`alter table t rename column a to z`.execute(store.db);
+    expect(await all()).toEqual([{ z: 1, b: 'x' }]);
+    await sql`alter table t rename column z to a`.execute(store.db);
 
     // A migration run by another process (`elrond schema migrate`): SQLite prepares the statement again, wider.
     const other = new SqliteDatabase(file);

@@ -86,8 +86,12 @@ function withStatementCache(sqlite: SqliteDatabase.Database): KyselySqliteDataba
       let statement = statements.get(source);
       if (!statement) {
         const prepared = sqlite.prepare(source);
-        // Cached readers know their columns; after a schema change they are prepared again.
-        if (!prepared.reader && SCHEMA_CHANGE.test(source)) statements.clear();
+        // Cached readers know their columns: after a schema change (never cached itself, so each one is seen) they
+        // are prepared again.
+        if (!prepared.reader && SCHEMA_CHANGE.test(source)) {
+          statements.clear();
+          return prepared;
+        }
         statement = prepared.reader ? withRowsBuiltOnce(prepared) : prepared;
         if (statements.size >= STATEMENT_CACHE_SIZE) statements.delete(statements.keys().next().value!);
         statements.set(source, statement);
