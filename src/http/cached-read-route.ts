@@ -54,6 +54,11 @@ export function createCachedReadHandler(options: CachedReadRouteOptions): RawRou
     const url = req.url ?? '';
     if (req.method !== 'GET' || !url.startsWith('/api/') || hasBody(req)) return false;
     const started = performance.now();
+    let handedOn = false;
+    const handOn = () => {
+      handedOn = true;
+      fallback(req, res);
+    };
     void (async () => {
       let answer: CachedRestAnswer | undefined;
       try {
@@ -66,15 +71,17 @@ export function createCachedReadHandler(options: CachedReadRouteOptions): RawRou
         // The credentials or the data version could not be read: the Express route says what went wrong.
         answer = undefined;
       }
-      if (!answer) return fallback(req, res);
-      res.once('finish', () => options.observe?.(answer.route, res.statusCode, (performance.now() - started) / 1000));
+      if (!answer) return handOn();
+      const { route } = answer;
+      // Counted here unless Express ended up answering (its own middleware counts it then).
+      res.once('finish', () => handedOn || options.observe?.(route, res.statusCode, (performance.now() - started) / 1000));
       if (answer.body === undefined) {
         res.statusCode = answer.status;
         res.end();
       } else await sendJsonBody(req, res, answer.status, answer.body);
     })().catch(() => {
       // Only sending can fail here (compressing): nothing was written yet unless the socket is gone.
-      if (!res.headersSent) fallback(req, res);
+      if (!res.headersSent) handOn();
     });
     return true;
   };
