@@ -119,13 +119,18 @@ describe.skipIf(!TEST_POSTGRES_URL)(`Postgres store ${NEEDS}`, () => {
     await insertRing(database.store.db, 'ring-c');
     const [a, b] = [otherProcess(database.url), otherProcess(database.url)];
     const order: string[] = [];
+    let aHoldsTheGate!: () => void;
+    const aStarted = new Promise<void>((resolve) => (aHoldsTheGate = resolve));
     const first = inTransaction({ store: a, clock: systemClock, sinks: [] }, async (tx) => {
       order.push('a:start');
+      aHoldsTheGate();
       await tx.db.updateTable('rings').set({ status_message: 'written by a' }).where('id', '=', 'ring-c').execute();
       await new Promise((resolve) => setTimeout(resolve, 300));
       order.push('a:commit');
     });
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // b begins once a is inside its transaction (a fixed 50 ms was not always enough for a's first connection on a
+    // busy CI machine, and then b simply went first).
+    await aStarted;
     const second = inTransaction({ store: b, clock: systemClock, sinks: [] }, async (tx) => {
       order.push('b:start');
       return (await tx.db.selectFrom('rings').select('status_message').where('id', '=', 'ring-c').executeTakeFirstOrThrow()).status_message;
