@@ -646,17 +646,24 @@ describe('FakeProvisioner: webhooks', () => {
       expect((await call(base, 'POST', '/api/webhooks', { OwnerID: 'elrond', URL: 'ftp://x' })).status).toBe(400);
       const g = fake.createGroup({ Name: 'g', MaxRolling: 1 });
       const inst = fake.addInstallation({ groupId: g.ID, name: 'alpha' });
+      // The group supervisor's request (stable → update-requested) is stored without a webhook (upstream
+      // GroupSupervisor.Supervise); the installation supervisor's steps after it are delivered.
       fake.tick();
+      fake.tick();
+      fake.tick();
+      expect(fake.stateChanges.map((c) => c.newState)).toEqual(['update-requested', 'update-in-progress', 'stable']);
       const deadline = Date.now() + 3000;
-      while (received.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-      expect(received).toHaveLength(1);
+      while (received.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      await new Promise((r) => setTimeout(r, 50));
+      expect(received).toHaveLength(2);
       const [token, json] = (received[0] ?? '').split(/ (.*)/s);
       expect(token).toBe('t');
       expect(json).toContain('"timestamp":1700000000123000000');
       expect(JSON.parse(json ?? '')).toMatchObject({
-        id: inst.ID, type: 'installation', new_state: 'update-requested', old_state: 'stable',
+        id: inst.ID, type: 'installation', new_state: 'update-in-progress', old_state: 'update-requested',
         extra_data: { Environment: 'test', Name: 'alpha' },
       });
+      expect(JSON.parse(received[1]!.split(/ (.*)/s)[1] ?? '')).toMatchObject({ id: inst.ID, new_state: 'stable', old_state: 'update-in-progress' });
     } finally {
       sink.closeAllConnections();
       await new Promise((r) => sink.close(r));

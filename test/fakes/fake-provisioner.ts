@@ -408,6 +408,6 @@ export class FakeProvisioner {
 
   private onStateChange(change: StateChange): void {
     this.stateChanges.push(change);
-    this.webhookRegistry.deliver(change);
+    if (change.webhook) this.webhookRegistry.deliver(change);
   }
 }

@@ -3,7 +3,7 @@
  * supervisor rolls"). No randomness: candidates are taken in ID order.
  */
 import { isAwaitingUpdate, isSettledForSupervisor } from './model.js';
-import { InstallationState, type Group, type Installation } from './types.js';
+import { InstallationState, type Group, type Installation, type StateChange } from './types.js';
 
 /** The store as the rollout engine sees it (live objects, mutated in place). */
 export interface RolloutView {
@@ -14,8 +14,8 @@ export interface RolloutView {
   group(id: string): Group | undefined;
   /** Live members of a group. */
   members(groupId: string): Installation[];
-  /** Changes an installation's state and records the change. */
-  transition(installation: Installation, state: string): void;
+  /** Changes an installation's state and records the change; `webhook: false` for a change upstream sends none. */
+  transition(installation: Installation, state: string, options?: { webhook: boolean }): void;
 }
 
 /** States an instant or timed rollout brings to `stable` (others keep their state). */
@@ -24,6 +24,9 @@ export const ROLLABLE_STATES: readonly string[] = [
   InstallationState.UpdateRequested,
   InstallationState.UpdateInProgress,
 ];
+
+/** The group supervisor requests updates without a webhook (see {@link StateChange.webhook}). */
+const GROUP_SUPERVISOR = { webhook: false };
 
 function byId(a: Installation, b: Installation): number {
   return a.ID < b.ID ? -1 : a.ID > b.ID ? 1 : 0;
@@ -55,7 +58,7 @@ function superviseGroup(view: RolloutView, group: Group, moved: ReadonlySet<stri
     .filter((i) => isAwaitingUpdate(i, group.Sequence) && !moved.has(i.ID))
     .sort(byId)
     .slice(0, slots)
-    .forEach((i) => view.transition(i, InstallationState.UpdateRequested));
+    .forEach((i) => view.transition(i, InstallationState.UpdateRequested, GROUP_SUPERVISOR));
 }
 
 /**
@@ -74,15 +77,16 @@ export function supervisorPass(view: RolloutView): void {
 /**
  * Instant or timed settle: every member that is stable or mid-update ends `stable` at the group's sequence. A member
  * behind the group's sequence goes through the states the real supervisors walk it through
- * (`stable → update-requested → update-in-progress → stable`), each change recorded and so delivered to webhooks:
- * mattermost-cloud's `InstallationSupervisor.Supervise` (internal/supervisor/installation.go) sends a webhook for
- * every state change through `webhook.SendToAllWebhooks`; a rollout that moved nothing is not silent there either.
+ * (`stable → update-requested → update-in-progress → stable`), each change recorded, and the installation
+ * supervisor's delivered to webhooks: mattermost-cloud's `InstallationSupervisor.Supervise`
+ * (internal/supervisor/installation.go) sends one for every state change it makes through
+ * `webhook.SendToAllWebhooks`, the group supervisor's request for an update none (see {@link StateChange.webhook}).
  */
 export function settleMembers(view: RolloutView, group: Group): void {
   for (const installation of view.members(group.ID)) {
     if (!ROLLABLE_STATES.includes(installation.State)) continue;
     if (installation.State === InstallationState.Stable && installation.GroupSequence !== group.Sequence) {
-      view.transition(installation, InstallationState.UpdateRequested);
+      view.transition(installation, InstallationState.UpdateRequested, GROUP_SUPERVISOR);
     }
     if (installation.State === InstallationState.UpdateRequested) view.transition(installation, InstallationState.UpdateInProgress);
     installation.GroupSequence = group.Sequence;

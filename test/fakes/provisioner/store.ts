@@ -105,7 +105,7 @@ export class ProvisionerStore {
     groups: () => this.sortedGroups().map((r) => r.group),
     group: (id) => this.groupRecords.get(id)?.group,
     members: (groupId) => this.members(groupId),
-    transition: (installation, state) => this.transition(installation, state),
+    transition: (installation, state, options) => this.transition(installation, state, options),
   };
 
   constructor(private readonly deps: StoreDeps) {}
@@ -391,7 +391,7 @@ export class ProvisionerStore {
     settleMembers(this.rolloutView, record.group);
   }
 
-  private transition(installation: Installation, state: string): void {
+  private transition(installation: Installation, state: string, options = { webhook: true }): void {
     const oldState = installation.State;
     if (oldState === state) return;
     installation.State = state;
@@ -401,6 +401,7 @@ export class ProvisionerStore {
       oldState,
       newState: state,
       at: this.deps.now(),
+      webhook: options.webhook,
     });
   }
 

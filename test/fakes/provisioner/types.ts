@@ -100,7 +100,7 @@ export interface Webhook {
   Headers: WebhookHeader[] | null;
 }
 
-/** A recorded installation state change (also sent to registered webhooks, A.7). */
+/** A recorded installation state change (sent to registered webhooks, A.7, when `webhook` is true). */
 export interface StateChange {
   installationId: string;
   name: string;
@@ -108,6 +108,13 @@ export interface StateChange {
   newState: string;
   /** Fake-clock time in ms. */
   at: number;
+  /**
+   * Whether the provisioner sends a webhook for it. Upstream, the group supervisor's `stable → update-requested`
+   * is a bare `store.UpdateInstallationState` (internal/supervisor/group.go, `GroupSupervisor.Supervise`): only
+   * the installation supervisor's changes (`InstallationSupervisor.Supervise`, internal/supervisor/installation.go)
+   * and the API's go out through `webhook.SendToAllWebhooks`.
+   */
+  webhook: boolean;
 }
 
 /** Installation states the fake knows about (`model/installation_states.go`). */
