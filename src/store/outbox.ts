@@ -1,5 +1,6 @@
 import type { ExpressionBuilder, Kysely } from 'kysely';
 import type { Database, OutboxRow } from './schema.js';
+import { literalLimit } from './literal-limit.js';
 
 /** Deliveries with one ordering key go out in id order: only the first undelivered row of each key is a head. */
 const isHead = (eb: ExpressionBuilder<Database & { o: Database['outbox'] }, 'o'>) =>
@@ -25,7 +26,7 @@ export async function dueHeads(db: Kysely<Database>, filter: HeadFilter, now: nu
   if (filter.sink !== null) query = query.where('o.sink', '=', filter.sink);
   else if (filter.known.length > 0) query = query.where('o.sink', 'not in', [...filter.known]);
   if (filter.busyTargets.length > 0) query = query.where('o.target', 'not in', [...filter.busyTargets]);
-  return query.orderBy('o.id').limit(filter.limit).execute();
+  return query.orderBy('o.id').limit(literalLimit(filter.limit)).execute();
 }
 
 /** When the earliest undelivered head that is not due yet becomes due, or null. */
@@ -71,7 +72,7 @@ export async function queuedOn(db: Kysely<Database>, orderingKey: string, option
   let query = db.selectFrom('outbox').select('id').where('ordering_key', '=', orderingKey);
   if (options.undeliveredOnly) query = query.where('delivered_at', 'is', null);
   if (options.exceptId !== undefined) query = query.where('id', '!=', options.exceptId);
-  return (await query.limit(1).executeTakeFirst()) !== undefined;
+  return (await query.limit(literalLimit(1)).executeTakeFirst()) !== undefined;
 }
 
 /** Undelivered rows on `orderingKey` no worker is sending now (unleased, or its lease expired). */

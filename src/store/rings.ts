@@ -5,6 +5,7 @@ import { compareRingOrder, type Ring } from '../model/ring.js';
 import { RING_STATES_RELEASE_IN_PROGRESS, RING_STATES_RELEASE_PENDING, type RingState } from '../model/ring-states.js';
 import { notFound } from '../model/errors.js';
 import type { InstallationGroupState } from '../model/installation-group-states.js';
+import { literalLimit } from './literal-limit.js';
 
 export interface RingPage {
   page: number;
@@ -85,7 +86,7 @@ export async function liveRingsInOrder(db: Kysely<Database>): Promise<Ring[]> {
  */
 export async function ringsGating(db: Kysely<Database>, ring: Pick<Ring, 'id' | 'priority' | 'createSeq'>): Promise<Ring[]> {
   const others = () => db.selectFrom('rings').selectAll().where('delete_at', '=', 0).where('id', '!=', ring.id);
-  const first = () => others().orderBy('priority', 'asc').orderBy('create_seq', 'asc').limit(1);
+  const first = () => others().orderBy('priority', 'asc').orderBy('create_seq', 'asc').limit(literalLimit(1));
   // One statement, not three (a step decides two or three times: bench/, urgent). A member of a UNION ALL can
   // have no LIMIT of its own in SQLite, hence the subqueries.
   const rows = await others()
@@ -201,7 +202,7 @@ export async function wakeRing(db: Kysely<Database>, id: string, now: number): P
  */
 export async function wakeQueueHeads(db: Kysely<Database>, now: number): Promise<void> {
   const head = (states: readonly RingState[], direction: 'asc' | 'desc') =>
-    db.selectFrom('rings').select('id').where('delete_at', '=', 0).where('state', 'in', [...states]).orderBy('priority', direction).orderBy('create_seq', direction).limit(1);
+    db.selectFrom('rings').select('id').where('delete_at', '=', 0).where('state', 'in', [...states]).orderBy('priority', direction).orderBy('create_seq', direction).limit(literalLimit(1));
   const ids = [...(await head(RING_STATES_RELEASE_PENDING, 'asc').execute()), ...(await head(['release-rollback-requested'], 'desc').execute())].map((r) => r.id);
   if (ids.length === 0) return;
   await db.updateTable('rings').set({ next_check_at: now }).where('id', 'in', ids).where('next_check_at', '>', now).execute();

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Database, EventRow } from './schema.js';
 import type { EventKind } from './event-log.js';
+import { literalLimit } from './literal-limit.js';
 
 /** A rollout's events, oldest first, `limit` at most (its timeline). */
 export async function eventsOfRollout(db: Kysely<Database>, rolloutId: string, limit: number): Promise<EventRow[]> {
@@ -80,13 +81,13 @@ export async function ringRolloutBefore(db: Kysely<Database>, ringId: string, be
     .where('id', '<', beforeId)
     .where('rollout_id', 'is not', null)
     .orderBy('id', 'desc')
-    .limit(1)
+    .limit(literalLimit(1))
     .executeTakeFirst();
   return row?.rollout_id ?? undefined;
 }
 
 /** Whether the rollout has an event after `afterId` of a kind not in `kinds`. */
 export async function rolloutEventSinceExcept(db: Kysely<Database>, rolloutId: string, afterId: number, kinds: ReadonlySet<string>): Promise<boolean> {
-  const row = await db.selectFrom('events').select('id').where('rollout_id', '=', rolloutId).where('id', '>', afterId).where('kind', 'not in', [...kinds]).limit(1).executeTakeFirst();
+  const row = await db.selectFrom('events').select('id').where('rollout_id', '=', rolloutId).where('id', '>', afterId).where('kind', 'not in', [...kinds]).limit(literalLimit(1)).executeTakeFirst();
   return row !== undefined;
 }

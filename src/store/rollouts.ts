@@ -3,6 +3,7 @@ import type { Database, RolloutRow } from './schema.js';
 import { flag, rolloutRowToRollout } from './rows.js';
 import type { Actor, Rollout } from '../model/ring.js';
 import { newId } from '../model/ids.js';
+import { literalLimit } from './literal-limit.js';
 
 export async function insertRollout(
   db: Kysely<Database>,
@@ -51,7 +52,7 @@ export async function setFreezeOverride(db: Kysely<Database>, id: string, overri
 
 /** The release of the newest release rollout (not a rollback), if any. */
 export async function newestReleaseRolloutReleaseId(db: Kysely<Database>): Promise<string | undefined> {
-  const newest = await db.selectFrom('rollouts').select('release_id').where('kind', '=', 'release').orderBy('create_at', 'desc').orderBy('id', 'desc').limit(1).executeTakeFirst();
+  const newest = await db.selectFrom('rollouts').select('release_id').where('kind', '=', 'release').orderBy('create_at', 'desc').orderBy('id', 'desc').limit(literalLimit(1)).executeTakeFirst();
   return newest?.release_id;
 }
 
