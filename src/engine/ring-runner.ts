@@ -7,7 +7,7 @@ import { RING_STATES_RELEASE_PENDING, type RingState } from '../model/ring-state
 import { decideRing, type RingDecision } from '../model/ring-decision.js';
 import { describeRelease } from '../model/release-target.js';
 import { describeRingSoak, sloRetryDelayMs } from '../model/slo-gate.js';
-import { holdLease } from '../store/leases.js';
+import { holdLease, LEASE_GIVEN_BACK, releaseLease, type HeldLease } from '../store/leases.js';
 import { findRing, liveRingsInOrder, rewriteWaitMessages, ringsGating, ringsOfRollout, rolloutHasMovingRing, transitionRing, wakeQueueHeads, type WaitMessageChange } from '../store/rings.js';
 import { deleteGroupsOfRing, queueGroupsForRelease, stopUnstartedGroups, transitionGroup } from '../store/installation-groups.js';
 import { getRelease } from '../store/releases.js';
@@ -22,11 +22,11 @@ export type StepResult = 'progressed' | 'waiting' | 'skipped';
 const viewSettings = ({ clock, config }: EngineDeps) => ({ now: clock.now(), maxParallelGroups: config.maxParallelGroups, approvers: config.approvers ?? [] });
 const decisionOptions = (deps: EngineDeps) => ({ slo: deps.slo !== undefined });
 
-/** Read what a decision about `ringId` rests on, and decide (pure). */
-async function decideNow(deps: EngineDeps, ringId: string) {
-  const ring = await findRing(deps.store.db, ringId);
+/** Read what a decision about `ringId` rests on (in `db`: the store, or a transaction), and decide (pure). */
+async function decideNow(deps: EngineDeps, ringId: string, db: Kysely<Database> = deps.store.db) {
+  const ring = await findRing(db, ringId);
   if (!ring) return undefined;
-  const [view] = await loadRingViews(deps.store.db, [ring], viewSettings(deps));
+  const [view] = await loadRingViews(db, [ring], viewSettings(deps));
   const options = decisionOptions(deps);
   return { ring, groups: view!.groups, view: view!, options, decision: decideRing(view!, options) };
 }
@@ -93,14 +93,7 @@ export async function runRingStep(deps: EngineDeps, ringId: string, refresh = fa
   const lease = await holdLease(store.db, 'rings', ringId, owner, clock, config.leaseMs);
   if (!lease) return 'skipped';
   try {
-    // A move that leaves the ring due at once (release started → in progress → first groups started) is followed by
-    // the next decision under the same lease, not by another pass over every ring: at the start of a forced release
-    // of 10 rings the last ring's first PUT waited for three passes (bench/, urgent).
-    for (let moves = 1; ; moves++) {
-      const { result, decision } = await decideAndApply(deps, ringId);
-      if (result !== 'progressed') return moves === 1 ? result : 'progressed';
-      if (moves === MAX_CHAINED_MOVES || (decision?.kind !== 'start' && decision?.kind !== 'transition')) return 'progressed';
-    }
+    return await decideAndApply(deps, ringId, lease);
   } finally {
     await lease.release();
   }
@@ -110,9 +103,9 @@ export async function runRingStep(deps: EngineDeps, ringId: string, refresh = fa
 const MAX_CHAINED_MOVES = 4;
 
 /** Decide about a ring whose lease this process holds, and apply the decision. */
-async function decideAndApply(deps: EngineDeps, ringId: string): Promise<{ result: StepResult; decision?: RingDecision }> {
+async function decideAndApply(deps: EngineDeps, ringId: string, lease: HeldLease): Promise<StepResult> {
   const decided = await decideNow(deps, ringId);
-  if (!decided) return { result: 'skipped' };
+  if (!decided) return 'skipped';
   const { ring, groups, view, options, decision } = decided;
   // The lease keeps other supervisors off this ring, not requests (from any replica) off it, nor other rings'
   // steps (on other replicas) off theirs: what the decision read may have changed since. Confirmed under the
@@ -129,8 +122,8 @@ async function decideAndApply(deps: EngineDeps, ringId: string): Promise<{ resul
     const again = decideRing({ ...view, ring: fresh, rings: await ringsGating(db, fresh) }, options);
     return again.kind === 'start' && again.to === decision.to;
   };
-  if (decision.kind === 'check-slo') return { result: await checkSlo(deps, ring, groups, decision.until, stillHolds), decision };
-  return { result: await applyRingDecision(deps, ring, decision, stillHolds), decision };
+  if (decision.kind === 'check-slo') return checkSlo(deps, ring, groups, decision.until, stillHolds);
+  return applyRingDecision(deps, ring, decision, stillHolds, { chain: true, lease });
 }
 
 /**
@@ -208,99 +201,140 @@ async function recordSloCheck(
   });
 }
 
-async function applyRingDecision(deps: EngineDeps, ring: Ring, decision: RingDecision, stillHolds: StillHolds): Promise<StepResult> {
-  const { store, clock, owner, sinks } = deps;
+/** The next decision follows a move of this kind at once (release started → in progress → first groups started). */
+const leavesRingDue = (decision: RingDecision) => decision.kind === 'start' || decision.kind === 'transition';
+
+/**
+ * Apply a decision. `chain`: a move that leaves the ring due at once is followed by the next decision in the same
+ * transaction, made on what it reads there, under the write gate: at the start of a forced release of 10 rings each
+ * ring's three moves were three transactions, each deciding twice (before and under the gate), and the last ring's
+ * first PUT waited for all of them (bench/, urgent). A chained decision that would query Prometheus (check-slo) is
+ * left to the next step: the ring stays due.
+ */
+async function applyRingDecision(deps: EngineDeps, ring: Ring, decision: RingDecision, stillHolds: StillHolds, { chain = false, lease }: { chain?: boolean; lease?: HeldLease } = {}): Promise<StepResult> {
+  const { store, clock, owner } = deps;
   const now = clock.now();
   if (decision.kind === 'wait') {
     // Every request that changes a ring, and every group that moves, sets next_check_at to say "look again":
     // if it changed since the read, this wait is stale and the ring stays due.
-    await transitionRing(store.db, { id: ring.id, from: ring.state, owner, nextCheckAt: ring.nextCheckAt, changes: { status_message: decision.message, next_check_at: decision.until ?? NO_DEADLINE } });
+    if (await applyWait(store.db, ring, decision, owner, lease !== undefined)) lease?.givenBack();
     return 'waiting';
   }
-  return store.db.transaction().execute(async (trx) => {
+  let gaveBack = false;
+  const result = await store.db.transaction().execute(async (trx) => {
     await takeWriteGate(trx, now);
     if (!(await stillHolds(trx))) return 'skipped';
-    const record = (to: RingState, message: string, extra: Record<string, unknown> = {}) =>
-      recordEvent(trx, { kind: 'ring.state', actor: SUPERVISOR_ACTOR, ringId: ring.id, rolloutId: ring.rolloutId, oldState: ring.state, newState: to, message, data: { ringName: ring.name, ...extra } }, { now, sinks });
-    const move = async (to: RingState, changes: RingRowUpdate, message: string, extra?: Record<string, unknown>): Promise<Ring | undefined> => {
-      const moved = await transitionRing(trx, { id: ring.id, from: ring.state, to, owner, changes: { ...changes, status_message: changes.status_message ?? message, next_check_at: changes.next_check_at ?? now } });
-      if (!moved) return undefined;
-      if (to !== ring.state || extra?.always) await record(to, message, extra);
-      // Another ring may have been waiting for this one.
-      await wakeQueueHeads(trx, now);
-      return moved;
-    };
-
-    switch (decision.kind) {
-      case 'transition': {
-        const changes: RingRowUpdate = decision.to === 'release-in-progress' ? {} : { release_at: now };
-        return (await move(decision.to, changes, decision.message)) ? 'progressed' : 'skipped';
+    const first = await applyMove(deps, trx, ring, decision, now);
+    for (let moves = 1, last = decision; chain && first === 'progressed' && leavesRingDue(last) && moves < MAX_CHAINED_MOVES; moves++) {
+      const next = await decideNow(deps, ring.id, trx);
+      if (!next || next.decision.kind === 'check-slo') break;
+      if (next.decision.kind === 'wait') {
+        await applyWait(trx, next.ring, next.decision, owner, false);
+        break;
       }
-      case 'start': {
-        const moved = await move(decision.to, { rolling_back: ring.state === 'release-rollback-requested' ? 1 : 0, failure_reason: null }, decision.message, { always: true });
-        if (!moved) return 'skipped';
-        await queueGroupsForRelease(trx, ring.id, ring.desiredReleaseId);
-        return 'progressed';
-      }
-      case 'start-groups': {
-        let started = 0;
-        for (const groupId of decision.groupIds) {
-          const group = await transitionGroup(trx, {
-            id: groupId,
-            from: 'release-pending',
-            to: 'release-requested',
-            changes: { phase: 'apply', attempts: 0, rollout_started_at: null, status_message: 'updating the provisioner group', next_check_at: now },
-          });
-          if (!group) continue;
-          started++;
-          await recordEvent(trx, { kind: 'group.state', actor: SUPERVISOR_ACTOR, ringId: ring.id, installationGroupId: group.id, rolloutId: ring.rolloutId, oldState: 'release-pending', newState: 'release-requested', message: `rollout of group ${group.name} started`, data: { ringName: ring.name, groupName: group.name, provisionerGroupId: group.provisionerGroupId, releaseId: ring.desiredReleaseId } }, { now, sinks });
-        }
-        await transitionRing(trx, { id: ring.id, from: ring.state, owner, changes: { status_message: decision.message, next_check_at: NO_DEADLINE } });
-        return started > 0 ? 'progressed' : 'skipped';
-      }
-      case 'soak':
-        // With an SLO gate the first check is due now (then every sloIntervalMs); otherwise at the end of the soak.
-        return (await move('soaking-requested', { release_at: now, soak_until: decision.until, next_check_at: deps.slo ? now : decision.until, slo_failures: 0, slo_error: null, slo_healthy_at: null }, decision.message))
-          ? 'progressed'
-          : 'skipped';
-      case 'complete': {
-        const release = await getRelease(trx, ring.desiredReleaseId);
-        const changed = ring.activeReleaseId !== ring.desiredReleaseId;
-        const moved = await move(
-          decision.to,
-          {
-            active_release_id: ring.desiredReleaseId,
-            previous_release_id: changed ? ring.activeReleaseId : ring.previousReleaseId,
-            release_at: now,
-            soak_until: null,
-            rolling_back: 0,
-            force_requested_by: null,
-            status_message: `on ${describeRelease(release)}`,
-            next_check_at: NO_DEADLINE,
-          },
-          `${decision.message}: ring ${ring.name} is on ${describeRelease(release)}`,
-        );
-        if (moved) await maybeEndRollout(trx, ring.rolloutId, now);
-        return moved ? 'progressed' : 'skipped';
-      }
-      case 'fail': {
-        const moved = await move(decision.to, { failure_reason: decision.reason, soak_until: null, rolling_back: 0, force_requested_by: null, next_check_at: NO_DEADLINE }, `ring ${ring.name} failed: ${decision.reason}`, { reason: decision.reason });
-        if (!moved) return 'skipped';
-        await cascadeFailure(deps, trx, ring, decision.reason, now);
-        // The cascade may have failed the ring woken above: wake whichever ring now heads the queue.
-        await wakeQueueHeads(trx, now);
-        return 'progressed';
-      }
-      case 'delete': {
-        const moved = await move('deleted', { delete_at: now, next_check_at: NO_DEADLINE }, decision.message);
-        if (!moved) return 'skipped';
-        await deleteGroupsOfRing(trx, ring.id);
-        return 'progressed';
-      }
-      default:
-        return 'skipped';
+      last = next.decision;
+      if ((await applyMove(deps, trx, next.ring, next.decision, now)) !== 'progressed') break;
     }
+    // The step's lease goes back with its writes: one commit fewer per step (seven steps per ring per release).
+    if (lease && first !== 'skipped') {
+      await releaseLease(trx, 'rings', ring.id, owner);
+      gaveBack = true;
+    }
+    return first;
   });
+  if (gaveBack) lease?.givenBack();
+  return result;
+}
+
+/** Store a wait (and give the step's lease back with it when `giveBack`); false when the ring changed since it was read. */
+async function applyWait(db: Kysely<Database>, ring: Ring, decision: Extract<RingDecision, { kind: 'wait' }>, owner: string, giveBack: boolean): Promise<boolean> {
+  const changes = { status_message: decision.message, next_check_at: decision.until ?? NO_DEADLINE, ...(giveBack ? LEASE_GIVEN_BACK : {}) };
+  return (await transitionRing(db, { id: ring.id, from: ring.state, owner, nextCheckAt: ring.nextCheckAt, changes })) !== undefined;
+}
+
+/** Apply a move (any decision but wait and check-slo) in `trx`, which holds the write gate. */
+async function applyMove(deps: EngineDeps, trx: Kysely<Database>, ring: Ring, decision: RingDecision, now: number): Promise<StepResult> {
+  const { owner, sinks } = deps;
+  const record = (to: RingState, message: string, extra: Record<string, unknown> = {}) =>
+    recordEvent(trx, { kind: 'ring.state', actor: SUPERVISOR_ACTOR, ringId: ring.id, rolloutId: ring.rolloutId, oldState: ring.state, newState: to, message, data: { ringName: ring.name, ...extra } }, { now, sinks });
+  const move = async (to: RingState, changes: RingRowUpdate, message: string, extra?: Record<string, unknown>): Promise<Ring | undefined> => {
+    const moved = await transitionRing(trx, { id: ring.id, from: ring.state, to, owner, changes: { ...changes, status_message: changes.status_message ?? message, next_check_at: changes.next_check_at ?? now } });
+    if (!moved) return undefined;
+    if (to !== ring.state || extra?.always) await record(to, message, extra);
+    // Another ring may have been waiting for this one.
+    await wakeQueueHeads(trx, now);
+    return moved;
+  };
+
+  switch (decision.kind) {
+    case 'transition': {
+      const changes: RingRowUpdate = decision.to === 'release-in-progress' ? {} : { release_at: now };
+      return (await move(decision.to, changes, decision.message)) ? 'progressed' : 'skipped';
+    }
+    case 'start': {
+      const moved = await move(decision.to, { rolling_back: ring.state === 'release-rollback-requested' ? 1 : 0, failure_reason: null }, decision.message, { always: true });
+      if (!moved) return 'skipped';
+      await queueGroupsForRelease(trx, ring.id, ring.desiredReleaseId);
+      return 'progressed';
+    }
+    case 'start-groups': {
+      let started = 0;
+      for (const groupId of decision.groupIds) {
+        const group = await transitionGroup(trx, {
+          id: groupId,
+          from: 'release-pending',
+          to: 'release-requested',
+          changes: { phase: 'apply', attempts: 0, rollout_started_at: null, status_message: 'updating the provisioner group', next_check_at: now },
+        });
+        if (!group) continue;
+        started++;
+        await recordEvent(trx, { kind: 'group.state', actor: SUPERVISOR_ACTOR, ringId: ring.id, installationGroupId: group.id, rolloutId: ring.rolloutId, oldState: 'release-pending', newState: 'release-requested', message: `rollout of group ${group.name} started`, data: { ringName: ring.name, groupName: group.name, provisionerGroupId: group.provisionerGroupId, releaseId: ring.desiredReleaseId } }, { now, sinks });
+      }
+      await transitionRing(trx, { id: ring.id, from: ring.state, owner, changes: { status_message: decision.message, next_check_at: NO_DEADLINE } });
+      return started > 0 ? 'progressed' : 'skipped';
+    }
+    case 'soak':
+      // With an SLO gate the first check is due now (then every sloIntervalMs); otherwise at the end of the soak.
+      return (await move('soaking-requested', { release_at: now, soak_until: decision.until, next_check_at: deps.slo ? now : decision.until, slo_failures: 0, slo_error: null, slo_healthy_at: null }, decision.message))
+        ? 'progressed'
+        : 'skipped';
+    case 'complete': {
+      const release = await getRelease(trx, ring.desiredReleaseId);
+      const changed = ring.activeReleaseId !== ring.desiredReleaseId;
+      const moved = await move(
+        decision.to,
+        {
+          active_release_id: ring.desiredReleaseId,
+          previous_release_id: changed ? ring.activeReleaseId : ring.previousReleaseId,
+          release_at: now,
+          soak_until: null,
+          rolling_back: 0,
+          force_requested_by: null,
+          status_message: `on ${describeRelease(release)}`,
+          next_check_at: NO_DEADLINE,
+        },
+        `${decision.message}: ring ${ring.name} is on ${describeRelease(release)}`,
+      );
+      if (moved) await maybeEndRollout(trx, ring.rolloutId, now);
+      return moved ? 'progressed' : 'skipped';
+    }
+    case 'fail': {
+      const moved = await move(decision.to, { failure_reason: decision.reason, soak_until: null, rolling_back: 0, force_requested_by: null, next_check_at: NO_DEADLINE }, `ring ${ring.name} failed: ${decision.reason}`, { reason: decision.reason });
+      if (!moved) return 'skipped';
+      await cascadeFailure(deps, trx, ring, decision.reason, now);
+      // The cascade may have failed the ring woken above: wake whichever ring now heads the queue.
+      await wakeQueueHeads(trx, now);
+      return 'progressed';
+    }
+    case 'delete': {
+      const moved = await move('deleted', { delete_at: now, next_check_at: NO_DEADLINE }, decision.message);
+      if (!moved) return 'skipped';
+      await deleteGroupsOfRing(trx, ring.id);
+      return 'progressed';
+    }
+    default:
+      return 'skipped';
+  }
 }
 
 /**
