@@ -173,14 +173,14 @@ describe('provisioner webhooks: deliveries are hints', () => {
     expect(await postEvent(h, installationEvent(installations[0]!.ID, 'update-in-progress', 'update-requested', h.clock.now()))).toBe(202);
     await waitFor('event received', () => h.server.wakeUps.stats.events === 1, { timeoutMs: 5000, everyMs: 10 });
     const heardAt = h.clock.now();
-    await advanceToGroupCheck(h, row);
+    await h.advanceToNextDeadline();
     expect(await delay()).toBe(WEBHOOK_BACKSTOP_MS);
     // Half a minute later, still within the quiet window: the backstop again.
-    await advanceToGroupCheck(h, row);
+    await h.advanceToNextDeadline();
     expect(h.clock.now() - heardAt).toBeLessThanOrEqual(WEBHOOK_QUIET_MS);
     expect(await delay()).toBe(WEBHOOK_BACKSTOP_MS);
     // No event for longer than the window: the webhook is presumed broken, polling is back to its backoff.
-    await advanceToGroupCheck(h, row);
+    await h.advanceToNextDeadline();
     expect(h.clock.now() - heardAt).toBeGreaterThan(WEBHOOK_QUIET_MS);
     expect((await row()).phase).toBe('rolling');
     expect(await delay()).toBeLessThanOrEqual(10_000);
@@ -194,16 +194,7 @@ function capturedLog() {
   return { log, lines, warnings: () => lines.filter((l) => l.level === 40).map((l) => l.msg) };
 }
 
-/**
- * Move the clock to the group's next status read (not to whatever is due first: its ring's words catch up with the
- * group's progress a moment after each read, engine/group-runner.ts RING_WORDS_DELAY_MS).
- */
-async function advanceToGroupCheck(h: Harness, row: () => Promise<{ next_check_at: number }>): Promise<void> {
-  h.clock.set(Math.max(h.clock.now(), (await row()).next_check_at));
-  await h.settle();
-}
-
-/** Roll one group and walk the clock from one status read to the next for `spanMs`: the status reads that cost. */
+/** Roll one group and walk the clock deadline by deadline for `spanMs`: the status reads that cost. */
 async function statusReadsOver(h: Harness, spanMs: number, onRolling?: (installations: Array<{ ID: string }>) => Promise<void>): Promise<{ reads: number; delays: number[] }> {
   const { row, installations } = await rollingGroup(h);
   await onRolling?.(installations);
@@ -212,7 +203,7 @@ async function statusReadsOver(h: Harness, spanMs: number, onRolling?: (installa
   const delays: number[] = [];
   while (h.clock.now() - start < spanMs) {
     delays.push((await row()).next_check_at - h.clock.now());
-    await advanceToGroupCheck(h, row);
+    expect(await h.advanceToNextDeadline()).toBe(true);
   }
   expect((await row()).phase).toBe('rolling');
   return { reads: statusReads(h) - readsBefore, delays };

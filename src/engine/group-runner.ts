@@ -23,13 +23,10 @@ import { ProvisionerError } from '../integrations/provisioner-client.js';
 import { holdLease, LEASE_GIVEN_BACK } from '../store/leases.js';
 import { findInstallationGroup, transitionGroup } from '../store/installation-groups.js';
 import { findRelease } from '../store/releases.js';
-import { ringOfGroup, wakeRing, wakeRingBy } from '../store/rings.js';
+import { ringOfGroup, wakeRing } from '../store/rings.js';
 import { recordEvent, type EventKind } from '../store/event-log.js';
 import { takeWriteGate } from '../store/system.js';
 import type { StepResult } from './ring-runner.js';
-
-/** How long after a group's progress its ring's status message says so, at most. */
-export const RING_WORDS_DELAY_MS = 250;
 
 /** What one step of a group's rollout concluded. */
 type GroupOutcome =
@@ -212,10 +209,7 @@ async function persist(deps: EngineDeps, group: InstallationGroup, release: Rele
     }
     if (outcome.event) {
       await recordEvent(trx, { kind: outcome.event.kind, actor: SUPERVISOR_ACTOR, ringId, installationGroupId: group.id, rolloutId: ring?.rolloutId ?? null, message: outcome.event.message, data: { ...data, ...outcome.event.data } }, { now, sinks });
-      // The ring's words name its groups' progress; nothing it decides changes with them. Its step waits a moment,
-      // once for every group that reports in it: when ten rings' groups were updated together, each ring's step
-      // to say so ran at once, between the other rings' PUTs (bench/, urgent).
-      if (ringId) await wakeRingBy(trx, ringId, now + RING_WORDS_DELAY_MS);
+      if (ringId) await wakeRing(trx, ringId, now);
     }
     return 'waiting';
   });

@@ -193,11 +193,6 @@ export async function wakeRing(db: Kysely<Database>, id: string, now: number): P
   await db.updateTable('rings').set({ next_check_at: now }).where('id', '=', id).execute();
 }
 
-/** Ask the supervisor to look at a ring again at `at`, unless it is due sooner already. */
-export async function wakeRingBy(db: Kysely<Database>, id: string, at: number): Promise<void> {
-  await db.updateTable('rings').set({ next_check_at: at }).where('id', '=', id).where('next_check_at', '>', at).execute();
-}
-
 /**
  * When a ring moves, the rings that may now go look again: the first ring in release order still waiting to
  * release (no ring behind it can pass the ordering gates before it starts; forced rings and Force skip those
