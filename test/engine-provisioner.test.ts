@@ -6,8 +6,7 @@ import { startChatHarness } from './helpers/chat-harness.js';
 import { FakeProvisioner, FakeTokenEndpoint, type ClientAuthMethod } from './fakes/fake-provisioner.js';
 import { createProvisionerClient } from '../src/integrations/provisioner-client.js';
 import { runGroupStep } from '../src/engine/group-runner.js';
-import type { EngineDeps } from '../src/engine/engine-deps.js';
-import { createLogger } from '../src/logging.js';
+import { stepDeps } from './helpers/step-deps.js';
 
 let h: Harness | undefined;
 const servers: http.Server[] = [];
@@ -163,16 +162,7 @@ describe('waiting for the rollout', () => {
     const db = h!.server.store.db;
     const row = await db.selectFrom('installation_groups').select(['id', 'next_check_at']).where('provisioner_group_id', '=', pgid).executeTakeFirstOrThrow();
     expect(row.next_check_at).toBeGreaterThan(h!.clock.now());
-    const deps: EngineDeps = {
-      store: h!.server.store,
-      clock: h!.clock,
-      log: createLogger({ silent: true }),
-      sinks: [],
-      provisioner: createProvisionerClient({ baseUrl: h!.provisioner.url }),
-      config: { maxParallelGroups: 1, groupReleaseTimeoutMs: 3_600_000, statusIntervalMs: 10_000, leaseMs: 60_000, sloIntervalMs: 60_000, sloMaxFailures: 3 },
-      owner: 'a-second-step',
-      random: () => 0.5,
-    };
+    const deps = stepDeps(h!, 'a-second-step');
     const statusReads = () => h!.provisioner.requests.filter((r) => r.route === 'getStatus').length;
     const before = statusReads();
     // The step that just polled stored the next check; one started from a list read before that must not poll again.

@@ -7,9 +7,7 @@ import type { KyselyPlugin } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startHarness, IMAGE, type Harness } from './helpers/harness.js';
 import { runRingStep } from '../src/engine/ring-runner.js';
-import type { EngineDeps } from '../src/engine/engine-deps.js';
-import { createLogger } from '../src/logging.js';
-import { createProvisionerClient } from '../src/integrations/provisioner-client.js';
+import { stepDeps } from './helpers/step-deps.js';
 
 let h: Harness | undefined;
 let observer: SqliteDatabase.Database | undefined;
@@ -40,16 +38,7 @@ describe('a ring starts in one transaction', () => {
       },
       transformResult: async (args) => args.result,
     };
-    const deps: EngineDeps = {
-      store: { ...h.server.store, db: h.server.store.db.withPlugin(watch) },
-      clock: h.clock,
-      log: createLogger({ silent: true }),
-      sinks: [],
-      provisioner: createProvisionerClient({ baseUrl: h.provisioner.url }),
-      config: { maxParallelGroups: 1, groupReleaseTimeoutMs: 3_600_000, statusIntervalMs: 10_000, leaseMs: 60_000, sloIntervalMs: 60_000, sloMaxFailures: 3 },
-      owner: 'the-step',
-      random: () => 0.5,
-    };
+    const deps = stepDeps(h, 'the-step', { db: h.server.store.db.withPlugin(watch) });
     const before = (committed.get(ring.id) as { state: string }).state;
     expect(await runRingStep(deps, ring.id)).toBe('progressed');
     expect(new Set(seen)).toEqual(new Set([before]));
