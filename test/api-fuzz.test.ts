@@ -202,39 +202,43 @@ for (const dialect of TEST_DIALECTS) {
             method: fc.oneof({ weight: 9, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: fc.constantFrom('GET', 'POST', 'DELETE', 'PUT', 'PATCH') }),
           }),
         );
-        await fc.assert(
-          fc.asyncProperty(request, async ({ route: key, params, query: search, body: payload, contentType: type, method }) => {
-            const route = routes.find((r) => `${r.method.toUpperCase()} ${r.path}` === key)!;
-            const sent = expandBody(payload);
-            let n = 0;
-            const path = route.path.replace(/:\w+/g, () => params[n++]!);
-            const verb = method ?? route.method.toUpperCase();
-            // Only an accepted change wakes the supervisor; let it finish so it cannot write during the check.
-            if (dirty) await h.server.supervisor.runUntilIdle();
-            const before = await tables(h);
-            const response = await fetch(`${h.server.url}/api${path}${search}`, {
-              method: verb,
-              headers: type ? { 'Content-Type': type } : {},
-              ...(sent === undefined || verb === 'GET' ? {} : { body: sent }),
-            });
-            const text = await response.text();
-            statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1);
-            dirty = response.status < 300 && verb !== 'GET';
-            const where = `${verb} ${path}${search} ${String(payload).slice(0, 120)} → ${response.status} ${text.slice(0, 200)}`;
-            expect(response.status, where).toBeLessThan(500);
-            if (response.status >= 400) {
-              expect(response.headers.get('content-type') ?? '', where).toMatch(/^application\/json/);
-              const error = (JSON.parse(text) as { error?: unknown }).error;
-              expect(typeof error === 'string' && error.length > 0, where).toBe(true);
-              expect(await tables(h), `rejected request wrote something: ${where}`).toEqual(before);
-            } else if (text !== '') {
-              expect(() => JSON.parse(text), where).not.toThrow();
-            }
-          }),
-          { numRuns: RUNS_PER_GROUP },
-        );
-        // The generators reach the services: some requests succeed, some are refused.
         const count = (low: number, high: number) => [...statuses].filter(([status]) => status >= low && status < high).reduce((sum, [, n]) => sum + n, 0);
+        // A group whose routes need a JSON body and the right kind of id in each segment gets a 2xx from a few
+        // percent of random requests: 150 of them found none once in a clean-clone CI run. More rounds, only then.
+        for (let round = 0; round === 0 || (round < 3 && count(200, 300) === 0); round++) {
+          await fc.assert(
+            fc.asyncProperty(request, async ({ route: key, params, query: search, body: payload, contentType: type, method }) => {
+              const route = routes.find((r) => `${r.method.toUpperCase()} ${r.path}` === key)!;
+              const sent = expandBody(payload);
+              let n = 0;
+              const path = route.path.replace(/:\w+/g, () => params[n++]!);
+              const verb = method ?? route.method.toUpperCase();
+              // Only an accepted change wakes the supervisor; let it finish so it cannot write during the check.
+              if (dirty) await h.server.supervisor.runUntilIdle();
+              const before = await tables(h);
+              const response = await fetch(`${h.server.url}/api${path}${search}`, {
+                method: verb,
+                headers: type ? { 'Content-Type': type } : {},
+                ...(sent === undefined || verb === 'GET' ? {} : { body: sent }),
+              });
+              const text = await response.text();
+              statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1);
+              dirty = response.status < 300 && verb !== 'GET';
+              const where = `${verb} ${path}${search} ${String(payload).slice(0, 120)} → ${response.status} ${text.slice(0, 200)}`;
+              expect(response.status, where).toBeLessThan(500);
+              if (response.status >= 400) {
+                expect(response.headers.get('content-type') ?? '', where).toMatch(/^application\/json/);
+                const error = (JSON.parse(text) as { error?: unknown }).error;
+                expect(typeof error === 'string' && error.length > 0, where).toBe(true);
+                expect(await tables(h), `rejected request wrote something: ${where}`).toEqual(before);
+              } else if (text !== '') {
+                expect(() => JSON.parse(text), where).not.toThrow();
+              }
+            }),
+            { numRuns: RUNS_PER_GROUP },
+          );
+        }
+        // The generators reach the services: some requests succeed, some are refused.
         expect(count(200, 300), JSON.stringify([...statuses])).toBeGreaterThan(0);
         expect(count(400, 500), JSON.stringify([...statuses])).toBeGreaterThan(0);
         const health = await fetch(`${h.server.url}/healthz`);
