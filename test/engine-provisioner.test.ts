@@ -173,6 +173,37 @@ describe('waiting for the rollout', () => {
     expect(statusReads()).toBe(before + 1);
   });
 
+  it('when events say the rollout ended, the group is read alongside its status (one round trip); otherwise after it', async () => {
+    for (const looksDone of [true, false]) {
+      const { ring, pgid } = await releaseOneGroup({ settleInstantly: false, provisioner: { rolloutDurationMs: 60_000 } });
+      await h!.api('POST', `/ring/${ring.id}/release`, { image: IMAGE, version: 'v2' });
+      await h!.settle();
+      const db = h!.server.store.db;
+      const row = await db.selectFrom('installation_groups').select(['id', 'next_check_at', 'phase']).where('provisioner_group_id', '=', pgid).executeTakeFirstOrThrow();
+      expect(row.phase).toBe('rolling');
+      h!.clock.set(Math.max(row.next_check_at, h!.clock.now() + 60_000));
+      // The calls as the step makes them and as their answers come back.
+      const calls: string[] = [];
+      const base = stepDeps(h!, 'a-second-step');
+      const traced = <A extends unknown[], T>(name: string, call: (...args: A) => Promise<T>) => async (...args: A) => {
+        calls.push(`${name} sent`);
+        const answer = await call(...args);
+        calls.push(`${name} answered`);
+        return answer;
+      };
+      const provisioner = { ...base.provisioner, getGroup: traced('group', base.provisioner.getGroup), getGroupStatus: traced('status', base.provisioner.getGroupStatus) };
+      const asked: string[] = [];
+      const statusPolls = { statusPollDelay: () => 1000, rolloutLooksDone: (id: string) => (asked.push(id), looksDone) };
+      expect(await runGroupStep({ ...base, provisioner, statusPolls }, row.id)).toBe('progressed');
+      expect(asked).toEqual([pgid]);
+      expect(calls.slice(0, 2)).toEqual(looksDone ? ['group sent', 'status sent'] : ['status sent', 'status answered']);
+      expect(calls).toHaveLength(4);
+      expect((await groupJson(h!, ring.id)).state).toBe('stable');
+      await h!.close();
+      h = undefined;
+    }
+  });
+
   it('polls status soon after the PUT, then backs off up to provisionerStatusInterval', async () => {
     const { ring, pgid } = await releaseOneGroup({ settleInstantly: false, provisioner: { rolloutDurationMs: 300_000 }, config: { provisionerStatusInterval: 10 } });
     await h!.api('POST', `/ring/${ring.id}/release`, { image: IMAGE, version: 'v2' });

@@ -59,6 +59,7 @@ async function rollingGroup(h: Harness) {
 }
 
 const statusReads = (h: Harness) => h.provisioner.requests.filter((r) => r.method === 'GET' && r.path.endsWith('/status')).length;
+const groupReads = (h: Harness) => h.provisioner.requests.filter((r) => r.route === 'getGroup').length;
 
 describe('provisioner webhooks: registration', () => {
   it('registers one webhook per public URL, with its secret header, however many replicas start or restart', async () => {
@@ -125,12 +126,13 @@ describe('provisioner webhooks: deliveries are hints', () => {
     expect(metrics).toMatch(/elrond_http_requests_total\{method="POST",route="\/provisioner\/webhook",status="202"\} 1/);
   });
 
-  it('a forged "stable" and out-of-order events cost one status read and change nothing', async () => {
+  it('a forged "stable" and out-of-order events cost one status read (and one group read) and change nothing', async () => {
     const h = await harnessWithWebhooks();
     const { ring, installations, row } = await rollingGroup(h);
     const stateBefore = (await row()).state;
     const eventsBefore = (await h.events(ring.id)).length;
     const readsBefore = statusReads(h);
+    const groupReadsBefore = groupReads(h);
     // The provisioner has not rolled anything: these claim otherwise, newest first.
     for (const installation of installations) expect(await postEvent(h, installationEvent(installation.ID, 'stable', 'update-in-progress', h.clock.now()))).toBe(202);
     expect(await postEvent(h, installationEvent(installations[0]!.ID, 'update-requested', 'stable', h.clock.now() - 60_000))).toBe(202);
@@ -141,8 +143,35 @@ describe('provisioner webhooks: deliveries are hints', () => {
     expect((await h.getRing(ring.id)).State).not.toBe('stable');
     const newEvents = (await h.events(ring.id)).slice(0, (await h.events(ring.id)).length - eventsBefore);
     expect(newEvents.filter((e) => e.kind === 'group.state')).toEqual([]);
-    // Coalesced: two wake-worthy events for one group, one read.
+    // Coalesced: two wake-worthy events for one group, one read (with the group read beside it: the claims said
+    // every installation was done, so the status read was expected to find the rollout over).
     expect(statusReads(h) - readsBefore).toBe(1);
+    expect(groupReads(h) - groupReadsBefore).toBeLessThanOrEqual(1);
+  });
+
+  it('a rollout looks done once every installation of the group has reported a state past rolling, and not after one goes back', async () => {
+    const h = await harnessWithWebhooks();
+    const { group, installations } = await rollingGroup(h);
+    const wakeUps = h.server.wakeUps;
+    const pgid = group.provisionerGroupId;
+    // Straight to the wake-ups (the route answers before it is done with an event; its own tests are above).
+    const send = (installation: { ID: string }, newState: string) => wakeUps.receive({ installationId: installation.ID, newState });
+    const first = installations[0]!;
+    const second = installations[1]!;
+    expect(wakeUps.rolloutLooksDone(pgid)).toBe(false);
+    await send(first, 'stable');
+    expect(wakeUps.rolloutLooksDone(pgid)).toBe(false);
+    await send(second, 'stable');
+    expect(wakeUps.rolloutLooksDone(pgid)).toBe(true);
+    // Out of order, or updating again: no longer a guess worth a second read.
+    await send(first, 'update-in-progress');
+    expect(wakeUps.rolloutLooksDone(pgid)).toBe(false);
+    await send(first, 'update-failed');
+    expect(wakeUps.rolloutLooksDone(pgid)).toBe(true);
+    expect(wakeUps.rolloutLooksDone('no-such-group')).toBe(false);
+    // Only a hint: the group is still rolling until its status says otherwise.
+    await h.settle();
+    expect((await h.server.store.db.selectFrom('installation_groups').select('phase').where('id', '=', group.id).executeTakeFirstOrThrow()).phase).toBe('rolling');
   });
 
   it('registered but no event yet: reads at 1, 2, 4, 8 and 10 s, then today\'s schedule, never the backstop', async () => {

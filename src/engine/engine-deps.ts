@@ -45,4 +45,9 @@ export interface StatusPollSchedule {
   statusPollDelay(elapsedMs: number, maxIntervalMs: number): number;
   /** A group's rollout began at the provisioner (its update was sent or found already there). */
   rolloutStarted?(provisionerGroupId: string): void;
+  /**
+   * Whether the provisioner's events say every installation of the group has left the rolling states since its
+   * rollout began: a hint (events may be forged, lost or late) that the next status read will find it done.
+   */
+  rolloutLooksDone?(provisionerGroupId: string): boolean;
 }

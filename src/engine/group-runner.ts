@@ -119,11 +119,15 @@ async function applyRelease(deps: EngineDeps, group: InstallationGroup, release:
  * requests than before.
  */
 async function checkRollout(deps: EngineDeps, group: InstallationGroup, release: Release, skipSoak: boolean, known?: ProvisionerGroupView): Promise<GroupOutcome> {
+  // When the provisioner's events say the rollout has ended, the group is read alongside its status: one round
+  // trip instead of two between the rollout's end and the next group's update (bench/, urgent).
+  const early = known === undefined && deps.statusPolls?.rolloutLooksDone?.(group.provisionerGroupId) === true ? deps.provisioner.getGroup(group.provisionerGroupId) : undefined;
+  early?.catch(() => undefined);
   const status = await deps.provisioner.getGroupStatus(group.provisionerGroupId);
   const now = deps.clock.now();
   const startedAt = group.rolloutStartedAt ?? now;
   if (rolloutDone(status)) {
-    const fresh = await deps.provisioner.getGroup(group.provisionerGroupId);
+    const fresh = await (early ?? deps.provisioner.getGroup(group.provisionerGroupId));
     const mismatch = groupMismatch(fresh, release);
     if (mismatch) return fail(group, `provisioner group ${group.provisionerGroupId} does not carry the release after the rollout (changed by someone else, or not stored as sent): ${mismatch}`, status);
     const soakMs = skipSoak ? 0 : group.soakTime * 1000;
@@ -137,7 +141,7 @@ async function checkRollout(deps: EngineDeps, group: InstallationGroup, release:
   const statusChanged = JSON.stringify(status) !== JSON.stringify(group.lastStatus);
   // Standing still: installations wait, none is updating (failed ones aside), and nothing moved since last time.
   const stalled = status.InstallationsAwaitingUpdate > 0 && status.InstallationsUpdating === stuck.length && !statusChanged;
-  const view = known ?? (stalled ? await deps.provisioner.getGroup(group.provisionerGroupId) : undefined);
+  const view = known ?? (stalled ? await (early ?? deps.provisioner.getGroup(group.provisionerGroupId)) : undefined);
   const block = view ? describeRolloutBlock(view, status) : null;
   const message = `${describeProgress(status, stuck)}${block ? `; ${block}` : ''}`;
   if (elapsed > deps.config.groupReleaseTimeoutMs) {

@@ -54,6 +54,10 @@ export class WakeUps {
   #lastEventAt: number | undefined;
   /** installation id → provisioner group id, for the groups rolling when last listed. */
   #groupOf = new Map<string, string>();
+  /** provisioner group id → its installations (the same listing, the other way round). */
+  readonly #members = new Map<string, Set<string>>();
+  /** provisioner group id → its installations whose latest event since the rollout began left the rolling states. */
+  readonly #settled = new Map<string, Set<string>>();
   #listing: Promise<void> | null = null;
   readonly #wokenAt = new Map<string, number>();
   /** Events received and groups woken since start (bench/ reads them). */
@@ -95,6 +99,7 @@ export class WakeUps {
    */
   rolloutStarted(provisionerGroupId: string): void {
     if (!this.#registered) return;
+    this.#settled.set(provisionerGroupId, new Set());
     setTimeout(() => {
       this.#deps.provisioner
         .installations(provisionerGroupId)
@@ -111,7 +116,13 @@ export class WakeUps {
     try {
       // A rollout's first events (installations leaving stable) map its installations before its last ones come.
       const group = await this.#rollingGroupOf(event.installationId);
-      if (group !== undefined && !STILL_ROLLING.has(event.newState)) await this.#wake(group, now);
+      if (group === undefined) return;
+      const settled = this.#settled.get(group) ?? this.#settled.set(group, new Set()).get(group)!;
+      if (STILL_ROLLING.has(event.newState)) settled.delete(event.installationId);
+      else {
+        settled.add(event.installationId);
+        await this.#wake(group, now);
+      }
     } catch (error) {
       this.#deps.log.warn({ err: error }, 'provisioner event: could not wake its group; the status poll will notice instead');
     }
@@ -131,17 +142,33 @@ export class WakeUps {
     return this.#groupOf.get(installationId);
   }
 
+  /**
+   * Every installation of the group, as last listed, has reported a state outside the rolling ones since the
+   * rollout began, and none has gone back since: the next status read will most likely find the rollout done, so
+   * the group runner reads the group (which it verifies a finished rollout against) alongside the status instead
+   * of after it. A hint only: a wrong guess costs one group read, never a decision.
+   */
+  rolloutLooksDone(provisionerGroupId: string): boolean {
+    const members = this.#members.get(provisionerGroupId);
+    const settled = this.#settled.get(provisionerGroupId);
+    if (!members || !settled || members.size === 0) return false;
+    for (const installation of members) if (!settled.has(installation)) return false;
+    return true;
+  }
+
   /** Learn the installations of groups that started rolling since the last look; forget groups done rolling. */
   async #listRolling(): Promise<void> {
     const rolling = new Set(await rollingProvisionerGroups(this.#deps.db));
     const known = new Set(this.#groupOf.values());
     for (const [installation, group] of this.#groupOf) if (!rolling.has(group)) this.#groupOf.delete(installation);
+    for (const map of [this.#members, this.#settled]) for (const group of map.keys()) if (!rolling.has(group)) map.delete(group);
     const unknown = [...rolling].filter((groupId) => !known.has(groupId));
     await Promise.all(unknown.map(async (groupId) => this.#remember(groupId, await this.#deps.provisioner.installations(groupId))));
   }
 
   #remember(provisionerGroupId: string, installations: ReadonlyArray<{ ID: string }>): void {
     for (const installation of installations) this.#groupOf.set(installation.ID, provisionerGroupId);
+    this.#members.set(provisionerGroupId, new Set(installations.map((installation) => installation.ID)));
   }
 
   /**
