@@ -224,7 +224,8 @@ async function applyRingDecision(deps: EngineDeps, ring: Ring, decision: RingDec
   const result = await store.db.transaction().execute(async (trx) => {
     await takeWriteGate(trx, now);
     if (!(await stillHolds(trx))) return 'skipped';
-    const first = await applyMove(deps, trx, ring, decision, now);
+    const after: AfterMoves = { wakeQueue: false };
+    const first = await applyMove(deps, trx, ring, decision, now, after);
     for (let moves = 1, last = decision; chain && first === 'progressed' && leavesRingDue(last) && moves < MAX_CHAINED_MOVES; moves++) {
       const next = await decideNow(deps, ring.id, trx);
       if (!next || next.decision.kind === 'check-slo') break;
@@ -233,8 +234,11 @@ async function applyRingDecision(deps: EngineDeps, ring: Ring, decision: RingDec
         break;
       }
       last = next.decision;
-      if ((await applyMove(deps, trx, next.ring, next.decision, now)) !== 'progressed') break;
+      if ((await applyMove(deps, trx, next.ring, next.decision, now, after)) !== 'progressed') break;
     }
+    // Once for the whole chain: its later moves never change which rings head the queues (the first took this ring
+    // out of them), so waking after each one read the same heads again (three statements per move).
+    if (after.wakeQueue) await wakeQueueHeads(trx, now);
     // The step's lease goes back with its writes: one commit fewer per step (seven steps per ring per release).
     if (lease && first !== 'skipped') {
       await releaseLease(trx, 'rings', ring.id, owner);
@@ -252,18 +256,24 @@ async function applyWait(db: Kysely<Database>, ring: Ring, decision: Extract<Rin
   return (await transitionRing(db, { id: ring.id, from: ring.state, owner, nextCheckAt: ring.nextCheckAt, changes })) !== undefined;
 }
 
+/** What the moves of one step leave to do once they are all applied. */
+interface AfterMoves {
+  /** A ring moved: the rings heading the release and rollback queues look again (store/rings.ts, wakeQueueHeads). */
+  wakeQueue: boolean;
+}
+
 /** Apply a move (any decision but wait and check-slo) in `trx`, which holds the write gate. */
-async function applyMove(deps: EngineDeps, trx: Kysely<Database>, ring: Ring, decision: RingDecision, now: number): Promise<StepResult> {
+async function applyMove(deps: EngineDeps, trx: Kysely<Database>, ring: Ring, decision: RingDecision, now: number, after: AfterMoves): Promise<StepResult> {
   const { owner, sinks } = deps;
   const record = (to: RingState, message: string, extra: Record<string, unknown> = {}) =>
     recordEvent(trx, { kind: 'ring.state', actor: SUPERVISOR_ACTOR, ringId: ring.id, rolloutId: ring.rolloutId, oldState: ring.state, newState: to, message, data: { ringName: ring.name, ...extra } }, { now, sinks });
   const move = async (to: RingState, changes: RingRowUpdate, message: string, extra?: Record<string, unknown>): Promise<Ring | undefined> => {
-    const moved = await transitionRing(trx, { id: ring.id, from: ring.state, to, owner, changes: { ...changes, status_message: changes.status_message ?? message, next_check_at: changes.next_check_at ?? now } });
-    if (!moved) return undefined;
+    const transitioned = await transitionRing(trx, { id: ring.id, from: ring.state, to, owner, changes: { ...changes, status_message: changes.status_message ?? message, next_check_at: changes.next_check_at ?? now } });
+    if (!transitioned) return undefined;
     if (to !== ring.state || extra?.always) await record(to, message, extra);
     // Another ring may have been waiting for this one.
-    await wakeQueueHeads(trx, now);
-    return moved;
+    after.wakeQueue = true;
+    return transitioned;
   };
 
   switch (decision.kind) {
@@ -321,9 +331,8 @@ async function applyMove(deps: EngineDeps, trx: Kysely<Database>, ring: Ring, de
     case 'fail': {
       const moved = await move(decision.to, { failure_reason: decision.reason, soak_until: null, rolling_back: 0, force_requested_by: null, next_check_at: NO_DEADLINE }, `ring ${ring.name} failed: ${decision.reason}`, { reason: decision.reason });
       if (!moved) return 'skipped';
+      // The queues' heads are woken after this (applyRingDecision), so after the rings the cascade failed too.
       await cascadeFailure(deps, trx, ring, decision.reason, now);
-      // The cascade may have failed the ring woken above: wake whichever ring now heads the queue.
-      await wakeQueueHeads(trx, now);
       return 'progressed';
     }
     case 'delete': {
