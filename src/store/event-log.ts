@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Database, EventRow } from './schema.js';
 import type { Actor } from '../model/ring.js';
+import { preparedQuery } from './prepared-query.js';
 
 export const EVENT_KINDS = [
   'ring.created',
@@ -63,29 +64,35 @@ export interface EventSink {
   plan(db: Kysely<Database>, event: EventRow): Promise<OutboxItem[]>;
 }
 
+type NewEventRow = Omit<EventRow, 'id'>;
+// Every column named, so its shape never changes: built once (prepared-query.ts).
+const insertEvent = preparedQuery((db, a: NewEventRow) =>
+  db
+    .insertInto('events')
+    .values({ at: a.at, actor: a.actor, source: a.source, kind: a.kind, ring_id: a.ring_id, installation_group_id: a.installation_group_id, rollout_id: a.rollout_id, old_state: a.old_state, new_state: a.new_state, message: a.message, data: a.data })
+    .returningAll(),
+);
+
 /** Append an event and queue its deliveries. Call inside the transaction that makes the change. */
 export async function recordEvent(
   db: Kysely<Database>,
   event: NewEvent,
   context: { now: number; sinks: readonly EventSink[] },
 ): Promise<EventRow> {
-  const row = await db
-    .insertInto('events')
-    .values({
-      at: context.now,
-      actor: event.actor.name,
-      source: event.actor.source,
-      kind: event.kind,
-      ring_id: event.ringId ?? null,
-      installation_group_id: event.installationGroupId ?? null,
-      rollout_id: event.rolloutId ?? null,
-      old_state: event.oldState ?? null,
-      new_state: event.newState ?? null,
-      message: event.message,
-      data: event.data ? JSON.stringify(event.data) : null,
-    })
-    .returningAll()
-    .executeTakeFirstOrThrow();
+  const row = await insertEvent.first(db, {
+    at: context.now,
+    actor: event.actor.name,
+    source: event.actor.source,
+    kind: event.kind,
+    ring_id: event.ringId ?? null,
+    installation_group_id: event.installationGroupId ?? null,
+    rollout_id: event.rolloutId ?? null,
+    old_state: event.oldState ?? null,
+    new_state: event.newState ?? null,
+    message: event.message,
+    data: event.data ? JSON.stringify(event.data) : null,
+  });
+  if (!row) throw new Error('recording an event returned no row');
   for (const sink of context.sinks) {
     const items = await sink.plan(db, row);
     if (items.length > 0) await enqueue(db, items, context.now, row.id);

@@ -4,6 +4,7 @@ import { activeFreezeFor, type ActiveFreeze, type Freeze } from '../model/freeze
 import type { Ring } from '../model/ring.js';
 import { newId } from '../model/ids.js';
 import { notFound } from '../model/errors.js';
+import { preparedQuery } from './prepared-query.js';
 
 export function freezeRowToFreeze(row: FreezeRow): Freeze {
   return {
@@ -50,8 +51,10 @@ export async function freezesById(db: Kysely<Database>, ids: readonly string[]):
 
 /** Freezes not deleted (expired one-off windows included, until deleted). */
 export async function liveFreezes(db: Kysely<Database>): Promise<Freeze[]> {
-  return (await db.selectFrom('freezes').selectAll().where('delete_at', '=', 0).orderBy('create_at').execute()).map(freezeRowToFreeze);
+  return (await liveFreezeRows.rows(db, {})).map(freezeRowToFreeze);
 }
+// Read for every ring decision (ring-view.ts).
+const liveFreezeRows = preparedQuery((db) => db.selectFrom('freezes').selectAll().where('delete_at', '=', 0).orderBy('create_at'));
 
 export async function deleteFreeze(db: Kysely<Database>, id: string, now: number): Promise<Freeze> {
   const row = await db.updateTable('freezes').set({ delete_at: now }).where('id', '=', id).where('delete_at', '=', 0).returningAll().executeTakeFirst();

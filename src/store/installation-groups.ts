@@ -5,6 +5,7 @@ import type { InstallationGroup, Ring, RingWithGroups } from '../model/ring.js';
 import type { InstallationGroupState } from '../model/installation-group-states.js';
 import { newId } from '../model/ids.js';
 import { notFound } from '../model/errors.js';
+import { preparedQuery } from './prepared-query.js';
 
 export interface NewInstallationGroup {
   name: string;
@@ -33,8 +34,10 @@ export async function insertInstallationGroup(db: Kysely<Database>, ringId: stri
   return groupRowToGroup(row);
 }
 
+const groupById = preparedQuery((db, a: { id: string }) => db.selectFrom('installation_groups').selectAll().where('id', '=', a.id));
+
 export async function findInstallationGroup(db: Kysely<Database>, id: string): Promise<InstallationGroup | undefined> {
-  const row = await db.selectFrom('installation_groups').selectAll().where('id', '=', id).executeTakeFirst();
+  const row = await groupById.first(db, { id });
   return row ? groupRowToGroup(row) : undefined;
 }
 
@@ -196,17 +199,19 @@ export async function rollingProvisionerGroups(db: Kysely<Database>): Promise<st
 
 /** Move a rolling group's next check to `at` unless it is sooner already or its step is running (leased). True when it moved. */
 export async function wakeRollingGroup(db: Kysely<Database>, provisionerGroupId: string, at: number, now: number): Promise<boolean> {
-  const result = await db
+  return (await wakeRollingGroupQuery.affected(db, { provisionerGroupId, at, now })) > 0;
+}
+// Once per provisioner event (engine/wake-ups.ts).
+const wakeRollingGroupQuery = preparedQuery((db, a: { provisionerGroupId: string; at: number; now: number }) =>
+  db
     .updateTable('installation_groups')
-    .set({ next_check_at: at })
-    .where('provisioner_group_id', '=', provisionerGroupId)
+    .set({ next_check_at: a.at })
+    .where('provisioner_group_id', '=', a.provisionerGroupId)
     .where('state', '=', 'release-requested')
     .where('phase', '=', 'rolling')
-    .where('next_check_at', '>', at)
-    .where((eb) => eb.or([eb('locked_by', 'is', null), eb('locked_until', '<', now)]))
-    .executeTakeFirst();
-  return Number(result.numUpdatedRows) > 0;
-}
+    .where('next_check_at', '>', a.at)
+    .where((eb) => eb.or([eb('locked_by', 'is', null), eb('locked_until', '<', a.now)])),
+);
 
 /** Whether a step of the releasing group is running now (its lease is held). */
 export async function groupStepRunning(db: Kysely<Database>, provisionerGroupId: string, now: number): Promise<boolean> {

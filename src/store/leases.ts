@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from './schema.js';
 import { takeLeaseOfDeadOwner } from './liveness.js';
+import { preparedQuery } from './prepared-query.js';
 
 /** Tables whose rows carry a lease (locked_by, locked_at, locked_until): steps on rings and groups, deliveries. */
 export type LeasedTable = 'rings' | 'installation_groups' | 'outbox';
@@ -21,15 +22,29 @@ export async function acquireLease(
   now: number,
   ttlMs: number,
 ): Promise<boolean> {
-  const result = await db
-    .updateTable(table as 'rings')
-    .set({ locked_by: owner, locked_at: now, locked_until: now + ttlMs })
-    .where('id', '=', id as string)
-    .where((eb) => eb.or([eb('locked_by', 'is', null), eb('locked_until', '<', now)]))
-    .executeTakeFirst();
+  const taken = await acquireQueries[table].affected(db, { id: id as string, owner, now, until: now + ttlMs });
   // Held and unexpired: still ours to take at once if its owner's process is dead (liveness.ts).
-  return Number(result.numUpdatedRows) > 0 || takeLeaseOfDeadOwner(db, table, id, owner, now, ttlMs);
+  return taken > 0 || takeLeaseOfDeadOwner(db, table, id, owner, now, ttlMs);
 }
+
+/** Per table (each step takes one: prepared-query.ts). */
+const perTable = <Q>(query: (table: 'rings') => Q): Record<LeasedTable, Q> => ({
+  rings: query('rings'),
+  installation_groups: query('installation_groups' as 'rings'),
+  outbox: query('outbox' as 'rings'),
+});
+const acquireQueries = perTable((table) =>
+  preparedQuery((db, a: { id: string; owner: string; now: number; until: number }) =>
+    db
+      .updateTable(table)
+      .set({ locked_by: a.owner, locked_at: a.now, locked_until: a.until })
+      .where('id', '=', a.id)
+      .where((eb) => eb.or([eb('locked_by', 'is', null), eb('locked_until', '<', a.now)])),
+  ),
+);
+const releaseQueries = perTable((table) =>
+  preparedQuery((db, a: { id: string; owner: string }) => db.updateTable(table).set(LEASE_GIVEN_BACK).where('id', '=', a.id).where('locked_by', '=', a.owner)),
+);
 
 /** Extend a lease this owner holds; false when it was lost (expired and taken by someone else). */
 export async function renewLease(
@@ -70,12 +85,7 @@ export const LEASE_GIVEN_BACK = { locked_by: null, locked_at: 0, locked_until: 0
 
 /** Give a lease back; only its owner can. */
 export async function releaseLease(db: Kysely<Database>, table: LeasedTable, id: string | number, owner: string): Promise<void> {
-  await db
-    .updateTable(table as 'rings')
-    .set(LEASE_GIVEN_BACK)
-    .where('id', '=', id as string)
-    .where('locked_by', '=', owner)
-    .execute();
+  await releaseQueries[table].affected(db, { id: id as string, owner });
 }
 
 /**

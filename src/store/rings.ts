@@ -6,6 +6,7 @@ import { RING_STATES_RELEASE_IN_PROGRESS, RING_STATES_RELEASE_PENDING, type Ring
 import { notFound } from '../model/errors.js';
 import type { InstallationGroupState } from '../model/installation-group-states.js';
 import { literalLimit } from './literal-limit.js';
+import { preparedQuery } from './prepared-query.js';
 
 export interface RingPage {
   page: number;
@@ -27,19 +28,20 @@ export async function insertRing(db: Kysely<Database>, row: Omit<NewRingRow, 'cr
   return ringRowToRing(inserted);
 }
 
+const ringById = preparedQuery((db, a: { id: string }) => db.selectFrom('rings').selectAll().where('id', '=', a.id));
+
 export async function findRing(db: Kysely<Database>, id: string): Promise<Ring | undefined> {
-  const row = await db.selectFrom('rings').selectAll().where('id', '=', id).executeTakeFirst();
+  const row = await ringById.first(db, { id });
   return row ? ringRowToRing(row) : undefined;
 }
 
+const ringOfGroupQuery = preparedQuery((db, a: { groupId: string }) =>
+  db.selectFrom('rings').innerJoin('ring_installation_groups as rig', 'rig.ring_id', 'rings.id').selectAll('rings').where('rig.installation_group_id', '=', a.groupId),
+);
+
 /** The ring an installation group belongs to, in one read (a group step asks twice: bench/, urgent). */
 export async function ringOfGroup(db: Kysely<Database>, groupId: string): Promise<Ring | undefined> {
-  const row = await db
-    .selectFrom('rings')
-    .innerJoin('ring_installation_groups as rig', 'rig.ring_id', 'rings.id')
-    .selectAll('rings')
-    .where('rig.installation_group_id', '=', groupId)
-    .executeTakeFirst();
+  const row = await ringOfGroupQuery.first(db, { groupId });
   return row ? ringRowToRing(row) : undefined;
 }
 
@@ -190,8 +192,9 @@ export async function rewriteWaitMessages(db: Kysely<Database>, changes: readonl
 
 /** Ask the supervisor to look at a ring again now. */
 export async function wakeRing(db: Kysely<Database>, id: string, now: number): Promise<void> {
-  await db.updateTable('rings').set({ next_check_at: now }).where('id', '=', id).execute();
+  await wakeRingQuery.affected(db, { id, now });
 }
+const wakeRingQuery = preparedQuery((db, a: { id: string; now: number }) => db.updateTable('rings').set({ next_check_at: a.now }).where('id', '=', a.id));
 
 /**
  * When a ring moves, the rings that may now go look again: the first ring in release order still waiting to

@@ -5,6 +5,7 @@ import type { Webhook } from '../model/ring.js';
 import { newId } from '../model/ids.js';
 import { conflict, notFound } from '../model/errors.js';
 import { redactUrl } from '../model/redact.js';
+import { preparedQuery } from './prepared-query.js';
 
 export async function insertWebhook(
   db: Kysely<Database>,
@@ -49,8 +50,10 @@ export async function countActiveWebhooks(db: Kysely<Database>): Promise<number>
 
 /** Active webhooks with their secrets, for delivery. */
 export async function activeWebhookRows(db: Kysely<Database>): Promise<WebhookRow[]> {
-  return db.selectFrom('webhooks').selectAll().where('delete_at', '=', 0).execute();
+  return activeWebhooks.rows(db, {});
 }
+// Read for every ring and group state event (event-log.ts, the webhook sink).
+const activeWebhooks = preparedQuery((db) => db.selectFrom('webhooks').selectAll().where('delete_at', '=', 0));
 
 export async function webhookRow(db: Kysely<Database>, id: string): Promise<WebhookRow | undefined> {
   return db.selectFrom('webhooks').selectAll().where('id', '=', id).executeTakeFirst();
