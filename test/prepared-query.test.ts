@@ -1,10 +1,15 @@
 /**
  * Queries built and compiled once, run with new arguments (store/prepared-query.ts): the same rows as the query built
- * afresh, on every database the suite runs on; writes still seen by the data version; misuse refused.
+ * afresh, on every database the suite runs on; writes still seen by the data version; misuse refused. The
+ * compare-and-set every state change goes through (store/compare-and-set.ts) does what Kysely's own update does.
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
 import { preparedQuery } from '../src/store/prepared-query.js';
+import { compareAndSet } from '../src/store/compare-and-set.js';
+import { insertRing } from '../src/store/rings.js';
+import { RING_STATES, type RingState } from '../src/model/ring-states.js';
 import { TEST_DIALECTS, tempDatabase, type TempDatabase } from './helpers/temp-database.js';
 
 const freezeByReason = preparedQuery((db, a: { reason: string; since: number }) => db.selectFrom('freezes').select(['id', 'reason']).where('reason', '=', a.reason).where('create_at', '>=', a.since).orderBy('id'));
@@ -59,5 +64,33 @@ describe.each(TEST_DIALECTS)('prepared queries (%s)', (dialect) => {
     const shaped = preparedQuery((q, a: { all: boolean; reason: string }) => (a.all ? q.selectFrom('freezes').select('id') : q.selectFrom('freezes').select('id').where('reason', '=', a.reason)));
     await expect(shaped.rows(db, { all: true, reason: 'x' })).rejects.toThrow(/argument\(s\) all read but not bound/);
     await expect(freezeByReason.rows(db, { reason: 'x' } as { reason: string; since: number })).rejects.toThrow(/argument since is missing/);
+  });
+
+  it('compare-and-set changes exactly what the update Kysely builds changes, whatever the columns, states and conditions', async () => {
+    const db = temp.store.db;
+    let n = 0;
+    const ring = async () => insertRing(db, { id: `cas${n++}`, name: `cas-${n}`, state: 'stable', priority: n, soak_time: 0, active_release_id: 'r', desired_release_id: 'r', previous_release_id: null, rollout_id: null, create_at: 1, soak_until: null, failure_reason: null, locked_by: 'owner', approved_by: null, approved_at: null, force_requested_by: null });
+    const states = fc.subarray([...RING_STATES] as RingState[], { minLength: 1, maxLength: 4 });
+    const change = fc.record(
+      { status_message: fc.string({ maxLength: 20 }), next_check_at: fc.integer({ min: 0, max: 100 }), failure_reason: fc.option(fc.string({ maxLength: 20 })), state: fc.constantFrom(...RING_STATES) },
+      { requiredKeys: [] },
+    );
+    await fc.assert(
+      fc.asyncProperty(states, change, fc.option(fc.constantFrom('owner', 'other')), fc.option(fc.constantFrom(0, 5)), async (from, set, owner, nextCheckAt) => {
+        const [mine, theirs] = [await ring(), await ring()];
+        const condition = { from, ...(owner !== null ? { owner } : {}), ...(nextCheckAt !== null ? { nextCheckAt } : {}) };
+        const got = await compareAndSet(db, 'rings', { id: mine.id, set, ...condition });
+        let query = db.updateTable('rings').set(set).where('id', '=', theirs.id).where('state', 'in', from);
+        if (owner !== null) query = query.where('locked_by', '=', owner);
+        if (nextCheckAt !== null) query = query.where('next_check_at', '=', nextCheckAt);
+        const expected = await query.returningAll().executeTakeFirst();
+        const strip = (row: Record<string, unknown> | undefined) => row && { ...row, id: 0, name: 0, priority: 0, create_seq: 0 };
+        expect(strip(got)).toEqual(strip(expected));
+      }),
+      { numRuns: 60 },
+    );
+    // A value Kysely has to build (an expression) is left to Kysely.
+    const target = await ring();
+    expect((await compareAndSet(db, 'rings', { id: target.id, from: ['stable'], set: { status_message: sql<string>`'built by ' || 'kysely'` } }))?.status_message).toBe('built by kysely');
   });
 });

@@ -6,6 +6,7 @@ import type { InstallationGroupState } from '../model/installation-group-states.
 import { newId } from '../model/ids.js';
 import { notFound } from '../model/errors.js';
 import { preparedQuery } from './prepared-query.js';
+import { compareAndSet } from './compare-and-set.js';
 
 export interface NewInstallationGroup {
   name: string;
@@ -134,13 +135,7 @@ export interface GroupTransition {
 /** The one way a group's state changes (compare-and-set): the new group, or undefined when someone moved it first. */
 export async function transitionGroup(db: Kysely<Database>, change: GroupTransition): Promise<InstallationGroup | undefined> {
   const from = typeof change.from === 'string' ? [change.from] : [...change.from];
-  let query = db
-    .updateTable('installation_groups')
-    .set({ ...change.changes, ...(change.to ? { state: change.to } : {}) })
-    .where('id', '=', change.id)
-    .where('state', 'in', from);
-  if (change.owner !== undefined) query = query.where('locked_by', '=', change.owner);
-  const row = await query.returningAll().executeTakeFirst();
+  const row = await compareAndSet(db, 'installation_groups', { id: change.id, from, owner: change.owner, set: { ...change.changes, ...(change.to ? { state: change.to } : {}) } });
   return row ? groupRowToGroup(row) : undefined;
 }
 

@@ -67,3 +67,29 @@ export function preparedQuery<A extends Record<string, unknown>, R>(build: (db: 
     affected: async (db, args) => Number((await run(db, args)).numAffectedRows ?? 0n),
   };
 }
+
+/** More shapes than any code path makes: past it a family builds afresh rather than grow without bound. */
+const MAX_SHAPES = 256;
+
+/**
+ * Prepared queries whose shape varies with a few facts of the call (which columns an update sets, how many states
+ * it compares with): one prepared query per shape, named by `key`, which must tell apart every shape `build` makes.
+ * A call whose shape is past {@link MAX_SHAPES} others runs `build` afresh, as Kysely would.
+ */
+export function preparedQueryFamily<S, A extends Record<string, unknown>, R>(key: (shape: S) => string, build: (db: Kysely<Database>, shape: S, args: A) => Compilable<R>): {
+  rows(db: Kysely<Database>, shape: S, args: A): Promise<R[]>;
+} {
+  const members = new Map<string, PreparedQuery<A, R>>();
+  return {
+    async rows(db, shape, args) {
+      const name = key(shape);
+      let member = members.get(name);
+      if (!member) {
+        if (members.size >= MAX_SHAPES) return (await db.executeQuery(build(db, shape, args))).rows;
+        member = preparedQuery((q, a: A) => build(q, shape, a));
+        members.set(name, member);
+      }
+      return member.rows(db, args);
+    },
+  };
+}

@@ -7,6 +7,7 @@ import { notFound } from '../model/errors.js';
 import type { InstallationGroupState } from '../model/installation-group-states.js';
 import { literalLimit } from './literal-limit.js';
 import { preparedQuery } from './prepared-query.js';
+import { compareAndSet } from './compare-and-set.js';
 
 export interface RingPage {
   page: number;
@@ -146,14 +147,7 @@ export interface RingTransition {
  */
 export async function transitionRing(db: Kysely<Database>, change: RingTransition): Promise<Ring | undefined> {
   const from = typeof change.from === 'string' ? [change.from] : [...change.from];
-  let query = db
-    .updateTable('rings')
-    .set({ ...change.changes, ...(change.to ? { state: change.to } : {}) })
-    .where('id', '=', change.id)
-    .where('state', 'in', from);
-  if (change.owner !== undefined) query = query.where('locked_by', '=', change.owner);
-  if (change.nextCheckAt !== undefined) query = query.where('next_check_at', '=', change.nextCheckAt);
-  const row = await query.returningAll().executeTakeFirst();
+  const row = await compareAndSet(db, 'rings', { id: change.id, from, owner: change.owner, nextCheckAt: change.nextCheckAt, set: { ...change.changes, ...(change.to ? { state: change.to } : {}) } });
   return row ? ringRowToRing(row) : undefined;
 }
 
