@@ -83,20 +83,27 @@ export async function groupsOfRing(db: Kysely<Database>, ringId: string): Promis
 }
 
 /** Groups of many rings at once (one query), keyed by ring id. */
+const groupsOfRingsQuery = (db: Kysely<Database>) =>
+  db
+    .selectFrom('installation_groups')
+    .innerJoin('ring_installation_groups', 'ring_installation_groups.installation_group_id', 'installation_groups.id')
+    .selectAll('installation_groups')
+    .select('ring_installation_groups.ring_id as ring_id')
+    .orderBy('installation_groups.name', 'asc');
+const groupsOfOneRing = preparedQuery((db, a: { ringId: string }) => groupsOfRingsQuery(db).where('ring_installation_groups.ring_id', '=', a.ringId));
+
 export async function groupsOfRings(db: Kysely<Database>, ringIds: readonly string[]): Promise<Map<string, InstallationGroup[]>> {
   const byRing = new Map<string, InstallationGroup[]>(ringIds.map((id) => [id, []]));
   if (ringIds.length === 0) return byRing;
+  // One ring: every ring step asks (ring-view.ts).
+  if (ringIds.length === 1) {
+    byRing.set(ringIds[0]!, (await groupsOfOneRing.rows(db, { ringId: ringIds[0]! })).map(groupRowToGroup));
+    return byRing;
+  }
   const chunks: string[][] = [];
   for (let i = 0; i < ringIds.length; i += 500) chunks.push(ringIds.slice(i, i + 500));
   for (const chunk of chunks) {
-    const rows = await db
-      .selectFrom('installation_groups')
-      .innerJoin('ring_installation_groups', 'ring_installation_groups.installation_group_id', 'installation_groups.id')
-      .selectAll('installation_groups')
-      .select('ring_installation_groups.ring_id as ring_id')
-      .where('ring_installation_groups.ring_id', 'in', chunk)
-      .orderBy('installation_groups.name', 'asc')
-      .execute();
+    const rows = await groupsOfRingsQuery(db).where('ring_installation_groups.ring_id', 'in', chunk).execute();
     for (const row of rows) byRing.get(row.ring_id)?.push(groupRowToGroup(row));
   }
   return byRing;
@@ -144,12 +151,14 @@ const groupIdsOfRing = (ringId: string) => (eb: ExpressionBuilder<Database, 'ins
 
 /** A ring starting a release puts every group of it in the queue for `releaseId`, whatever it was doing. */
 export async function queueGroupsForRelease(db: Kysely<Database>, ringId: string, releaseId: string): Promise<void> {
-  await db
-    .updateTable('installation_groups')
-    .set({ state: 'release-pending', release_id: releaseId, phase: null, attempts: 0, failure_reason: null, soak_until: null, status_message: 'waiting its turn', next_check_at: NO_DEADLINE })
-    .where('id', 'in', groupIdsOfRing(ringId))
-    .execute();
+  await queueGroupsQuery.affected(db, { ringId, releaseId });
 }
+const queueGroupsQuery = preparedQuery((db, a: { ringId: string; releaseId: string }) =>
+  db
+    .updateTable('installation_groups')
+    .set({ state: 'release-pending', release_id: a.releaseId, phase: null, attempts: 0, failure_reason: null, soak_until: null, status_message: 'waiting its turn', next_check_at: NO_DEADLINE })
+    .where('id', 'in', groupIdsOfRing(a.ringId)),
+);
 
 /** A failed ring's groups that never started go back to stable untouched, saying why. */
 export async function stopUnstartedGroups(db: Kysely<Database>, ringId: string, message: string): Promise<void> {
@@ -210,13 +219,8 @@ const wakeRollingGroupQuery = preparedQuery((db, a: { provisionerGroupId: string
 
 /** Whether a step of the releasing group is running now (its lease is held). */
 export async function groupStepRunning(db: Kysely<Database>, provisionerGroupId: string, now: number): Promise<boolean> {
-  const row = await db
-    .selectFrom('installation_groups')
-    .select('id')
-    .where('provisioner_group_id', '=', provisionerGroupId)
-    .where('state', '=', 'release-requested')
-    .where('locked_by', 'is not', null)
-    .where('locked_until', '>=', now)
-    .executeTakeFirst();
-  return row !== undefined;
+  return (await groupStepRunningQuery.first(db, { provisionerGroupId, now })) !== undefined;
 }
+const groupStepRunningQuery = preparedQuery((db, a: { provisionerGroupId: string; now: number }) =>
+  db.selectFrom('installation_groups').select('id').where('provisioner_group_id', '=', a.provisionerGroupId).where('state', '=', 'release-requested').where('locked_by', 'is not', null).where('locked_until', '>=', a.now),
+);

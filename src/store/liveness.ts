@@ -7,6 +7,7 @@ import { sql } from 'kysely';
 import type { Database } from './schema.js';
 import type { LeasedTable } from './leases.js';
 import { parseDatabaseUrl } from './connect.js';
+import { preparedQuery } from './prepared-query.js';
 
 /**
  * Whether a lease owner's process is alive, from a lock the operating system (SQLite) or the database server
@@ -170,21 +171,18 @@ export async function takeLeaseOfDeadOwner(db: Kysely<Database>, table: LeasedTa
   return Number(result.numUpdatedRows) > 0;
 }
 
+// Asked after every supervisor pass.
+const leaseHolders = (['rings', 'installation_groups'] as const).map((table) =>
+  preparedQuery((db, a: { owner: string; now: number }) => db.selectFrom(table as 'rings').select('locked_by').distinct().where('locked_by', 'is not', null).where('locked_by', '!=', a.owner).where('locked_until', '>', a.now)),
+);
+
 /** Whether any row is leased, unexpired, by an owner now dead: then the supervisor should look at once. */
 export async function leasesHeldByDeadOwners(db: Kysely<Database>, owner: string, now: number): Promise<boolean> {
   const liveness = registry.get(db);
   if (!liveness) return false;
   const holders = new Set<string>();
-  for (const table of ['rings', 'installation_groups'] as const) {
-    const rows = await db
-      .selectFrom(table as 'rings')
-      .select('locked_by')
-      .distinct()
-      .where('locked_by', 'is not', null)
-      .where('locked_by', '!=', owner)
-      .where('locked_until', '>', now)
-      .execute();
-    for (const { locked_by: holder } of rows) if (holder) holders.add(holder);
+  for (const query of leaseHolders) {
+    for (const { locked_by: holder } of await query.rows(db, { owner, now })) if (holder) holders.add(holder);
   }
   for (const holder of holders) if (await liveness.isDead(holder)) return true;
   return false;

@@ -87,12 +87,12 @@ export async function liveRingsInOrder(db: Kysely<Database>): Promise<Ring[]> {
  * `decideRing` decides exactly as with {@link liveRingsInOrder} while reading a handful of rows: with 500
  * rings queued, reading every ring for every step made one ring's move cost ~5 s of queries (bench/, load).
  */
-export async function ringsGating(db: Kysely<Database>, ring: Pick<Ring, 'id' | 'priority' | 'createSeq'>): Promise<Ring[]> {
+// One statement, not three (a step decides two or three times: bench/, urgent). A member of a UNION ALL can have no
+// LIMIT of its own in SQLite, hence the subqueries.
+const ringsGatingQuery = preparedQuery((db, ring: { id: string; priority: number; createSeq: number }) => {
   const others = () => db.selectFrom('rings').selectAll().where('delete_at', '=', 0).where('id', '!=', ring.id);
   const first = () => others().orderBy('priority', 'asc').orderBy('create_seq', 'asc').limit(literalLimit(1));
-  // One statement, not three (a step decides two or three times: bench/, urgent). A member of a UNION ALL can
-  // have no LIMIT of its own in SQLite, hence the subqueries.
-  const rows = await others()
+  return others()
     .where('state', 'in', [...RING_STATES_RELEASE_IN_PROGRESS])
     .unionAll(
       db.selectFrom(
@@ -109,8 +109,11 @@ export async function ringsGating(db: Kysely<Database>, ring: Pick<Ring, 'id' | 
           .where((eb) => eb.or([eb('priority', '>', ring.priority), eb.and([eb('priority', '=', ring.priority), eb('create_seq', '>', ring.createSeq)])]))
           .as('behind'),
       ).selectAll(),
-    )
-    .execute();
+    );
+});
+
+export async function ringsGating(db: Kysely<Database>, ring: Pick<Ring, 'id' | 'priority' | 'createSeq'>): Promise<Ring[]> {
+  const rows = await ringsGatingQuery.rows(db, { id: ring.id, priority: ring.priority, createSeq: ring.createSeq });
   const unique = new Map(rows.map((row) => [row.id, row]));
   return [...unique.values()].sort((a, b) => a.priority - b.priority || a.create_seq - b.create_seq).map(ringRowToRing);
 }
@@ -198,12 +201,15 @@ const wakeRingQuery = preparedQuery((db, a: { id: string; now: number }) => db.u
  * queued (bench/, load). The others' status messages are refreshed by the backstop pass every --poll seconds.
  */
 export async function wakeQueueHeads(db: Kysely<Database>, now: number): Promise<void> {
-  const head = (states: readonly RingState[], direction: 'asc' | 'desc') =>
-    db.selectFrom('rings').select('id').where('delete_at', '=', 0).where('state', 'in', [...states]).orderBy('priority', direction).orderBy('create_seq', direction).limit(literalLimit(1));
-  const ids = [...(await head(RING_STATES_RELEASE_PENDING, 'asc').execute()), ...(await head(['release-rollback-requested'], 'desc').execute())].map((r) => r.id);
-  if (ids.length === 0) return;
-  await db.updateTable('rings').set({ next_check_at: now }).where('id', 'in', ids).where('next_check_at', '>', now).execute();
+  const ids = [...(await releaseQueueHead.rows(db, {})), ...(await rollbackQueueHead.rows(db, {}))].map((r) => r.id);
+  for (const id of ids) await wakeHead.affected(db, { id, now });
 }
+// After every move of a ring (ring-runner.ts).
+const queueHead = (states: readonly RingState[], direction: 'asc' | 'desc') =>
+  preparedQuery((db) => db.selectFrom('rings').select('id').where('delete_at', '=', 0).where('state', 'in', [...states]).orderBy('priority', direction).orderBy('create_seq', direction).limit(literalLimit(1)));
+const releaseQueueHead = queueHead(RING_STATES_RELEASE_PENDING, 'asc');
+const rollbackQueueHead = queueHead(['release-rollback-requested'], 'desc');
+const wakeHead = preparedQuery((db, a: { id: string; now: number }) => db.updateTable('rings').set({ next_check_at: a.now }).where('id', '=', a.id).where('next_check_at', '>', a.now));
 
 /** The other rings of a rollout in one of `states`. */
 export async function ringsOfRollout(db: Kysely<Database>, rolloutId: string, states: readonly RingState[], except?: string): Promise<Ring[]> {
@@ -214,14 +220,12 @@ export async function ringsOfRollout(db: Kysely<Database>, rolloutId: string, st
 
 /** Whether any ring of the rollout is still waiting to release or releasing. */
 export async function rolloutHasMovingRing(db: Kysely<Database>, rolloutId: string): Promise<boolean> {
-  const open = await db
-    .selectFrom('rings')
-    .select('id')
-    .where('rollout_id', '=', rolloutId)
-    .where('state', 'in', [...RING_STATES_RELEASE_PENDING, ...RING_STATES_RELEASE_IN_PROGRESS])
-    .executeTakeFirst();
-  return open !== undefined;
+  return (await movingRingOfRollout.first(db, { rolloutId })) !== undefined;
 }
+// Asked whenever a ring of a rollout completes (ring-runner.ts, maybeEndRollout).
+const movingRingOfRollout = preparedQuery((db, a: { rolloutId: string }) =>
+  db.selectFrom('rings').select('id').where('rollout_id', '=', a.rolloutId).where('state', 'in', [...RING_STATES_RELEASE_PENDING, ...RING_STATES_RELEASE_IN_PROGRESS]),
+);
 
 /** Which of these rollouts still have a live ring waiting to release or releasing. */
 export async function rolloutsWithMovingRings(db: Kysely<Database>, rolloutIds: readonly string[]): Promise<Set<string>> {
