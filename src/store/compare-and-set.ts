@@ -26,20 +26,20 @@ interface Shape {
   nextCheckAt: boolean;
 }
 
+/** The update of one shape, with `a` holding the values (or, once per shape, the placeholders: prepared-query.ts). */
+const buildUpdate = (db: Kysely<Database>, s: Shape, a: Record<string, unknown>) => {
+  let query = db
+    .updateTable(s.table as 'rings')
+    .set(Object.fromEntries(s.columns.map((column) => [column, a[`set ${column}`]])) as RingRowUpdate)
+    .where('id', '=', a.id as string)
+    .where('state', 'in', Array.from({ length: s.from }, (_, i) => a[`from ${i}`] as RingState));
+  if (s.owner) query = query.where('locked_by', '=', a.owner as string);
+  if (s.nextCheckAt) query = query.where('next_check_at', '=', a.nextCheckAt as number);
+  return query.returningAll();
+};
+
 // Every step writes through here (several times per step): one prepared query per table, column set and condition.
-const updates = preparedQueryFamily(
-  (s: Shape) => `${s.table} ${s.columns.join(',')} ${s.from} ${s.owner} ${s.nextCheckAt}`,
-  (db, s, a: Record<string, unknown>) => {
-    let query = db
-      .updateTable(s.table as 'rings')
-      .set(Object.fromEntries(s.columns.map((column) => [column, a[`set ${column}`]])) as RingRowUpdate)
-      .where('id', '=', a.id as string)
-      .where('state', 'in', Array.from({ length: s.from }, (_, i) => a[`from ${i}`] as RingState));
-    if (s.owner) query = query.where('locked_by', '=', a.owner as string);
-    if (s.nextCheckAt) query = query.where('next_check_at', '=', a.nextCheckAt as number);
-    return query.returningAll();
-  },
-);
+const updates = preparedQueryFamily((s: Shape) => `${s.table} ${s.columns.join(',')} ${s.from} ${s.owner} ${s.nextCheckAt}`, buildUpdate);
 
 /** A value Kysely binds as a parameter (anything else, an expression, is left to Kysely to build). */
 const bindable = (value: unknown) => value === null || (typeof value !== 'object' && typeof value !== 'function');
@@ -57,15 +57,6 @@ export async function compareAndSet(db: Kysely<Database>, table: StatefulTable, 
   const args: Record<string, unknown> = { id: change.id, ...(shape.owner ? { owner: change.owner } : {}), ...(shape.nextCheckAt ? { nextCheckAt: change.nextCheckAt } : {}) };
   change.from.forEach((state, i) => (args[`from ${i}`] = state));
   for (const [column, value] of set) args[`set ${column}`] = value;
-  if (!set.every(([, value]) => bindable(value))) {
-    let query = db
-      .updateTable(table as 'rings')
-      .set(Object.fromEntries(set) as RingRowUpdate)
-      .where('id', '=', change.id)
-      .where('state', 'in', change.from as RingState[]);
-    if (shape.owner) query = query.where('locked_by', '=', change.owner!);
-    if (shape.nextCheckAt) query = query.where('next_check_at', '=', change.nextCheckAt!);
-    return query.returningAll().executeTakeFirst();
-  }
-  return (await updates.rows(db, shape, args))[0] as RingRow | InstallationGroupRow | undefined;
+  const rows = set.every(([, value]) => bindable(value)) ? await updates.rows(db, shape, args) : (await db.executeQuery(buildUpdate(db, shape, args))).rows;
+  return rows[0] as RingRow | InstallationGroupRow | undefined;
 }
