@@ -70,7 +70,7 @@ describe.skipIf(!TEST_POSTGRES_URL)('concurrent requests over three replicas (ne
         // How many replica sessions wait on a row lock (the write gate) right now: contention, for the log below.
         const waiting = await db.query(`select count(*) as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`);
         mostWaiting = Math.max(mostWaiting, Number(waiting.rows[0].n));
-        await sleep(25);
+        await sleep(10);
       }
     })();
 
@@ -117,7 +117,10 @@ describe.skipIf(!TEST_POSTGRES_URL)('concurrent requests over three replicas (ne
         watching = false;
       });
     await watcher;
-    expect(samples).toBeGreaterThan(50);
+    // The watcher watched while rings moved: it saw one mid-release (a count of samples was the guard, and it failed
+    // whenever the releases came to rest in under ~1.5 s, which is the engine getting faster, not the watch missing).
+    expect(samples).toBeGreaterThan(10);
+    expect([...seenStates].filter((state) => MID_RELEASE.includes(state))).not.toEqual([]);
     expect(violations).toEqual([]);
     for (const state of seenStates) expect(RING_STATES).toContain(state);
 
